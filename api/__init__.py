@@ -1,0 +1,1 @@
+"""osteokg HTTP API (Flask). Arrives with the API issue."""

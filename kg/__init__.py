@@ -1,0 +1,1 @@
+"""osteokg: the knowledge graph — build, reason, validate, store and query it."""

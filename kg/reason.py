@@ -1,0 +1,63 @@
+"""Reasoning with HermiT through owlready2: consistency, unsatisfiable classes, inferred parents.
+
+The asserted ontology (classes, restrictions, property axioms — not the materialized edges) is
+handed to HermiT once per build. An inconsistent ontology or an unsatisfiable class fails the
+build; the subclass links HermiT infers are returned so the build can add them.
+"""
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import owlready2
+from rdflib import Graph, URIRef
+from rdflib.namespace import RDFS
+
+
+class ReasoningError(RuntimeError):
+    """The ontology is inconsistent or has unsatisfiable classes (named in the message)."""
+
+
+@dataclass(frozen=True)
+class Inference:
+    """What the reasoner added: new direct subclass links (child, parent)."""
+
+    subclass_links: tuple[tuple[URIRef, URIRef], ...]
+
+
+def _label(entity) -> str:
+    labels = [str(label) for label in getattr(entity, "label", []) if getattr(label, "lang", "en") == "en"]
+    return f"{labels[0]} ({entity.iri})" if labels else entity.iri
+
+
+def reason(graph: Graph) -> Inference:
+    """Run HermiT on ``graph``; raise :class:`ReasoningError` when it is inconsistent or incoherent."""
+    with tempfile.TemporaryDirectory(prefix="osteokg-reason-") as folder:
+        path = Path(folder) / "asserted.nt"
+        graph.serialize(path, format="nt", encoding="utf-8")
+        world = owlready2.World()
+        try:
+            ontology = world.get_ontology(path.as_uri()).load(format="ntriples")
+            with ontology:
+                owlready2.sync_reasoner_hermit(world, infer_property_values=False, debug=0)
+        except owlready2.OwlReadyInconsistentOntologyError as exc:
+            raise ReasoningError("HermiT: the ontology is inconsistent (an individual or axiom contradicts the "
+                                 "class and property axioms, e.g. a disjointness or a domain)") from exc
+        except owlready2.OwlReadyJavaError as exc:
+            message = str(exc).splitlines()[1:3]
+            raise ReasoningError(f"HermiT could not run: {' '.join(message)}") from exc
+        unsatisfiable = [cls for cls in world.inconsistent_classes() if cls is not owlready2.Nothing]
+        if unsatisfiable:
+            names = ", ".join(sorted(_label(cls) for cls in unsatisfiable))
+            raise ReasoningError(f"HermiT: unsatisfiable classes (they can have no members; check their parents "
+                                 f"against the disjointness axioms and the domains and ranges of their relations): {names}")
+        links = []
+        for cls in ontology.classes():
+            for parent in cls.is_a:
+                if isinstance(parent, owlready2.ThingClass) and parent is not owlready2.Thing:
+                    link = (URIRef(cls.iri), URIRef(parent.iri))
+                    if (link[0], RDFS.subClassOf, link[1]) not in graph:
+                        links.append(link)
+        world.close()
+    return Inference(tuple(sorted(links)))

@@ -1,0 +1,64 @@
+"""Namespaces and the fixed IRIs of the osteokg model (see docs/model.md)."""
+from __future__ import annotations
+
+from rdflib import Namespace
+from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS, XSD
+
+OSTEOKG = Namespace("https://w3id.org/osteokg/OSTEOKG_")
+OKG = Namespace("https://w3id.org/osteokg/vocab/")
+IAO = Namespace("http://purl.obolibrary.org/obo/IAO_")
+OBO = Namespace("http://purl.obolibrary.org/obo/")
+OIO = Namespace("http://www.geneontology.org/formats/oboInOwl#")
+BIOLINK = Namespace("https://w3id.org/biolink/vocab/")
+SCHEMA = Namespace("https://schema.org/")
+
+DEFINITION = IAO["0000115"]
+ONTOLOGY_IRI = "https://w3id.org/osteokg/osteokg.owl"
+
+# Upper categories and relations used by the build's rules.
+DISORDER = OSTEOKG["0000010"]
+ANATOMICAL_SITE = OSTEOKG["0000020"]
+QUANTITATIVE_STATEMENT = OSTEOKG["0000091"]
+CLINICAL_NOTE = OSTEOKG["0000092"]
+PART_OF = OSTEOKG["0009001"]
+HAS_LOCATION = OSTEOKG["0009003"]
+
+#: prefix → namespace, for CURIEs in tables, reports and JSON
+PREFIXES: dict[str, str] = {
+    "OSTEOKG": str(OSTEOKG),
+    "okg": str(OKG),
+    "UBERON": "http://purl.obolibrary.org/obo/UBERON_",
+    "MONDO": "http://purl.obolibrary.org/obo/MONDO_",
+    "HP": "http://purl.obolibrary.org/obo/HP_",
+    "CHEBI": "http://purl.obolibrary.org/obo/CHEBI_",
+    "DOID": "http://purl.obolibrary.org/obo/DOID_",
+    "RO": "http://purl.obolibrary.org/obo/RO_",
+    "BFO": "http://purl.obolibrary.org/obo/BFO_",
+    "IAO": str(IAO),
+    "biolink": str(BIOLINK),
+    "oboInOwl": str(OIO),
+    "rdfs": str(RDFS),
+    "rdf": str(RDF),
+    "owl": str(OWL),
+    "skos": str(SKOS),
+    "dcterms": str(DCTERMS),
+    "xsd": str(XSD),
+    "schema": str(SCHEMA),
+}
+
+
+def expand(curie: str) -> str | None:
+    """The IRI of ``curie`` when its prefix is known, else None."""
+    prefix, sep, local = curie.partition(":")
+    if not sep or prefix not in PREFIXES or not local:
+        return None
+    return PREFIXES[prefix] + local
+
+
+def shorten(iri: str) -> str:
+    """The CURIE of ``iri`` under the longest matching known namespace, or the IRI itself."""
+    best = ""
+    for prefix, namespace in PREFIXES.items():
+        if iri.startswith(namespace) and len(namespace) > len(PREFIXES.get(best, "")):
+            best = prefix
+    return f"{best}:{iri[len(PREFIXES[best]):]}" if best else iri

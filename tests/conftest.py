@@ -1,0 +1,37 @@
+"""Shared fixtures: the real graph built once per session, and paths to the sources and seeds."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from kg.build import ONTOLOGY_DIR, ROOT, Built, build_graph
+
+SEEDS = ROOT.parent / "shared" / "seeds"
+SEED_FILES = {
+    "OSTEOKG:0008001": "000_5ef29cda3a6cdeaf.txt",
+    "OSTEOKG:0008002": "002_cc15fe0d8e3a6eec.txt",
+}
+
+
+@pytest.fixture(scope="session")
+def built() -> Built:
+    """The real ontology composed, reasoned and materialized (not written, not validated)."""
+    return build_graph(ONTOLOGY_DIR)
+
+
+@pytest.fixture(scope="session")
+def seed_texts() -> dict[str, str]:
+    """The two source texts, keyed by source CURIE (they live in ../shared, never in this repo)."""
+    if not SEEDS.is_dir():
+        pytest.skip(f"source texts not found at {SEEDS}")
+    return {curie: (SEEDS / name).read_text(encoding="utf-8") for curie, name in SEED_FILES.items()}
+
+
+@pytest.fixture
+def ontology_copy(tmp_path: Path) -> Path:
+    """A writable copy of ontology/, for tests that break or extend the sources."""
+    target = tmp_path / "ontology"
+    shutil.copytree(ONTOLOGY_DIR, target)
+    return target

@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from rdflib import Literal
+from rdflib.namespace import OWL, RDF, RDFS, XSD
+
+from kg.compose import SourceError, compose
+from kg.tables import TableError
+from kg.vocab import DEFINITION, OKG, OSTEOKG
+
+
+def append(path: Path, line: str) -> int:
+    """Append a data row; return its line number."""
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text + line + "\n", encoding="utf-8")
+    return len(text.splitlines()) + 1
+
+
+def term_row(id_: str, en: str, nl: str, parents: str, columns: int = 13) -> str:
+    cells = [id_, en, nl, f"Definition of {en}.", f"Definitie van {nl}.", parents]
+    return "\t".join(cells + [""] * (columns - len(cells)))
+
+
+def test_real_sources_compose(built) -> None:
+    graph = built.graph
+    osteoporosis = OSTEOKG["0000100"]
+    assert (osteoporosis, RDF.type, OWL.Class) in graph
+    assert Literal("botontkalking", lang="nl") in set(graph.objects(osteoporosis, None))
+    assert {o.language for o in graph.objects(osteoporosis, DEFINITION)} == {"en", "nl"}
+    assert built.locations[str(osteoporosis)].endswith("terms/disorders.tsv:4")
+
+
+def test_a_new_term_and_relation_row_are_built(ontology_copy: Path) -> None:
+    append(ontology_copy / "terms" / "disorders.tsv", term_row("OSTEOKG:0000150", "bone cyst", "botcyste", "disorder"))
+    append(ontology_copy / "relations.tsv", "\t".join(
+        ["bone cyst", "has location", "bone", "OSTEOKG:0008002", "Het kan ontstaan in een enkel bot of in meerdere botten"]))
+    graph = compose(ontology_copy).graph
+    cyst = OSTEOKG["0000150"]
+    assert (cyst, RDFS.subClassOf, OSTEOKG["0000010"]) in graph
+    restrictions = [r for r in graph.objects(cyst, RDFS.subClassOf) if (r, RDF.type, OWL.Restriction) in graph]
+    assert [(graph.value(r, OWL.onProperty), graph.value(r, OWL.someValuesFrom)) for r in restrictions] == [
+        (OSTEOKG["0009003"], OSTEOKG["0001000"])]
+    axiom = graph.value(predicate=OWL.annotatedTarget, object=restrictions[0])
+    assert str(graph.value(axiom, OKG.quote)).startswith("Het kan ontstaan")
+
+
+def test_unknown_reference_names_table_line_and_column(ontology_copy: Path) -> None:
+    line = append(ontology_copy / "relations.tsv", "\t".join(
+        ["osteoporsis", "treats", "bone", "OSTEOKG:0008001", "a quote of the text"]))
+    with pytest.raises(TableError) as caught:
+        compose(ontology_copy)
+    assert caught.value.path.endswith("relations.tsv") and caught.value.line == line
+    assert caught.value.column == "subject" and "osteoporsis" in caught.value.message
+
+
+def test_relation_must_be_an_object_property(ontology_copy: Path) -> None:
+    append(ontology_copy / "relations.tsv", "\t".join(
+        ["osteoporosis", "femur", "bone", "OSTEOKG:0008001", "a quote of the text"]))
+    with pytest.raises(TableError, match="is not a relation"):
+        compose(ontology_copy)
+
+
+def test_source_must_be_a_bibliographic_resource(ontology_copy: Path) -> None:
+    append(ontology_copy / "relations.tsv", "\t".join(
+        ["osteoporosis", "has location", "bone", "femur", "a quote of the text"]))
+    with pytest.raises(TableError, match="is not a source"):
+        compose(ontology_copy)
+
+
+def test_id_outside_the_tables_range(ontology_copy: Path) -> None:
+    append(ontology_copy / "terms" / "anatomy.tsv", term_row("OSTEOKG:0000150", "rib", "rib", "bone"))
+    with pytest.raises(TableError, match="outside this table's range"):
+        compose(ontology_copy)
+
+
+def test_duplicate_label_and_duplicate_id(ontology_copy: Path) -> None:
+    append(ontology_copy / "terms" / "disorders.tsv", term_row("OSTEOKG:0000150", "osteoporosis", "x", "disorder"))
+    with pytest.raises(TableError, match="already used"):
+        compose(ontology_copy)
+
+
+def test_statement_value_must_be_a_number(ontology_copy: Path) -> None:
+    path = ontology_copy / "statements.tsv"
+    text = path.read_text(encoding="utf-8").replace("\t0.3333\t", "\tone third\t", 1)
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(TableError, match="'one third' is not a number") as caught:
+        compose(ontology_copy)
+    assert caught.value.column == "value"
+
+
+def test_turtle_syntax_error_names_file_and_line(ontology_copy: Path) -> None:
+    path = ontology_copy / "osteokg-schema.ttl"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[40] = lines[40] + " this is not turtle ;;"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(SourceError) as caught:
+        compose(ontology_copy)
+    assert "osteokg-schema.ttl, line 41" in str(caught.value)
+
+
+def test_decimals_are_canonical(built) -> None:
+    values = {str(v) for v in built.graph.objects(None, OKG.maxValue)}
+    assert "65.0" in values and all(v.datatype == XSD.decimal for v in built.graph.objects(None, OKG.maxValue))
