@@ -1,1 +1,51 @@
-"""osteokg HTTP API (Flask). Arrives with the API issue."""
+"""osteokg's HTTP API: a Flask application factory.
+
+Configuration comes from defaults, then ``OSTEOKG_*`` environment variables, then the test
+config. The served graph is opened once per process (``api.graph``); blueprints add the SPARQL
+endpoint, the REST routes, the linked-data pages and the service's own metadata.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from kg.build import BUILD_DIR
+
+DEFAULTS: dict[str, Any] = {
+    "BUILD_DIR": str(BUILD_DIR),
+    "STORE": "oxigraph",
+    "SPARQL_TIMEOUT": 10.0,  # seconds a /sparql query may run
+    "SPARQL_MAX_ROWS": 10_000,  # rows (or triples) a /sparql answer may hold
+    "SPARQL_WORKERS": 2,  # query processes per API process (a runaway query blocks one, not the API)
+    "MAX_CONTENT_LENGTH": 64 * 1024,  # request bodies, incl. a POSTed query
+    "PAGE_MAX": 500,
+    "PAGE_DEFAULT": 50,
+    "CACHE_MAX_AGE": 300,
+    "CORS_ORIGIN": "*",
+}
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__, static_folder=None)
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_prefixed_env("OSTEOKG")
+    if test_config:
+        app.config.from_mapping(test_config)
+    app.json.sort_keys = False
+    app.json.ensure_ascii = False
+
+    from api import errors, graph, http, meta
+
+    errors.init_app(app)
+    graph.init_app(app)
+    http.init_app(app)
+    app.register_blueprint(meta.bp)
+    from api import entities, openapi, sparql
+
+    app.register_blueprint(openapi.bp)
+
+    app.register_blueprint(sparql.bp)
+    sparql.init_app(app)
+    app.register_blueprint(entities.bp)
+    return app

@@ -20,9 +20,9 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import OWL, RDF
 
 from kg.compose import compose
-from kg.materialize import Materialization, materialize
+from kg.materialize import Materialization, is_upper_category, materialize
 from kg.reason import reason
-from kg.vocab import CLINICAL_NOTE, OKG, ONTOLOGY_IRI, PREFIXES, QUANTITATIVE_STATEMENT
+from kg.vocab import CLINICAL_NOTE, OKG, ONTOLOGY_IRI, OSTEOKG, PREFIXES, QUANTITATIVE_STATEMENT
 
 ROOT = Path(__file__).resolve().parent.parent
 ONTOLOGY_DIR = ROOT / "ontology"
@@ -62,10 +62,12 @@ def _quiet(_: str) -> None:
 
 def counts(graph: Graph, materialization: Materialization) -> dict[str, int]:
     """The figures a closing note or /version wants: entities, edges, inferred edges, statements, quotes."""
-    classes = {s for s in graph.subjects(RDF.type, OWL.Class) if isinstance(s, URIRef)}
+    classes = {s for s in graph.subjects(RDF.type, OWL.Class) if isinstance(s, URIRef) and s.startswith(str(OSTEOKG))}
+    categories = {c for c in classes if is_upper_category(c)}
     return {
         "triples": len(graph),
-        "terms": len(classes),
+        "terms": len(classes - categories),
+        "upper_categories": len(categories),
         "relations": sum(1 for p in graph.subjects(RDF.type, OWL.ObjectProperty) if isinstance(p, URIRef)),
         "asserted_edges": materialization.asserted,
         "inferred_edges": materialization.inferred,

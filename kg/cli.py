@@ -1,11 +1,14 @@
-"""The ``osteokg`` command: build, validate (and, from the API issue on, serve)."""
+"""The ``osteokg`` command: build, validate, serve. (The API is started by name; kg never imports Flask.)"""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
-from kg.build import BUILD_DIR, ONTOLOGY_DIR
+from kg.build import BUILD_DIR, ONTOLOGY_DIR, ROOT
+
+SHAPES = ROOT / "shapes"
 
 EXIT_OK, EXIT_INVALID, EXIT_ERROR = 0, 1, 2
 
@@ -73,6 +76,36 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return EXIT_OK if report.conforms else EXIT_INVALID
 
 
+def _stale(ontology: Path, out: Path) -> bool:
+    """True when ``out`` has no built graph or a source is newer than it."""
+    manifest = out / "manifest.json"
+    if not (out / "osteokg.nt").exists() or not manifest.exists():
+        return True
+    built_at = manifest.stat().st_mtime
+    sources = [p for p in ontology.rglob("*") if p.is_file()] + [p for p in SHAPES.glob("*.ttl")]
+    return any(p.stat().st_mtime > built_at for p in sources)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Serve the API under granian (WSGI), building first when build/ is missing or stale."""
+    import os
+
+    if _stale(args.ontology, args.out):
+        _say(f"{args.out} is missing or older than the sources: building first")
+        code = cmd_build(argparse.Namespace(ontology=args.ontology, out=args.out))
+        if code != EXIT_OK:
+            return code
+    os.environ["OSTEOKG_BUILD_DIR"] = str(args.out.resolve())
+    from granian import Granian
+    from granian.constants import Interfaces
+
+    _say(f"serving http://{args.host}:{args.port}/ with {args.workers} worker(s)")
+    server = Granian("api.wsgi:app", address=args.host, port=args.port, interface=Interfaces.WSGI,
+                     workers=args.workers, log_access=False)
+    server.serve()
+    return EXIT_OK
+
+
 def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(prog="osteokg", description="osteokg: a clinical reference knowledge graph "
                                    "for osteoporotic fractures and osteonecrosis.")
@@ -85,6 +118,17 @@ def parser() -> argparse.ArgumentParser:
     validate.add_argument("--ontology", type=Path, default=ONTOLOGY_DIR, help="the editors' sources (default: %(default)s)")
     validate.add_argument("--graph", type=Path, help="validate this built file instead of building from the sources")
     validate.set_defaults(run=cmd_validate)
+    serve = commands.add_parser("serve", help="serve the API (builds first when build/ is missing or stale)")
+    serve.add_argument("--host", default=os.environ.get("OSTEOKG_HOST", "127.0.0.1"),
+                       help="address to listen on (env OSTEOKG_HOST; default: %(default)s)")
+    serve.add_argument("--port", type=int, default=int(os.environ.get("OSTEOKG_PORT", "8000")),
+                       help="port (env OSTEOKG_PORT; default: %(default)s)")
+    serve.add_argument("--workers", type=int, default=int(os.environ.get("OSTEOKG_WORKERS", "2")),
+                       help="worker processes (env OSTEOKG_WORKERS; default: %(default)s)")
+    serve.add_argument("--ontology", type=Path, default=ONTOLOGY_DIR, help=argparse.SUPPRESS)
+    serve.add_argument("--out", type=Path, default=Path(os.environ.get("OSTEOKG_BUILD_DIR", BUILD_DIR)),
+                       help="the build folder to serve (env OSTEOKG_BUILD_DIR; default: %(default)s)")
+    serve.set_defaults(run=cmd_serve)
     return main
 
 

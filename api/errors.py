@@ -1,0 +1,48 @@
+"""Errors as RFC 9457 problem details (``application/problem+json``); never a traceback."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, json
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+PROBLEM = "application/problem+json"
+log = logging.getLogger("osteokg.api")
+
+
+class Problem(Exception):
+    """A client error with a status and a message that says what was wrong."""
+
+    def __init__(self, status: int, title: str, detail: str, **extra: object) -> None:
+        super().__init__(detail)
+        self.status, self.title, self.detail, self.extra = status, title, detail, extra
+
+
+def problem(status: int, title: str, detail: str, headers: dict[str, str] | None = None, **extra: object) -> Response:
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
+    response = Response(json.dumps(body), status=status, mimetype=PROBLEM)
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(Problem)
+    def _problem(error: Problem) -> Response:
+        return problem(error.status, error.title, error.detail, **error.extra)
+
+    @app.errorhandler(HTTPException)
+    def _http(error: HTTPException) -> Response:
+        headers = {}
+        if error.code == 405 and error.valid_methods:
+            headers["Allow"] = ", ".join(error.valid_methods)
+        detail = error.description or error.name
+        if error.code == 404:
+            detail = "There is no such resource here; see /openapi.json for the routes."
+        return problem(error.code or 500, error.name, detail, headers)
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception) -> Response:
+        log.exception("unhandled error", exc_info=error)
+        server_error = InternalServerError()
+        return problem(500, server_error.name, "The server could not answer this request; the error was logged.")

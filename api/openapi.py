@@ -1,0 +1,189 @@
+"""The OpenAPI 3.1 document of every route, and a readable page rendered from it (no external assets)."""
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, render_template, request
+
+bp = Blueprint("openapi", __name__)
+
+LANG = {"name": "lang", "in": "query", "required": False, "description": "Language of labels and texts; default from Accept-Language, else English.",
+        "schema": {"type": "string", "enum": ["en", "nl"]}}
+LIMIT = {"name": "limit", "in": "query", "required": False, "description": "Page size (1–500, default 50).",
+         "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}}
+OFFSET = {"name": "offset", "in": "query", "required": False, "description": "Items to skip.",
+          "schema": {"type": "integer", "minimum": 0, "default": 0}}
+CURIE = {"name": "curie", "in": "path", "required": True, "description": "An osteokg CURIE such as OSTEOKG:0000106.",
+         "schema": {"type": "string", "pattern": "^[A-Za-z][A-Za-z0-9_.-]*:[A-Za-z0-9_.\\-]+$"}, "example": "OSTEOKG:0000106"}
+
+
+def problem(description: str) -> dict:
+    return {"description": description, "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+
+
+def ok(description: str, schema: str | dict, extra: dict | None = None) -> dict:
+    body = {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"} if isinstance(schema, str) else schema}}
+    body.update(extra or {})
+    return {"description": description, "content": body}
+
+
+def page_of(item: str) -> dict:
+    return {"type": "object", "required": ["items", "total", "limit", "offset"],
+            "properties": {"items": {"type": "array", "items": {"$ref": f"#/components/schemas/{item}"}},
+                           "total": {"type": "integer"}, "limit": {"type": "integer"}, "offset": {"type": "integer"}}}
+
+
+ERRORS = {"400": problem("A parameter is malformed or not allowed; the detail names it."),
+          "406": problem("None of the accepted media types can be produced.")}
+NOT_FOUND = {"404": problem("The graph has no such entity.")}
+RDF_VIEWS = {t: {"schema": {"type": "string"}} for t in ("application/ld+json", "text/turtle", "application/n-triples", "text/html")}
+
+
+def list_route(summary: str, item: str, parameters: list[dict], tags: list[str], extra_errors: dict | None = None) -> dict:
+    return {"get": {"summary": summary, "tags": tags, "parameters": parameters,
+                    "responses": {"200": ok(summary, page_of(item)), **ERRORS, **(extra_errors or {})}}}
+
+
+def hierarchy(word: str) -> dict:
+    return list_route(f"The {word} of an entity.", "Ref", [CURIE, LANG, LIMIT, OFFSET], ["hierarchy"], NOT_FOUND)
+
+
+def document() -> dict:
+    sparql_params = [
+        {"name": "query", "in": "query", "required": False, "schema": {"type": "string"},
+         "description": "A SPARQL 1.1 query (SELECT, ASK, CONSTRUCT, DESCRIBE). Without it: the service description."},
+        {"name": "default-graph-uri", "in": "query", "required": False, "schema": {"type": "string"},
+         "description": "Not supported: the dataset is fixed (400)."},
+        {"name": "named-graph-uri", "in": "query", "required": False, "schema": {"type": "string"},
+         "description": "Not supported: the dataset is fixed (400)."},
+    ]
+    sparql_results = {t: {"schema": {"type": "string"}} for t in (
+        "application/sparql-results+json", "application/sparql-results+xml", "text/csv", "text/tab-separated-values",
+        "text/turtle", "application/n-triples", "application/ld+json", "application/rdf+xml")}
+    sparql_errors = {"400": problem("Malformed query, an update, a SERVICE clause or a dataset parameter."),
+                     "406": problem("No acceptable result format."),
+                     "413": problem("The query is larger than the request-size cap."),
+                     "414": problem("The query string is too long."),
+                     "415": problem("Unsupported request body type."),
+                     "422": problem("The answer has more rows than the row cap."),
+                     "503": problem("The query ran past the time limit.")}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "osteokg API", "version": "0.1.0",
+                 "description": "A clinical reference knowledge graph for osteoporotic fractures and osteonecrosis: "
+                                "SPARQL 1.1 endpoint, clinical REST routes and linked-data pages. Reference and education, "
+                                "not a medical device.",
+                 "license": {"name": "CC BY 4.0 (content), MIT (code)", "identifier": "CC-BY-4.0"}},
+        "paths": {
+            "/health": {"get": {"summary": "Ready once the graph is loaded.", "tags": ["service"],
+                                "responses": {"200": ok("Ready.", "Health")}}},
+            "/version": {"get": {"summary": "Ontology version, build time and graph hash.", "tags": ["service"],
+                                 "responses": {"200": ok("Version.", "Version")}}},
+            "/openapi.json": {"get": {"summary": "This document.", "tags": ["service"],
+                                      "responses": {"200": ok("OpenAPI 3.1.", {"type": "object"})}}},
+            "/docs": {"get": {"summary": "This document as a readable page.", "tags": ["service"],
+                              "responses": {"200": {"description": "HTML.", "content": {"text/html": {"schema": {"type": "string"}}}}}}},
+            "/sparql": {
+                "get": {"summary": "SPARQL 1.1 query (or the service description).", "tags": ["sparql"], "parameters": sparql_params,
+                        "responses": {"200": {"description": "Results, negotiated by Accept.", "content": sparql_results}, **sparql_errors}},
+                "post": {"summary": "SPARQL 1.1 query by POST (form-encoded or application/sparql-query).", "tags": ["sparql"],
+                         "parameters": sparql_params[1:],
+                         "requestBody": {"required": False, "content": {
+                             "application/x-www-form-urlencoded": {"schema": {"type": "object", "properties": {"query": {"type": "string"}}}},
+                             "application/sparql-query": {"schema": {"type": "string"}}}},
+                         "responses": {"200": {"description": "Results, negotiated by Accept.", "content": sparql_results}, **sparql_errors}},
+            },
+            "/entities/{curie}": {"get": {
+                "summary": "An entity: labels, definitions, synonyms, categories, cross-references, parents, relations.",
+                "tags": ["entities"], "parameters": [CURIE, LANG],
+                "responses": {"200": ok("The entity (JSON by default; JSON-LD, Turtle, N-Triples, HTML by Accept).", "Entity", RDF_VIEWS),
+                              **ERRORS, **NOT_FOUND}}},
+            "/entities": {"get": {
+                "summary": "An entity by its full IRI.", "tags": ["entities"],
+                "parameters": [{"name": "iri", "in": "query", "required": True, "schema": {"type": "string", "format": "iri"}}, LANG],
+                "responses": {"200": ok("The entity.", "Entity", RDF_VIEWS), **ERRORS, **NOT_FOUND}}},
+            "/OSTEOKG_{digits}": {"get": {
+                "summary": "An osteokg IRI's own path: 303 See Other to the entity.", "tags": ["entities"],
+                "parameters": [{"name": "digits", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^\\d{7}$"}}],
+                "responses": {"303": {"description": "See the entity."}, **NOT_FOUND}}},
+            "/entities/{curie}/relations": list_route(
+                "Relations of an entity, each with predicate, other end, asserted or inferred, and evidence.", "Edge",
+                [CURIE, LANG, LIMIT, OFFSET,
+                 {"name": "predicate", "in": "query", "required": False, "schema": {"type": "string"}, "description": "A relation CURIE (see /relations)."},
+                 {"name": "direction", "in": "query", "required": False, "schema": {"type": "string", "enum": ["out", "in", "both"], "default": "both"}},
+                 {"name": "inferred", "in": "query", "required": False, "schema": {"type": "string", "enum": ["any", "true", "false"], "default": "any"}}],
+                ["entities"], NOT_FOUND),
+            "/entities/{curie}/parents": hierarchy("direct parents"),
+            "/entities/{curie}/children": hierarchy("direct children"),
+            "/entities/{curie}/ancestors": hierarchy("ancestors"),
+            "/entities/{curie}/descendants": hierarchy("descendants"),
+            "/relations": list_route("The relations (object properties) with their inverse and mappings.", "Relation", [LANG], ["entities"]),
+            "/search": list_route(
+                "Search labels and synonyms in Dutch and English: case- and accent-insensitive, ranked exact > prefix > substring.",
+                "SearchHit",
+                [{"name": "q", "in": "query", "required": True, "schema": {"type": "string", "minLength": 1, "maxLength": 200}},
+                 {"name": "category", "in": "query", "required": False, "schema": {"type": "string"}, "description": "A category CURIE (see /categories)."},
+                 LANG, LIMIT, OFFSET], ["search"]),
+            "/categories": list_route("The upper categories with their number of members.", "Category", [LANG], ["categories"]),
+            "/categories/{curie}": list_route("The members of a category.", "Ref", [CURIE, LANG, LIMIT, OFFSET], ["categories"], NOT_FOUND),
+            "/statements": list_route(
+                "Quantitative statements (typed numbers with population, outcome, time frame) and clinical notes, with evidence.",
+                "Statement",
+                [{"name": "kind", "in": "query", "required": False, "schema": {"type": "string", "enum": ["quantitative", "note", "any"], "default": "quantitative"}},
+                 {"name": "about", "in": "query", "required": False, "schema": {"type": "string"}, "description": "Only statements about this CURIE."},
+                 LANG, LIMIT, OFFSET], ["statements"]),
+        },
+        "components": {"schemas": {
+            "Problem": {"type": "object", "required": ["title", "status", "detail"],
+                        "properties": {"type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
+                                       "detail": {"type": "string"}}},
+            "Health": {"type": "object", "properties": {"status": {"type": "string"}, "triples": {"type": "integer"}}},
+            "Version": {"type": "object", "properties": {"ontology": {"type": "string"}, "version_iri": {"type": "string"},
+                                                         "built_at": {"type": "string"}, "graph_sha256": {"type": "string"},
+                                                         "store": {"type": "string"}, "counts": {"type": "object"}}},
+            "Ref": {"type": "object", "required": ["id", "iri"],
+                    "properties": {"id": {"type": "string"}, "iri": {"type": "string"}, "label": {"type": ["string", "null"]},
+                                   "inferred": {"type": "boolean"}}},
+            "Entity": {"type": "object", "required": ["id", "iri", "labels", "definitions"],
+                       "properties": {"id": {"type": "string"}, "iri": {"type": "string"}, "lang": {"type": "string"},
+                                      "label": {"type": ["string", "null"]}, "labels": {"type": "object"},
+                                      "definition": {"type": ["string", "null"]}, "definitions": {"type": "object"},
+                                      "synonyms": {"type": "array", "items": {"type": "object"}},
+                                      "categories": {"type": "array", "items": {"$ref": "#/components/schemas/Ref"}},
+                                      "xrefs": {"type": "array", "items": {"type": "object"}},
+                                      "parents": {"type": "array", "items": {"$ref": "#/components/schemas/Ref"}},
+                                      "relations": {"type": "array", "items": {"type": "object"}},
+                                      "annotations": {"type": "object"}, "links": {"type": "object"}}},
+            "Edge": {"type": "object", "required": ["direction", "subject", "predicate", "object", "inferred", "evidence"],
+                     "properties": {"direction": {"type": "string", "enum": ["out", "in"]},
+                                    "subject": {"$ref": "#/components/schemas/Ref"}, "predicate": {"$ref": "#/components/schemas/Ref"},
+                                    "object": {"$ref": "#/components/schemas/Ref"}, "inferred": {"type": "boolean"},
+                                    "evidence": {"type": "array", "items": {"type": "object", "properties": {
+                                        "source": {"$ref": "#/components/schemas/Ref"}, "quote": {"type": "string"},
+                                        "quote_lang": {"type": "string"}, "inferred": {"type": "boolean"}, "rule": {"type": "string"}}}}}},
+            "Relation": {"type": "object", "properties": {"id": {"type": "string"}, "label": {"type": ["string", "null"]},
+                                                          "inverse": {"oneOf": [{"$ref": "#/components/schemas/Ref"}, {"type": "null"}]},
+                                                          "mappings": {"type": "array", "items": {"type": "object"}}}},
+            "SearchHit": {"type": "object", "properties": {"id": {"type": "string"}, "label": {"type": ["string", "null"]},
+                                                           "categories": {"type": "array", "items": {"type": "string"}},
+                                                           "match": {"type": "object", "properties": {
+                                                               "type": {"type": "string", "enum": ["exact", "prefix", "substring"]},
+                                                               "field": {"type": "string"}, "lang": {"type": ["string", "null"]},
+                                                               "text": {"type": "string"}}}}},
+            "Category": {"type": "object", "properties": {"id": {"type": "string"}, "label": {"type": ["string", "null"]},
+                                                          "members": {"type": "integer"}, "href": {"type": "string"}}},
+            "Statement": {"type": "object", "required": ["id", "kind"],
+                          "properties": {"id": {"type": "string"}, "kind": {"type": "string"}, "label": {"type": ["string", "null"]},
+                                         "statementKind": {"type": "string"}, "value": {"type": "number"},
+                                         "minValue": {"type": "number"}, "maxValue": {"type": "number"}, "unit": {"type": "string"},
+                                         "evidence": {"type": "object"}}},
+        }},
+    }
+
+
+@bp.get("/openapi.json")
+def openapi_json():
+    return jsonify(document())
+
+
+@bp.get("/docs")
+def docs():
+    return render_template("docs.html", spec=document(), base=request.host_url.rstrip("/"))

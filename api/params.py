@@ -1,0 +1,87 @@
+"""Request parameters, checked: CURIEs and IRIs, language, paging, enumerations.
+
+Every check fails with a :class:`~api.errors.Problem` (400) whose message names the parameter,
+what was wrong and what is allowed.
+"""
+from __future__ import annotations
+
+import re
+
+from flask import current_app, request
+
+from api.errors import Problem
+from kg import queries
+from kg.vocab import PREFIXES
+
+CURIE = re.compile(r"^([A-Za-z][A-Za-z0-9_.-]*):([A-Za-z0-9_.\-]+)$")
+LANGUAGES = ("en", "nl")
+
+
+def bad(parameter: str, message: str) -> Problem:
+    return Problem(400, "Bad Request", f"parameter '{parameter}': {message}", parameter=parameter)
+
+
+def iri_of_curie(curie: str, parameter: str = "id") -> str:
+    """The IRI a CURIE stands for; 400 for malformed CURIEs and unknown prefixes."""
+    match = CURIE.match(curie)
+    if not match:
+        raise bad(parameter, f"'{curie[:80]}' is not a CURIE such as OSTEOKG:0000106")
+    prefix, local = match.groups()
+    namespace = PREFIXES.get(prefix) or PREFIXES.get(prefix.upper())
+    if namespace is None:
+        raise bad(parameter, f"unknown prefix '{prefix}'; known: {', '.join(sorted(PREFIXES))}")
+    if prefix.upper() == "OSTEOKG" and not re.fullmatch(r"\d{7}", local):
+        raise bad(parameter, f"'{curie}' is not an osteokg ID (OSTEOKG: and seven digits)")
+    return namespace + local
+
+
+def term(iri: str, parameter: str = "iri") -> queries.Term:
+    """A validated IRI term for a query; 400 when it is not an absolute IRI."""
+    if len(iri) > 2000:
+        raise bad(parameter, "an IRI may be at most 2000 characters")
+    try:
+        return queries.iri(iri)
+    except queries.QueryError:
+        raise bad(parameter, f"'{iri[:80]}' is not a valid absolute IRI") from None
+
+
+def language() -> str:
+    """``lang=en|nl``, else the best of Accept-Language, else English."""
+    value = request.args.get("lang")
+    if value is not None:
+        if value not in LANGUAGES:
+            raise bad("lang", f"'{value[:20]}' is not one of {', '.join(LANGUAGES)}")
+        return value
+    return request.accept_languages.best_match(LANGUAGES) or "en"
+
+
+def integer(name: str, default: int, minimum: int, maximum: int) -> int:
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    if not re.fullmatch(r"\d{1,9}", raw):
+        raise bad(name, f"'{raw[:20]}' is not a whole number")
+    value = int(raw)
+    if not minimum <= value <= maximum:
+        raise bad(name, f"{value} is outside {minimum}–{maximum}")
+    return value
+
+
+def paging() -> tuple[int, int]:
+    """``limit`` (1–PAGE_MAX, default PAGE_DEFAULT) and ``offset`` (≥ 0)."""
+    maximum = current_app.config["PAGE_MAX"]
+    return integer("limit", current_app.config["PAGE_DEFAULT"], 1, maximum), integer("offset", 0, 0, 10**9)
+
+
+def choice(name: str, allowed: tuple[str, ...], default: str) -> str:
+    value = request.args.get(name, default)
+    if value not in allowed:
+        raise bad(name, f"'{value[:40]}' is not one of {', '.join(allowed)}")
+    return value
+
+
+def only(*names: str) -> None:
+    """Refuse parameters a route does not take (a misspelt one would otherwise be silently ignored)."""
+    unknown = sorted(set(request.args) - set(names))
+    if unknown:
+        raise bad(unknown[0], f"not a parameter of this route; it takes: {', '.join(names) or 'none'}")

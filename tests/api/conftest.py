@@ -1,0 +1,82 @@
+"""API fixtures: the real graph built once into a temporary folder, the Flask app over it, and a
+real `osteokg serve` process on 127.0.0.1 for clients that speak HTTP."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from kg.build import build
+
+
+@pytest.fixture(scope="session")
+def build_dir(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("served") / "build"
+    build(out_dir=out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def app(build_dir: Path):
+    from api import create_app
+
+    return create_app({"TESTING": True, "BUILD_DIR": str(build_dir)})
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(build_dir: Path, extra_env: dict[str, str] | None = None, workers: int = 1):
+    """Start `osteokg serve` on a free loopback port; wait (bounded) until /health answers."""
+    port = free_port()
+    env = {**os.environ, "OSTEOKG_BUILD_DIR": str(build_dir), **(extra_env or {})}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "kg.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
+         "--workers", str(workers), "--out", str(build_dir)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"osteokg serve exited early:\n{process.stdout.read()}")
+        try:
+            with urllib.request.urlopen(f"{base}/health", timeout=2) as response:
+                if response.status == 200:
+                    return process, base
+        except OSError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError("osteokg serve did not become healthy within 60 s")
+
+
+def stop_server(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+    if process.stdout:
+        process.stdout.close()
+
+
+@pytest.fixture(scope="session")
+def server(build_dir: Path):
+    """Base URL of a real server (granian, 2 workers) over the built graph; stopped at the end."""
+    process, base = start_server(build_dir, workers=2)
+    yield base
+    stop_server(process)

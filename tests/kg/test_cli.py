@@ -1,0 +1,72 @@
+"""The osteokg command: exit codes and what it prints."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kg.cli import EXIT_ERROR, EXIT_INVALID, EXIT_OK, main
+
+
+def test_build_prints_progress_and_the_paths_it_wrote(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "build"
+    assert main(["build", "--out", str(out)]) == EXIT_OK
+    printed = capsys.readouterr().out
+    assert "HermiT: consistent" in printed and "SHACL: conforms" in printed
+    for name in ("osteokg.ttl", "osteokg.nt", "osteokg.jsonld", "osteokg.owl", "manifest.json"):
+        assert f"wrote {out.resolve() / name}" in printed
+    assert "asserted edges 74" in printed
+    assert main(["validate", "--graph", str(out / "osteokg.ttl")]) == EXIT_OK
+
+
+def test_validate_exits_0_on_the_real_sources(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate"]) == EXIT_OK
+    assert "conforms" in capsys.readouterr().out
+
+
+def test_validate_reports_a_nonconforming_statement_and_exits_1(ontology_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = ontology_copy / "statements.tsv"
+    path.write_text(path.read_text(encoding="utf-8").replace("\t0.3333\t", "\t3.5\t", 1), encoding="utf-8")
+    assert main(["validate", "--ontology", str(ontology_copy)]) == EXIT_INVALID
+    report = capsys.readouterr().out
+    assert "OSTEOKG:0007000" in report  # the statement's ID
+    assert "1 in 3 women over 50" in report  # its label
+    assert "statements.tsv:4" in report  # where an editor fixes it
+    assert "3.5" in report
+
+
+def test_a_bad_row_names_file_line_and_column(ontology_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with (ontology_copy / "relations.tsv").open("a", encoding="utf-8") as handle:
+        handle.write("osteoporosis\ttreats\tbone\tOSTEOKG:0008001\n")
+    assert main(["build", "--ontology", str(ontology_copy), "--out", str(ontology_copy / "out")]) == EXIT_ERROR
+    error = capsys.readouterr().err
+    assert "relations.tsv, line 78, column 'quote': must not be empty" in error
+    assert not (ontology_copy / "out").exists()
+
+
+def test_the_installed_command_runs() -> None:
+    result = subprocess.run([sys.executable, "-m", "kg.cli", "--help"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and "build" in result.stdout and "validate" in result.stdout
+    result = subprocess.run([sys.executable, "-m", "kg.cli", "frobnicate"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and "invalid choice" in result.stderr
+
+
+def test_serve_builds_first_only_when_build_is_missing_or_stale(tmp_path: Path, ontology_copy: Path) -> None:
+    import os
+    import time
+
+    from kg.cli import _stale
+
+    out = tmp_path / "build"
+    assert _stale(ontology_copy, out)  # missing
+    out.mkdir()
+    (out / "osteokg.nt").write_text("", encoding="utf-8")
+    (out / "manifest.json").write_text("{}", encoding="utf-8")
+    future = time.time() + 60
+    os.utime(out / "manifest.json", (future, future))
+    assert not _stale(ontology_copy, out)
+    touched = ontology_copy / "relations.tsv"
+    os.utime(touched, (future + 60, future + 60))
+    assert _stale(ontology_copy, out)  # a source is newer than the build
