@@ -14,7 +14,7 @@ from threading import Lock
 
 from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request, url_for
 
-from api import negotiate, params
+from api import http, negotiate, params
 from api.errors import Problem
 from api.graph import OSTEOKG_NS, ServedGraph, fold, served
 from kg.store import Row
@@ -58,19 +58,28 @@ _cache = _Cache(CACHE_SIZE)
 
 
 def cached(view):
-    """Serve a GET from the cache when the same URL, Accept and Accept-Language were answered before."""
+    """Serve a GET from the cache when the same URL, Accept and Accept-Language were answered before.
+
+    The cached entry holds the finished headers (ETag included), so a hit builds one response and
+    answers ``If-None-Match`` itself.
+    """
 
     @wraps(view)
     def wrapper(*args, **kwargs):
         key = (request.full_path, request.headers.get("Accept", ""), request.headers.get("Accept-Language", ""))
         hit = _cache.get(key)
         if hit is not None:
-            body, status, mimetype, headers = hit
-            return Response(body, status=status, mimetype=mimetype, headers=headers)
-        response = current_app.make_response(view(*args, **kwargs))
+            body, mimetype, headers, etag = hit
+            if etag and etag in request.if_none_match:
+                response = Response(status=304, headers=[h for h in headers if h[0] not in ("Content-Type", "Content-Length")])
+            else:
+                response = Response(body, mimetype=mimetype, headers=headers)
+            setattr(response, http.FINISHED, True)
+            return response
+        response = http.finish(current_app, current_app.make_response(view(*args, **kwargs)))
         if response.status_code == 200 and not response.direct_passthrough:
-            headers = {k: v for k, v in response.headers.items() if k in ("Content-Language", "Link")}
-            _cache.put(key, (response.get_data(), response.status_code, response.mimetype, headers))
+            headers = [(k, v) for k, v in response.headers.items() if k not in ("Content-Length",)]
+            _cache.put(key, (response.get_data(), response.mimetype, headers, response.get_etag()[0]))
         return response
 
     return wrapper
@@ -99,10 +108,49 @@ def resolve_entity(curie: str | None) -> str:
         iri = params.iri_of_curie(curie)
     term = params.term(iri)
     graph = served()
+    if iri not in graph.entries and iri in graph.by_code:  # a foreign code: to the entity it maps to
+        mapped = graph.by_code[iri]
+        precise = [entity for entity, match in mapped if match in ("exactMatch", "closeMatch")]
+        if len(precise) == 1 and len(mapped) == 1:
+            raise Redirect(url_for("entities.entity", curie=shorten(precise[0]), **_lang_arg()))
+        raise Redirect(url_for("entities.xrefs", curie=shorten(iri), **_lang_arg()))
     if iri not in graph.entries and not graph.store.select("entity-exists", entity=term):
         raise Problem(404, "Not Found", f"no entity {shorten(iri)} in osteokg {graph.manifest.get('version_iri', '')}".strip(),
                       id=shorten(iri))
     return iri
+
+
+class Redirect(Exception):
+    """303 See Other to ``location`` (a foreign code names an osteokg entity)."""
+
+    def __init__(self, location: str) -> None:
+        super().__init__(location)
+        self.location = location
+
+
+@bp.errorhandler(Redirect)
+def _redirect(error: Redirect):
+    return redirect(error.location, code=303)
+
+
+def _lang_arg() -> dict:
+    return {"lang": request.args["lang"]} if request.args.get("lang") in params.LANGUAGES else {}
+
+
+@bp.get("/xrefs/<path:curie>")
+@cached
+def xrefs(curie: str):
+    """The osteokg entities a code of another terminology maps to, with the mapping's precision."""
+    params.only("lang")
+    lang = params.language()
+    iri = params.iri_of_curie(curie)
+    graph = served()
+    mapped = graph.by_code.get(iri)
+    if not mapped:
+        raise Problem(404, "Not Found", f"no osteokg entity maps to {shorten(iri)}; see /search?q= for words")
+    items = [{**ref(graph, entity, lang), "match": match, "code": shorten(iri)}
+             for entity, match in sorted(mapped, key=lambda m: (m[1] != "exactMatch", m[0]))]
+    return jsonify(envelope(items, len(items), len(items), 0))
 
 
 def entity_json(graph: ServedGraph, iri: str, lang: str) -> dict:
@@ -355,7 +403,8 @@ def search():
         if category_iri and category_iri not in entry.categories:
             continue
         best = None
-        candidates = [("label", language, label) for language, label in entry.labels.items()] + entry.synonyms
+        candidates = [("label", language, label) for language, label in entry.labels.items()] + entry.synonyms + [
+            ("xref", "", code) for _, iri in entry.xrefs for code in (shorten(iri), shorten(iri).split(":", 1)[-1])]
         for fld, language, candidate in candidates:
             folded = fold(candidate)
             if folded == needle:

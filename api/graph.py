@@ -37,6 +37,7 @@ class Entry:
     labels: dict[str, str] = field(default_factory=dict)  # lang → label
     synonyms: list[tuple[str, str, str]] = field(default_factory=list)  # (field, lang, text)
     categories: set[str] = field(default_factory=set)
+    xrefs: list[tuple[str, str]] = field(default_factory=list)  # (match, code IRI)
 
 
 @dataclass
@@ -46,6 +47,8 @@ class ServedGraph:
     entries: dict[str, Entry]
     loaded_at: float
     triples: int = 0
+    #: code IRI → [(osteokg IRI, match)]
+    by_code: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
 
     @property
     def etag(self) -> str:
@@ -78,7 +81,13 @@ def load(build_dir: Path, engine: str = "oxigraph") -> ServedGraph:
         entry = entries.get(row["entity"].value)
         if entry is not None:
             entry.categories.add(row["category"].value)
-    return ServedGraph(store, manifest, entries, time.time(), store.triples())
+    by_code: dict[str, list[tuple[str, str]]] = {}
+    for row in store.select("xrefs"):
+        entity, match, code = row["entity"].value, row["match"].value.rsplit("#", 1)[-1], row["code"].value
+        by_code.setdefault(code, []).append((entity, match))
+        if entity in entries:
+            entries[entity].xrefs.append((match, code))
+    return ServedGraph(store, manifest, entries, time.time(), store.triples(), by_code)
 
 
 def init_app(app: Flask) -> None:

@@ -1,4 +1,9 @@
-"""Cross-cutting HTTP behaviour: CORS without credentials, caching with ETags, security headers."""
+"""Cross-cutting HTTP behaviour: CORS without credentials, caching with ETags, security headers.
+
+Rendered GET answers are kept (``api.entities.cached``) with their headers already finished, so a
+repeated request skips both the view and this hook; :func:`finish` is the one place the headers
+are decided.
+"""
 from __future__ import annotations
 
 import hashlib
@@ -7,21 +12,41 @@ from flask import Flask, Response, request
 
 from api.graph import served
 
+FINISHED = "_osteokg_finished"
+
+
+def cors_headers(app: Flask) -> list[tuple[str, str]]:
+    return [
+        ("Access-Control-Allow-Origin", app.config["CORS_ORIGIN"]),
+        ("Access-Control-Allow-Methods", "GET, POST, OPTIONS"),
+        ("Access-Control-Allow-Headers", "Accept, Accept-Language, Content-Type, If-None-Match"),
+        ("Access-Control-Expose-Headers", "ETag, Link"),
+        ("X-Content-Type-Options", "nosniff"),
+    ]
+
+
+def finish(app: Flask, response: Response) -> Response:
+    """Add CORS, and for a GET 200 an ETag (graph hash × URL × media type × language) and caching headers."""
+    for key, value in app.extensions["osteokg_cors"]:
+        response.headers[key] = value
+    if request.method in ("GET", "HEAD") and response.status_code == 200 and request.endpoint != "meta.health":
+        variant = f"{served().etag}|{request.full_path}|{response.mimetype}|{response.headers.get('Content-Language', '')}"
+        response.set_etag(hashlib.sha256(variant.encode("utf-8")).hexdigest()[:32])
+        response.headers["Cache-Control"] = f"public, max-age={app.config['CACHE_MAX_AGE']}"
+        response.vary.update(("Accept", "Accept-Language"))
+    elif request.endpoint == "meta.health":
+        response.headers["Cache-Control"] = "no-store"
+    setattr(response, FINISHED, True)
+    return response
+
 
 def init_app(app: Flask) -> None:
+    app.extensions["osteokg_cors"] = cors_headers(app)
+
     @app.after_request
     def _headers(response: Response) -> Response:
-        response.headers["Access-Control-Allow-Origin"] = app.config["CORS_ORIGIN"]
-        response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
-        response.headers["Access-Control-Allow-Headers"] = "Accept, Accept-Language, Content-Type, If-None-Match"
-        response.headers["Access-Control-Expose-Headers"] = "ETag, Link"
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        if request.method in ("GET", "HEAD") and response.status_code == 200 and request.endpoint != "meta.health":
-            variant = f"{served().etag}|{request.full_path}|{response.mimetype}|{response.headers.get('Content-Language', '')}"
-            response.set_etag(hashlib.sha256(variant.encode("utf-8")).hexdigest()[:32])
-            response.headers["Cache-Control"] = f"public, max-age={app.config['CACHE_MAX_AGE']}"
-            response.vary.update(("Accept", "Accept-Language"))
+        if not getattr(response, FINISHED, False):
+            finish(app, response)
+        if request.method in ("GET", "HEAD") and response.status_code == 200:
             response.make_conditional(request)
-        elif request.endpoint == "meta.health":
-            response.headers["Cache-Control"] = "no-store"
         return response

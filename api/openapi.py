@@ -115,6 +115,9 @@ def document() -> dict:
             "/entities/{curie}/children": hierarchy("direct children"),
             "/entities/{curie}/ancestors": hierarchy("ancestors"),
             "/entities/{curie}/descendants": hierarchy("descendants"),
+            "/xrefs/{curie}": list_route(
+                "The osteokg entities a code of another terminology (UBERON:…, ICD10CM:…, MESH:…) maps to, with the precision.",
+                "Xref", [CURIE, LANG], ["entities"], NOT_FOUND),
             "/relations": list_route("The relations (object properties) with their inverse and mappings.", "Relation", [LANG], ["entities"]),
             "/search": list_route(
                 "Search labels and synonyms in Dutch and English: case- and accent-insensitive, ranked exact > prefix > substring.",
@@ -168,6 +171,8 @@ def document() -> dict:
                                                                "type": {"type": "string", "enum": ["exact", "prefix", "substring"]},
                                                                "field": {"type": "string"}, "lang": {"type": ["string", "null"]},
                                                                "text": {"type": "string"}}}}},
+            "Xref": {"type": "object", "properties": {"id": {"type": "string"}, "label": {"type": ["string", "null"]},
+                                                      "match": {"type": "string"}, "code": {"type": "string"}}},
             "Category": {"type": "object", "properties": {"id": {"type": "string"}, "label": {"type": ["string", "null"]},
                                                           "members": {"type": "integer"}, "href": {"type": "string"}}},
             "Statement": {"type": "object", "required": ["id", "kind"],

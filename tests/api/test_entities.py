@@ -202,3 +202,18 @@ def test_real_http_client_against_the_server(server: str) -> None:
         assert "Traceback" not in error.read().decode()
     else:
         raise AssertionError("expected 404")
+
+
+def test_a_foreign_code_leads_to_its_osteokg_entity(client) -> None:
+    response = client.get("/entities/UBERON:0000981")
+    assert response.status_code == 303 and response.headers["Location"].endswith("/entities/OSTEOKG:0001002")
+    body = client.get("/xrefs/UBERON:0001435").json
+    assert body["items"] == [{"id": "OSTEOKG:0001009", "iri": "https://w3id.org/osteokg/OSTEOKG_0001009",
+                              "label": "small bones of the wrist", "match": "closeMatch", "code": "UBERON:0001435"}]
+    assert client.get("/xrefs/UBERON:0099999").status_code == 404
+
+
+def test_search_finds_entities_by_code(client) -> None:
+    item = client.get("/search", query_string={"q": "uberon:0000981"}).json["items"][0]
+    assert item["id"] == "OSTEOKG:0001002" and item["match"] == {
+        "type": "exact", "field": "xref", "lang": None, "text": "UBERON:0000981"}
