@@ -18,6 +18,8 @@ DEFAULTS: dict[str, Any] = {
     "SPARQL_TIMEOUT": 10.0,  # seconds a /sparql query may run
     "SPARQL_MAX_ROWS": 10_000,  # rows (or triples) a /sparql answer may hold
     "SPARQL_WORKERS": 2,  # query processes per API process (a runaway query blocks one, not the API)
+    "SPARQL_MAX_MEMORY": 1024**3,  # bytes a query process may grow above its loaded size
+    "SPARQL_MAX_QUERY_STRING": 32 * 1024,  # a GET query string (granian refuses 64 KiB URIs bare)
     "MAX_CONTENT_LENGTH": 64 * 1024,  # request bodies, incl. a POSTed query
     "PAGE_MAX": 500,
     "PAGE_DEFAULT": 50,

@@ -64,7 +64,8 @@ def document() -> dict:
                      "414": problem("The query string is too long."),
                      "415": problem("Unsupported request body type."),
                      "422": problem("The answer has more rows than the row cap."),
-                     "503": problem("The query ran past the time limit.")}
+                     "503": problem("All query processes are busy (see Retry-After), or the query ran out of memory."),
+                     "504": problem("The query ran past the time limit.")}
     return {
         "openapi": "3.1.0",
         "info": {"title": "osteokg API", "version": "0.1.0",
