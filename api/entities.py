@@ -344,6 +344,7 @@ def relation_list():
 
 
 def hierarchy(curie: str, query: str):
+    """The direct parents or children (asserted, or found by HermiT), or all ancestors or descendants."""
     params.only("lang", "limit", "offset")
     iri = resolve_entity(curie)
     lang = params.language()
@@ -355,28 +356,9 @@ def hierarchy(curie: str, query: str):
     return jsonify(envelope(items[offset:offset + limit], len(items), limit, offset))
 
 
-@bp.get("/entities/<path:curie>/parents")
-@cached
-def parents(curie: str):
-    return hierarchy(curie, "parents")
-
-
-@bp.get("/entities/<path:curie>/children")
-@cached
-def children(curie: str):
-    return hierarchy(curie, "children")
-
-
-@bp.get("/entities/<path:curie>/ancestors")
-@cached
-def ancestors(curie: str):
-    return hierarchy(curie, "ancestors")
-
-
-@bp.get("/entities/<path:curie>/descendants")
-@cached
-def descendants(curie: str):
-    return hierarchy(curie, "descendants")
+for _query in ("parents", "children", "ancestors", "descendants"):
+    bp.add_url_rule(f"/entities/<path:curie>/{_query}", _query, cached(hierarchy), methods=["GET"],
+                    defaults={"query": _query})
 
 
 @bp.get("/search")
