@@ -24,6 +24,7 @@ DEFAULTS: dict[str, Any] = {
     "PAGE_MAX": 500,
     "PAGE_DEFAULT": 50,
     "CACHE_MAX_AGE": 300,
+    "RESPONSE_CACHE_SIZE": 4096,  # rendered GET answers kept per process (the graph changes only with a build)
     "CORS_ORIGIN": "*",
 }
 
@@ -50,4 +51,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(sparql.bp)
     sparql.init_app(app)
     app.register_blueprint(entities.bp)
+    from api.cache import ResponseCache
+
+    app.wsgi_app = ResponseCache(app.wsgi_app, app.config["RESPONSE_CACHE_SIZE"])  # type: ignore[method-assign]
     return app

@@ -3,18 +3,16 @@
 Every route answers JSON by default (one paging envelope ``{items, total, limit, offset}`` for
 lists), takes ``lang=en|nl`` (default from Accept-Language) and refuses unknown parameters.
 An entity also negotiates JSON-LD, Turtle, N-Triples and a readable HTML page, so every ID in
-the graph dereferences. The graph only changes with a build, so rendered answers are kept in a
-bounded per-process cache keyed by URL, media type and language.
+the graph dereferences. The graph only changes with a build, so rendered answers are kept by the
+response cache in front of the app (:mod:`api.cache`), keyed by URL, Accept and Accept-Language.
 """
 from __future__ import annotations
 
-from collections import OrderedDict
 from functools import wraps
-from threading import Lock
 
 from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request, url_for
 
-from api import http, negotiate, params
+from api import cache, negotiate, params
 from api.errors import Problem
 from api.graph import OSTEOKG_NS, ServedGraph, fold, served
 from kg.store import Row
@@ -31,56 +29,15 @@ OKG = "https://w3id.org/osteokg/vocab/"
 DCTERMS = "http://purl.org/dc/terms/"
 MATCHES = {f"{SKOS}{m}": m for m in ("exactMatch", "closeMatch", "broadMatch", "narrowMatch")}
 SYNONYMS = {f"{OIO}hasExactSynonym": "exact", f"{OIO}hasRelatedSynonym": "related"}
-CACHE_SIZE = 4096
-
-
-class _Cache:
-    """A small thread-safe LRU of rendered responses (body, status, mimetype, headers)."""
-
-    def __init__(self, size: int) -> None:
-        self.size, self.items, self.lock = size, OrderedDict(), Lock()
-
-    def get(self, key):
-        with self.lock:
-            if key in self.items:
-                self.items.move_to_end(key)
-                return self.items[key]
-        return None
-
-    def put(self, key, value) -> None:
-        with self.lock:
-            self.items[key] = value
-            if len(self.items) > self.size:
-                self.items.popitem(last=False)
-
-
-_cache = _Cache(CACHE_SIZE)
 
 
 def cached(view):
-    """Serve a GET from the cache when the same URL, Accept and Accept-Language were answered before.
-
-    The cached entry holds the finished headers (ETag included), so a hit builds one response and
-    answers ``If-None-Match`` itself.
-    """
+    """Mark a GET answer as cacheable: :mod:`api.cache` keeps it and answers repeats without Flask."""
 
     @wraps(view)
     def wrapper(*args, **kwargs):
-        key = (request.full_path, request.headers.get("Accept", ""), request.headers.get("Accept-Language", ""))
-        hit = _cache.get(key)
-        if hit is not None:
-            body, mimetype, headers, etag = hit
-            if etag and etag in request.if_none_match:
-                response = Response(status=304, headers=[h for h in headers if h[0] not in ("Content-Type", "Content-Length")])
-            else:
-                response = Response(body, mimetype=mimetype, headers=headers)
-            setattr(response, http.FINISHED, True)
-            return response
-        response = http.finish(current_app, current_app.make_response(view(*args, **kwargs)))
-        if response.status_code == 200 and not response.direct_passthrough:
-            headers = [(k, v) for k, v in response.headers.items() if k not in ("Content-Length",)]
-            _cache.put(key, (response.get_data(), response.mimetype, headers, response.get_etag()[0]))
-        return response
+        response = current_app.make_response(view(*args, **kwargs))
+        return cache.mark(response) if response.status_code == 200 else response
 
     return wrapper
 

@@ -1,8 +1,8 @@
 """Cross-cutting HTTP behaviour: CORS without credentials, caching with ETags, security headers.
 
-Rendered GET answers are kept (``api.entities.cached``) with their headers already finished, so a
-repeated request skips both the view and this hook; :func:`finish` is the one place the headers
-are decided.
+Rendered GET answers are kept by the response cache in front of the app (:mod:`api.cache`) with
+their headers finished here, so a repeated request never reaches Flask; :func:`finish` is the one
+place the headers are decided.
 """
 from __future__ import annotations
 

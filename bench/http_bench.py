@@ -251,7 +251,7 @@ def report(results: list[dict], info: dict) -> str:
         if "rps" not in r:
             lines.append(f"| {r['name']} | {p['status']} | {p['bytes']} | {fmt(p['ms'])} | not measured: {r['skipped']} | | | |")
             continue
-        ratio = f"{r['rps'] / health:.2f}" if health and r["server"] == "api" else "—"
+        ratio = f"{r['rps'] / health:.3f}" if health and r["server"] == "api" else "—"
         note = ""
         if r["non2xx"] or r["socket_errors"]:
             note = f" ({r['non2xx']} non-2xx, socket errors {r['socket_errors'] or 0})"
@@ -262,15 +262,17 @@ def report(results: list[dict], info: dict) -> str:
                      f"{fmt(r['p50'])} | {fmt(r['p99'])} | {ratio} |")
     lines.append("")
     if health and entity:
-        lines.append(f"- Entity lookup / our /health: **{entity / health:.2f}** (goal ≥ 0.75: "
+        lines.append(f"- Entity lookup / our /health: **{entity / health:.3f}** (goal ≥ 0.75: "
                      f"{'met' if entity / health >= 0.75 else 'NOT met'}).")
     if baseline and entity:
-        lines.append(f"- Entity lookup / baseline hello (Flask + gunicorn 2 sync): **{entity / baseline:.2f}** "
+        lines.append(f"- Entity lookup / baseline hello (Flask + gunicorn 2 sync): **{entity / baseline:.3f}** "
                      f"(goal > 1: {'met' if entity > baseline else 'NOT met'}).")
     if baseline and health:
-        lines.append(f"- Our /health / baseline hello: {health / baseline:.2f}.")
+        lines.append(f"- Our /health / baseline hello: {health / baseline:.3f}.")
     lines += ["", "First request ms: one request before the load, from a fresh connection (the API caches rendered GET "
-              "answers per URL per worker, so this is the only uncached figure, for one of the two workers).", ""]
+              "answers per URL per worker, so this is the only uncached figure, for one of the two workers; for "
+              "/sparql it includes starting that worker's query processes). The endpoint order is rotated each "
+              "round.", ""]
     return "\n".join(lines)
 
 
@@ -319,7 +321,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"probe {endpoint['name']}: {first['status']} {first['bytes']} B {first['ms']:.1f} ms", flush=True)
         runs: dict[str, list[dict]] = {r["name"]: [] for r in results}
         for round_no in range(args.rounds):
-            for result in results:
+            # rotate the order each round, so no endpoint always follows the same neighbour
+            shift = round_no % len(results)
+            for result in results[shift:] + results[:shift]:
                 if "skipped" in result:
                     continue
                 port = ports[result["server"]]
@@ -354,6 +358,9 @@ def main(argv: list[str] | None = None) -> int:
     print(text)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text, encoding="utf-8")
+    raw = [{k: v for k, v in r.items() if k != "path" or not v.startswith("/sparql")} for r in results]
+    args.out.with_suffix(".json").write_text(json.dumps({"info": info, "results": raw}, indent=1) + "\n",
+                                             encoding="utf-8")
     print(f"wrote {args.out}")
     return 0
 

@@ -319,6 +319,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     started = time.perf_counter()
+    load_before = " ".join(Path("/proc/loadavg").read_text().split()[:3])
     nt = args.build / "osteokg.nt"
     if not nt.exists():
         print(f"{nt} is missing: run 'python -m kg.cli build --out {args.build}' first", file=sys.stderr)
@@ -352,7 +353,9 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     elapsed = time.perf_counter() - started
-    out_lines.append(f"Bench wall time: {elapsed:.0f} s.")
+    load_after = " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    out_lines.append(f"Load average before / after: {load_before} / {load_after} (2 cores; the engines run one "
+                     f"after the other, so other work on the machine can tilt a ratio). Bench wall time: {elapsed:.0f} s.")
     text = "\n".join(out_lines) + "\n"
     print(text)
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,4 @@
-"""The build: sources → asserted graph → HermiT → materialized graph → SHACL → ``build/`` artefacts.
+"""The build: sources → asserted graph → HermiT → materialized graph → SHACL → QC → ``build/`` artefacts.
 
 Nothing is written until every step has passed, and the artefacts are swapped into place as a
 whole, so a failed build leaves the previous ``build/`` untouched.
@@ -35,6 +35,7 @@ ARTEFACTS = {
 }
 MANIFEST = "manifest.json"
 LOCATIONS = "locations.json"
+SSSOM, KGX_DIR, DOCS_DIR, QC_REPORT = "osteokg.sssom.tsv", "kgx", "docs", "qc-report.tsv"
 
 Progress = Callable[[str], None]
 
@@ -45,6 +46,14 @@ class ValidationFailed(RuntimeError):
     def __init__(self, report) -> None:
         self.report = report
         super().__init__("the graph does not conform to the SHACL shapes")
+
+
+class QCFailed(RuntimeError):
+    """The QC report has error-level rows; ``report`` lists them."""
+
+    def __init__(self, report) -> None:
+        self.report = report
+        super().__init__(f"the QC report has {report.errors} error(s)")
 
 
 @dataclass
@@ -104,6 +113,16 @@ def check(built: Built, progress: Progress = _quiet):
     return report
 
 
+def qc(built: Built, progress: Progress = _quiet):
+    """Run the QC checks of kg/queries/qc on ``built``; return the report (raise nothing)."""
+    from kg.report import run_report
+    from kg.report import summary as qc_summary
+
+    report = run_report(built.graph, built.locations)
+    progress(qc_summary(report))
+    return report
+
+
 def graph_hash(nt_path: Path) -> str:
     """SHA-256 of the sorted N-Triples with blank-node labels removed: equal graphs, equal hashes."""
     lines = sorted(nt_path.read_text(encoding="utf-8").splitlines())
@@ -114,23 +133,36 @@ def graph_hash(nt_path: Path) -> str:
     return digest.hexdigest()
 
 
-def write(built: Built, out_dir: Path, progress: Progress = _quiet) -> list[Path]:
-    """Serialize ``built`` into ``out_dir`` atomically (write a sibling folder, then swap)."""
+def write(built: Built, out_dir: Path, progress: Progress = _quiet, qc_report=None) -> list[Path]:
+    """Serialize ``built`` (and its SSSOM, KGX, docs and QC report) into ``out_dir`` atomically:
+    everything is written into a sibling folder, which then replaces ``out_dir`` as a whole."""
+    from kg.docs import write_docs
+    from kg.export import write_kgx, write_sssom
+
     out_dir = out_dir.resolve()
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-new-", dir=out_dir.parent))
+    extra_names: list[str] = []
     try:
         for name, fmt in ARTEFACTS.items():
             kwargs = {"auto_compact": True} if fmt == "json-ld" else {}
             built.graph.serialize(staging / name, format=fmt, encoding="utf-8", **kwargs)
             progress(f"serialized {name}")
+        extra = [write_sssom(built.graph, staging / SSSOM), *write_kgx(built.graph, staging / KGX_DIR),
+                 write_docs(built.graph, staging / DOCS_DIR)]
+        if qc_report is not None:
+            from kg.report import write_tsv
+
+            extra.append(write_tsv(qc_report, staging / QC_REPORT))
+        extra_names = [p.relative_to(staging).as_posix() for p in extra]
+        progress(f"exported {', '.join(extra_names)}")
         manifest = {
             "ontology": ONTOLOGY_IRI,
             "version_iri": str(built.graph.value(URIRef(ONTOLOGY_IRI), OWL.versionIRI)),
             "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "graph_sha256": graph_hash(staging / "osteokg.nt"),
             "counts": built.counts,
-            "artefacts": sorted(ARTEFACTS),
+            "artefacts": sorted([*ARTEFACTS, *extra_names]),
         }
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
         (staging / LOCATIONS).write_text(json.dumps(built.locations, indent=1, sort_keys=True) + "\n", encoding="utf-8")
@@ -142,7 +174,7 @@ def write(built: Built, out_dir: Path, progress: Progress = _quiet) -> list[Path
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return [out_dir / name for name in [*ARTEFACTS, MANIFEST, LOCATIONS]]
+    return [out_dir / name for name in [*ARTEFACTS, *extra_names, MANIFEST, LOCATIONS]]
 
 
 def build(ontology_dir: Path = ONTOLOGY_DIR, out_dir: Path = BUILD_DIR, progress: Progress = _quiet) -> tuple[Built, list[Path]]:
@@ -151,12 +183,15 @@ def build(ontology_dir: Path = ONTOLOGY_DIR, out_dir: Path = BUILD_DIR, progress
     report = check(built, progress)
     if not report.conforms:
         raise ValidationFailed(report)
-    return built, write(built, out_dir, progress)
+    qc_report = qc(built, progress)
+    if qc_report.errors:
+        raise QCFailed(qc_report)
+    return built, write(built, out_dir, progress, qc_report)
 
 
 def summary(built: Built) -> str:
     return ", ".join(f"{key.replace('_', ' ')} {value}" for key, value in built.counts.items())
 
 
-__all__ = ["BUILD_DIR", "ONTOLOGY_DIR", "Built", "ValidationFailed", "build", "build_graph", "check", "write",
+__all__ = ["BUILD_DIR", "ONTOLOGY_DIR", "Built", "QCFailed", "ValidationFailed", "build", "build_graph", "check", "qc", "write",
            "summary", "graph_hash"]

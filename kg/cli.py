@@ -1,4 +1,4 @@
-"""The ``osteokg`` command: build, validate, serve. (The API is started by name; kg never imports Flask.)"""
+"""The ``osteokg`` command: build, validate, report, serve. (The API is started by name; kg never imports Flask.)"""
 from __future__ import annotations
 
 import argparse
@@ -23,7 +23,7 @@ def _source_problem(exc: Exception) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from kg.build import ValidationFailed, build, summary
+    from kg.build import QCFailed, ValidationFailed, build, summary
     from kg.validate import format_report
 
     try:
@@ -31,6 +31,12 @@ def cmd_build(args: argparse.Namespace) -> int:
     except ValidationFailed as exc:
         print(format_report(exc.report))
         _say(f"build failed: the graph does not conform; {args.out} left as it was")
+        return EXIT_INVALID
+    except QCFailed as exc:
+        from kg.report import format_table
+
+        print(format_table(exc.report))
+        _say(f"build failed: the QC report has {exc.report.errors} error(s); {args.out} left as it was")
         return EXIT_INVALID
     except (ValueError, RuntimeError, OSError) as exc:
         code = _source_problem(exc)
@@ -76,6 +82,22 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return EXIT_OK if report.conforms else EXIT_INVALID
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    """The QC checks of kg/queries/qc: a table, a TSV, and exit 1 on any error-level row."""
+    from kg.build import build_graph
+    from kg.report import format_table, run_report, write_tsv
+
+    try:
+        built = build_graph(args.ontology, _say)
+        report = run_report(built.graph, built.locations)
+        path = write_tsv(report, args.out)
+    except (ValueError, RuntimeError, OSError) as exc:
+        return _source_problem(exc)
+    print(format_table(report))
+    _say(f"wrote {path}")
+    return EXIT_INVALID if report.errors else EXIT_OK
+
+
 def _stale(ontology: Path, out: Path) -> bool:
     """True when ``out`` has no built graph or a source is newer than it."""
     manifest = out / "manifest.json"
@@ -94,7 +116,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         _say(f"{args.out} is missing or older than the sources: building first")
         code = cmd_build(argparse.Namespace(ontology=args.ontology, out=args.out))
         if code != EXIT_OK:
-            return code
+            if not (args.out / "osteokg.nt").exists():
+                return code
+            _say(f"the new build failed (above); serving the previous build in {args.out}")
     os.environ["OSTEOKG_BUILD_DIR"] = str(args.out.resolve())
     from granian import Granian
     from granian.constants import Interfaces
@@ -118,6 +142,11 @@ def parser() -> argparse.ArgumentParser:
     validate.add_argument("--ontology", type=Path, default=ONTOLOGY_DIR, help="the editors' sources (default: %(default)s)")
     validate.add_argument("--graph", type=Path, help="validate this built file instead of building from the sources")
     validate.set_defaults(run=cmd_validate)
+    report = commands.add_parser("report", help="run the QC checks (kg/queries/qc); exit 1 on any error-level row")
+    report.add_argument("--ontology", type=Path, default=ONTOLOGY_DIR, help="the editors' sources (default: %(default)s)")
+    report.add_argument("--out", type=Path, default=BUILD_DIR / "qc-report.tsv",
+                        help="where to write the TSV report (default: %(default)s)")
+    report.set_defaults(run=cmd_report)
     serve = commands.add_parser("serve", help="serve the API (builds first when build/ is missing or stale)")
     serve.add_argument("--host", default=os.environ.get("OSTEOKG_HOST", "127.0.0.1"),
                        help="address to listen on (env OSTEOKG_HOST; default: %(default)s)")

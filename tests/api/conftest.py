@@ -40,13 +40,14 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(build_dir: Path, extra_env: dict[str, str] | None = None, workers: int = 1):
+def start_server(build_dir: Path, extra_env: dict[str, str] | None = None, workers: int = 1,
+                 extra_args: list[str] | None = None):
     """Start `osteokg serve` on a free loopback port; wait (bounded) until /health answers."""
     port = free_port()
     env = {**os.environ, "OSTEOKG_BUILD_DIR": str(build_dir), **(extra_env or {})}
     process = subprocess.Popen(
         [sys.executable, "-m", "kg.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
-         "--workers", str(workers), "--out", str(build_dir)],
+         "--workers", str(workers), "--out", str(build_dir), *(extra_args or [])],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60

@@ -22,7 +22,7 @@ def build_dir(tmp_path_factory) -> Path:
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def test_writes_every_artefact_and_they_hold_the_same_graph(build_dir: Path) -> None:
@@ -87,4 +87,17 @@ def test_reasoning_errors_and_syntax_errors_stop_the_build(build_dir: Path, onto
     schema.write_text(schema.read_text(encoding="utf-8") + "\nthis is not turtle\n", encoding="utf-8")
     with pytest.raises(SourceError, match="osteokg-schema.ttl, line"):
         build(ontology_copy, build_dir)
+    assert snapshot(build_dir) == before
+
+
+def test_a_qc_error_fails_the_build_and_writes_nothing(build_dir: Path, ontology_copy: Path) -> None:
+    from kg.build import QCFailed
+
+    before = snapshot(build_dir)
+    schema = ontology_copy / "osteokg-schema.ttl"
+    # deprecating a term without naming its replacement passes SHACL but is a QC error
+    schema.write_text(schema.read_text(encoding="utf-8") + "\nOSTEOKG:0000011 owl:deprecated true .\n", encoding="utf-8")
+    with pytest.raises(QCFailed) as caught:
+        build(ontology_copy, build_dir)
+    assert caught.value.report.errors >= 1
     assert snapshot(build_dir) == before

@@ -1,0 +1,68 @@
+"""A response cache in front of the Flask app (WSGI middleware).
+
+The graph only changes with a build, so a GET answer depends only on the URL, the Accept and
+Accept-Language headers. A view marks its answer as cacheable (``mark``); the middleware keeps
+the finished status, headers and body in a bounded LRU and answers the next identical request
+itself — without entering Flask — including ``If-None-Match`` (304). Errors, non-GET requests
+and unmarked routes always go through the app.
+"""
+from __future__ import annotations
+
+from collections import OrderedDict
+from threading import Lock
+from typing import Callable, Iterable
+
+MARK = "X-Osteokg-Cacheable"
+_DROP_ON_304 = ("content-type", "content-length")
+
+
+def mark(response):
+    """Flag a Flask response for the middleware (the header never leaves the server)."""
+    response.headers[MARK] = "1"
+    return response
+
+
+class ResponseCache:
+    def __init__(self, app: Callable, size: int = 4096) -> None:
+        self.app, self.size = app, size
+        self.items: OrderedDict[tuple, tuple[str, list[tuple[str, str]], bytes, str | None]] = OrderedDict()
+        self.lock = Lock()
+
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        if environ.get("REQUEST_METHOD") != "GET":
+            return self.app(environ, start_response)
+        key = (environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", ""),
+               environ.get("HTTP_ACCEPT", ""), environ.get("HTTP_ACCEPT_LANGUAGE", ""))
+        with self.lock:
+            hit = self.items.get(key)
+            if hit is not None:
+                self.items.move_to_end(key)
+        if hit is not None:
+            status, headers, body, etag = hit
+            if etag and etag in environ.get("HTTP_IF_NONE_MATCH", ""):
+                start_response("304 NOT MODIFIED", [h for h in headers if h[0].lower() not in _DROP_ON_304])
+                return [b""]
+            start_response(status, headers)
+            return [body]
+        captured: dict = {}
+
+        def capture(status: str, headers: list[tuple[str, str]], exc_info=None):
+            captured["status"], captured["headers"] = status, headers
+            return start_response(status, [h for h in headers if h[0] != MARK], exc_info)
+
+        result = self.app(environ, capture)
+        headers = captured.get("headers", [])
+        if not captured.get("status", "").startswith("200") or not any(h[0] == MARK for h in headers):
+            return result
+        try:
+            body = b"".join(result)
+        finally:
+            if hasattr(result, "close"):
+                result.close()
+        kept = [h for h in headers if h[0] != MARK and h[0].lower() != "date"]  # a stored Date would go stale
+        etag = next((v for k, v in kept if k.lower() == "etag"), None)
+        with self.lock:
+            self.items[key] = (captured["status"], kept, body, etag)
+            if len(self.items) > self.size:
+                self.items.popitem(last=False)
+        return [body]
