@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import html
 import os
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -28,6 +27,7 @@ from rdflib.collection import Collection
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS
 from rdflib.util import guess_format
 
+from kg.files import write_atomically
 from kg.vocab import DEFINITION, OIO, OKG, ONTOLOGY_IRI, OSTEOKG, SCHEMA, shorten
 
 _OSTEOKG = str(OSTEOKG)
@@ -343,28 +343,8 @@ def write_docs(source: Graph | str | os.PathLike, out_dir: str | os.PathLike) ->
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / "index.html"
-    fd, tmp = tempfile.mkstemp(prefix=".index.html-", dir=out_dir)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomically({target: text})
     return target
-
-
-def _umask() -> int:
-    """The process's umask, read without changing it (mkstemp creates files 0600; the written
-    files get the permissions any new file would, usually 0644)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("Umask:"):
-                return int(line.split()[1], 8)
-    except (OSError, ValueError):
-        pass
-    return 0o022
 
 
 __all__ = ["render_html", "write_docs"]

@@ -39,9 +39,7 @@ renamed into place.
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 import uuid
 from collections.abc import Iterable
 from pathlib import Path
@@ -49,6 +47,7 @@ from pathlib import Path
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS
 
+from kg.files import write_atomically
 from kg.vocab import BIOLINK, DEFINITION, OIO, OKG, ONTOLOGY_IRI, OSTEOKG, PREFIXES, shorten
 
 #: the SSSOM mapping set's identifier (where the release publishes it)
@@ -121,26 +120,6 @@ def biolink_name(iri: str) -> str:
     if local[:1].isupper():
         return re.sub(r"(?<!^)(?=[A-Z])", " ", local).lower()
     return local.replace("_", " ")
-
-
-def _atomic_write(files: dict[Path, str]) -> list[Path]:
-    """Write every file to a temporary name next to it, then rename them all into place."""
-    temporary: list[tuple[str, Path]] = []
-    try:
-        for path, text in files.items():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
-            temporary.append((tmp, path))
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-                handle.write(text)
-        for tmp, path in temporary:
-            os.chmod(tmp, 0o666 & ~_umask())
-            os.replace(tmp, path)
-    except BaseException:
-        for tmp, _ in temporary:
-            Path(tmp).unlink(missing_ok=True)
-        raise
-    return list(files)
 
 
 def _tsv(columns: Iterable[str], rows: Iterable[dict[str, str]]) -> str:
@@ -244,7 +223,7 @@ def write_sssom(graph: Graph, path: Path) -> Path:
     """Write ``graph``'s mappings as an SSSOM TSV file at ``path``; nothing is written on error."""
     path = Path(path)
     text = sssom_text(graph)
-    _atomic_write({path: text})
+    write_atomically({path: text})
     return path
 
 
@@ -430,20 +409,8 @@ def write_kgx(graph: Graph, folder: Path, include_inverse: bool = False) -> list
     """Write ``osteokg_nodes.tsv`` and ``osteokg_edges.tsv`` into ``folder``; nothing is written on error."""
     folder = Path(folder)
     nodes, edges = kgx_tables(graph, include_inverse)
-    return _atomic_write({folder / KGX_NODES: _tsv(NODE_COLUMNS, nodes),
+    return write_atomically({folder / KGX_NODES: _tsv(NODE_COLUMNS, nodes),
                           folder / KGX_EDGES: _tsv(EDGE_COLUMNS, edges)})
-
-
-def _umask() -> int:
-    """The process's umask, read without changing it (mkstemp creates files 0600; the written
-    files get the permissions any new file would, usually 0644)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("Umask:"):
-                return int(line.split()[1], 8)
-    except (OSError, ValueError):
-        pass
-    return 0o022
 
 
 __all__ = ["EDGE_COLUMNS", "INFORES", "KGX_EDGES", "KGX_NODES", "MAPPING_SET_ID", "NODE_COLUMNS", "SSSOM_COLUMNS",

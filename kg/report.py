@@ -42,8 +42,6 @@ mappings with the comment ``unconfirmed``.
 """
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,6 +52,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import OWL
 
 from kg.validate import curie, label
+from kg.files import write_atomically
 from kg.vocab import PREFIXES as _VOCAB_PREFIXES
 
 #: the folder of the check queries
@@ -350,28 +349,8 @@ def write_tsv(report: Report, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     text = "\t".join(COLUMNS) + "\n" + "".join(
         "\t".join(_tsv_cell(c) for c in row.cells()) + "\n" for row in report.rows)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomically({path: text})
     return path
-
-
-def _umask() -> int:
-    """The process's umask, read without changing it (mkstemp creates files 0600; the written
-    files get the permissions any new file would, usually 0644)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("Umask:"):
-                return int(line.split()[1], 8)
-    except (OSError, ValueError):
-        pass
-    return 0o022
 
 
 __all__ = ["COLUMNS", "KNOWN_PREFIXES_MARK", "LEVELS", "QC_DIR", "Check", "Report", "Row", "format_table",
