@@ -217,3 +217,23 @@ def test_search_finds_entities_by_code(client) -> None:
     item = client.get("/search", query_string={"q": "uberon:0000981"}).json["items"][0]
     assert item["id"] == "OSTEOKG:0001002" and item["match"] == {
         "type": "exact", "field": "xref", "lang": None, "text": "UBERON:0000981"}
+
+
+@pytest.mark.parametrize("curie", ["OSTEOKG:0000106", "OSTEOKG:0000107", "OSTEOKG:0007000", "OSTEOKG:0001002"])
+def test_every_link_on_an_entity_page_resolves(client, curie: str) -> None:
+    from html.parser import HTMLParser
+
+    class Links(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.hrefs: list[str] = []
+
+        def handle_starttag(self, tag, attrs) -> None:
+            if tag == "a" and dict(attrs).get("href", "").startswith("/"):
+                self.hrefs.append(dict(attrs)["href"])
+
+    parser = Links()
+    parser.feed(client.get(f"/entities/{curie}", headers={"Accept": "text/html"}).get_data(as_text=True))
+    assert parser.hrefs
+    broken = [(href, client.get(href).status_code) for href in set(parser.hrefs) if client.get(href).status_code >= 400]
+    assert broken == []
