@@ -70,3 +70,16 @@ def test_serve_builds_first_only_when_build_is_missing_or_stale(tmp_path: Path, 
     touched = ontology_copy / "relations.tsv"
     os.utime(touched, (future + 60, future + 60))
     assert _stale(ontology_copy, out)  # a source is newer than the build
+
+
+def test_report_prints_a_table_writes_tsv_and_fails_on_errors(ontology_copy: Path, tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "qc.tsv"
+    assert main(["report", "--ontology", str(ontology_copy), "--out", str(out)]) == EXIT_OK
+    printed = capsys.readouterr().out
+    assert "0 errors" in printed and out.read_text(encoding="utf-8").startswith("level\t")
+    schema = ontology_copy / "osteokg-schema.ttl"
+    schema.write_text(schema.read_text(encoding="utf-8") + "\nOSTEOKG:0000011 owl:deprecated true .\n", encoding="utf-8")
+    assert main(["report", "--ontology", str(ontology_copy), "--out", str(out)]) == EXIT_INVALID
+    printed = capsys.readouterr().out
+    assert "deprecated-without-replacement" in printed and "OSTEOKG:0000011" in printed
