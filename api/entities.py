@@ -110,7 +110,7 @@ def xrefs(curie: str):
     return jsonify(envelope(items, len(items), len(items), 0))
 
 
-def entity_json(graph: ServedGraph, iri: str, lang: str) -> dict:
+def entity_json(graph: ServedGraph, iri: str, lang: str, outgoing: list[dict] | None = None) -> dict:
     rows = graph.store.select("entity-properties", entity=params.term(iri))
     labels, definitions, synonyms, xrefs, types, parents_all, values = {}, {}, [], [], [], set(), {}
     for row in rows:
@@ -153,7 +153,7 @@ def entity_json(graph: ServedGraph, iri: str, lang: str) -> dict:
     }
     if values:
         body["annotations"] = {key: (items[0] if len(items) == 1 else items) for key, items in sorted(values.items())}
-    edges = relation_items(graph, iri, lang, direction="out")
+    edges = outgoing if outgoing is not None else relation_items(graph, iri, lang, direction="out")
     body["relations"] = [{"predicate": e["predicate"]["id"], "predicate_label": e["predicate"]["label"],
                           "target": e["object"], "inferred": e["inferred"]} for e in edges]
     base = url_for("entities.entity", curie=shorten(iri)) if iri.startswith(OSTEOKG_NS) else None
@@ -231,10 +231,10 @@ def render_entity(iri: str, media_type: str):
     if media_type in negotiate.RDF_FORMATS:
         rows = graph.store.select("entity-graph", entity=params.term(iri))
         return Response(negotiate.rdf(rows, media_type), mimetype=media_type)
-    body = entity_json(graph, iri, lang)
+    outgoing = relation_items(graph, iri, lang, direction="out")
+    body = entity_json(graph, iri, lang, outgoing)
     if media_type == negotiate.HTML:
         incoming = [e for e in relation_items(graph, iri, lang, direction="in") if not e["inferred"]]
-        outgoing = relation_items(graph, iri, lang, direction="out")
         statements = [ref(graph, s, lang) for s in statements_about(graph, iri)]
         html = render_template("entity.html", e=body, outgoing=outgoing, incoming=incoming, statements=statements,
                                version=graph.manifest.get("version_iri"))
