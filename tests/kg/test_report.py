@@ -110,6 +110,9 @@ CASES: dict[str, tuple[str, str, str, str | None, str | None]] = {
         owl:annotatedProperty skos:exactMatch ; owl:annotatedTarget UBERON:0000981 ; okg:confirmed false .""",
                          "OSTEOKG:0001002", "skos:exactMatch", "UBERON:0000981"),
     "term-without-parent": ("error", term("0000101", parent=None), "OSTEOKG:0000101", "rdfs:subClassOf", None),
+    # a term's exact synonym is another term's exact synonym (ignoring case): both terms have a row
+    "shared-exact-synonym": ("warning", term("0000101", extra='oboInOwl:hasExactSynonym "Botontkalking"@nl'),
+                             "OSTEOKG:0000101", "oboInOwl:hasExactSynonym", '"Botontkalking"@nl'),
     "whitespace": ("warning", 'OSTEOKG:0000100 oboInOwl:hasExactSynonym "broze  botten"@nl .', "OSTEOKG:0000100",
                    "oboInOwl:hasExactSynonym", '"broze  botten"@nl'),
     "term-without-synonym": ("info", term("0000101"), "OSTEOKG:0000101", None, None),
@@ -159,6 +162,32 @@ def test_each_check_finds_its_problem(checks, name: str) -> None:
         assert any(r.value == value for r in matching), [r.value for r in matching]
     if level == "error":
         assert report.errors >= 1
+
+
+def test_shared_exact_synonym_names_every_term_involved(checks) -> None:
+    # shared with another term's exact synonym: a row for each of the two terms
+    rows = run_report(small(term("0000101", extra='oboInOwl:hasExactSynonym "Botontkalking"@nl')),
+                      checks=checks).by_check("shared-exact-synonym")
+    assert sorted((r.entity, r.property, r.value) for r in rows) == [
+        ("OSTEOKG:0000100", "oboInOwl:hasExactSynonym", '"botontkalking"@nl'),
+        ("OSTEOKG:0000101", "oboInOwl:hasExactSynonym", '"Botontkalking"@nl')]
+    # another term's label: the synonym and the label it collides with
+    rows = run_report(small(term("0000101", extra='oboInOwl:hasExactSynonym "Femur"@en')),
+                      checks=checks).by_check("shared-exact-synonym")
+    assert sorted((r.entity, r.property, r.value) for r in rows) == [
+        ("OSTEOKG:0000101", "oboInOwl:hasExactSynonym", '"Femur"@en'),
+        ("OSTEOKG:0001002", "rdfs:label", '"femur"@en')]
+
+
+def test_shared_exact_synonym_leaves_other_languages_kinds_and_the_term_itself_alone(checks) -> None:
+    extra = term("0000101", extra=" ; ".join([
+        'oboInOwl:hasExactSynonym "botontkalking"@en',       # the same text in another language
+        'oboInOwl:hasRelatedSynonym "botontkalking"@nl',     # a related synonym may be shared
+        'oboInOwl:hasExactSynonym "Fragility fracture"@en',  # the term's own label
+        'oboInOwl:hasExactSynonym "dijbeenbreuk"@nl']))      # a word of its own
+    report = run_report(small(extra, 'OSTEOKG:0001002 oboInOwl:hasNarrowSynonym "fragility fracture"@en .'),
+                        checks=checks)
+    assert not report.by_check("shared-exact-synonym"), format_table(report)
 
 
 def test_the_malformed_xref_check_knows_exactly_the_project_prefixes(checks) -> None:
