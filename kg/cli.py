@@ -1,12 +1,16 @@
-"""The ``osteokg`` command: build, validate, report, serve. (The API is started by name; kg never imports Flask.)"""
+"""The ``osteokg`` command: build, validate, report, review, serve. (The API is started by name; kg never imports Flask.)"""
 from __future__ import annotations
 
 import argparse
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kg.build import BUILD_DIR, ONTOLOGY_DIR, ROOT
+
+if TYPE_CHECKING:
+    from rdflib import Graph
 
 SHAPES = ROOT / "shapes"
 
@@ -98,6 +102,55 @@ def cmd_report(args: argparse.Namespace) -> int:
     return EXIT_INVALID if report.errors else EXIT_OK
 
 
+def _read_graph(path: Path) -> Graph:
+    """A built graph from a .ttl, .nt (or other rdflib-readable) file; a missing or unreadable file is a SourceError."""
+    from rdflib import Graph
+    from rdflib.util import guess_format
+
+    from kg.compose import SourceError, parse_turtle
+
+    if not path.is_file():
+        raise SourceError(f"{path}: no such file (build one with `osteokg build`, or leave out --graph)")
+    graph = Graph()
+    if path.suffix == ".ttl":
+        parse_turtle(path, graph)
+    else:
+        try:
+            graph.parse(path, format=guess_format(str(path)) or "nt")
+        except Exception as exc:  # rdflib's parsers raise many kinds; all mean "this file is not a graph"
+            raise SourceError(f"{path}: cannot parse: {' '.join(str(exc).split())}") from exc
+    return graph
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    """The clinician's review sheet: review.html and review.tsv, every edge, statement, note and rejected row."""
+    from kg.review import count_rows, review_rows, summary, write_review
+
+    try:
+        if not args.ontology.is_dir():
+            from kg.compose import SourceError
+
+            raise SourceError(f"{args.ontology}: no such folder (the editors' sources)")
+        if args.graph:
+            graph = _read_graph(args.graph)
+            _say(f"read {args.graph}: {len(graph)} triples")
+        else:
+            from kg.build import build_graph
+
+            graph = build_graph(args.ontology, _say).graph
+        rows = review_rows(graph, args.ontology)
+        paths = write_review(rows, args.out)
+    except (ValueError, RuntimeError, OSError) as exc:
+        return _source_problem(exc)
+    for path in paths:
+        _say(f"wrote {path}")
+    counts = count_rows(rows)
+    _say(f"review: {len(rows)} rows: {summary(rows)}")
+    if counts["rejected"]:
+        _say(f"{counts['rejected']} rejected row(s) listed at the end of the sheet")
+    return EXIT_OK
+
+
 def _stale(ontology: Path, out: Path) -> bool:
     """True when ``out`` has no built graph or a source is newer than it."""
     manifest = out / "manifest.json"
@@ -147,6 +200,12 @@ def parser() -> argparse.ArgumentParser:
     report.add_argument("--out", type=Path, default=BUILD_DIR / "qc-report.tsv",
                         help="where to write the TSV report (default: %(default)s)")
     report.set_defaults(run=cmd_report)
+    review = commands.add_parser("review", help="write the clinician's review sheet (review.html, review.tsv)")
+    review.add_argument("--ontology", type=Path, default=ONTOLOGY_DIR,
+                        help="the editors' sources, also read for rejected rows (default: %(default)s)")
+    review.add_argument("--graph", type=Path, help="review this built file (.nt, .ttl) instead of building from the sources")
+    review.add_argument("--out", type=Path, default=BUILD_DIR, help="where to write review.html and review.tsv (default: %(default)s)")
+    review.set_defaults(run=cmd_review)
     serve = commands.add_parser("serve", help="serve the API (builds first when build/ is missing or stale)")
     serve.add_argument("--host", default=os.environ.get("OSTEOKG_HOST", "127.0.0.1"),
                        help="address to listen on (env OSTEOKG_HOST; default: %(default)s)")

@@ -83,3 +83,35 @@ def test_report_prints_a_table_writes_tsv_and_fails_on_errors(ontology_copy: Pat
     assert main(["report", "--ontology", str(ontology_copy), "--out", str(out)]) == EXIT_INVALID
     printed = capsys.readouterr().out
     assert "deprecated-without-replacement" in printed and "OSTEOKG:0000011" in printed
+
+
+def test_review_reads_a_built_file_and_counts_its_rows(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.kg.test_review import FIXTURE
+
+    graph = tmp_path / "fixture.ttl"
+    graph.write_text(FIXTURE, encoding="utf-8")
+    (tmp_path / "ontology").mkdir()  # no tables: nothing rejected
+    out = tmp_path / "out"
+    assert main(["review", "--graph", str(graph), "--ontology", str(tmp_path / "ontology"), "--out", str(out)]) == EXIT_OK
+    printed = capsys.readouterr().out
+    assert "review: 11 rows: 5 asserted, 3 inferred (definition 1, inverse 1, subclass 1), 2 statements, 1 notes, 0 rejected" in printed
+    assert len((out / "review.tsv").read_text(encoding="utf-8").splitlines()) == 12
+
+
+@pytest.mark.parametrize("problem", ["missing graph", "unparsable graph", "missing ontology"])
+def test_review_says_what_is_wrong_with_its_input_and_exits_2(problem: str, tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    graph, ontology = tmp_path / "osteokg.nt", tmp_path / "ontology"
+    ontology.mkdir()
+    if problem == "unparsable graph":
+        graph.write_text("this is not N-Triples\n", encoding="utf-8")
+    if problem == "missing ontology":
+        graph.write_text("", encoding="utf-8")
+        ontology.rmdir()
+    out = tmp_path / "out"
+    assert main(["review", "--graph", str(graph), "--ontology", str(ontology), "--out", str(out)]) == EXIT_ERROR
+    error = capsys.readouterr().err
+    expected = {"missing graph": f"{graph}: no such file", "unparsable graph": f"{graph}: cannot parse",
+                "missing ontology": f"{ontology}: no such folder"}[problem]
+    assert error.startswith(f"osteokg: error: {expected}") and "Traceback" not in error
+    assert not out.exists()
