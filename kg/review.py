@@ -275,9 +275,10 @@ class _Reader:
         self.relations = {p for p in graph.subjects(RDF.type, OWL.ObjectProperty)
                           if isinstance(p, URIRef) and p.startswith(str(OSTEOKG))}
         self.by_label: dict[str, URIRef] = {}
-        for subject, label in graph.subject_objects(RDFS.label):
-            if isinstance(subject, URIRef) and _lang_of(label) in ("en", ""):
-                self.by_label.setdefault(str(label), subject)
+        labelled = sorted((not s.startswith(str(OSTEOKG)), str(s), str(label)) for s, label in graph.subject_objects(RDFS.label)
+                          if isinstance(s, URIRef) and _lang_of(label) in ("en", ""))
+        for _, subject, label in labelled:  # osteokg's own IRIs first, as the build's resolver has only those
+            self.by_label.setdefault(label, URIRef(subject))
 
     def text(self, node: Node, prop: URIRef, lang: str | None = None) -> str:
         """The value of ``prop`` in ``lang`` (falling back to English, then any), or ""."""
@@ -624,10 +625,13 @@ def _sort_key(row: ReviewRow) -> tuple:
 
 
 def _row_id(row: ReviewRow) -> str:
-    """A short ID from what the row says (and, for an inferred row, its whole chain): equal builds, equal IDs."""
+    """A short ID from what the row says (and, for an inferred row, its whole chain): equal builds, equal IDs.
+
+    Not from a table line, so a rejected row keeps its ID when rows above it are added.
+    """
     parts = [row.kind, row.subject.curie, row.predicate.curie if row.predicate else "",
              row.object.curie if row.object else "", row.rule, row.strength.curie if row.strength else "",
-             row.source, row.quote, row.location]
+             row.source, row.quote, row.review_note if row.kind == REJECTED else ""]
     parts += [f"{s.rule} {s.subject.curie} {s.predicate.curie} {s.object.curie} {s.strength}" for s in row.chain]
     return "r" + hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:10]
 
