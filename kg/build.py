@@ -62,15 +62,16 @@ class Built:
 
     graph: Graph
     locations: dict[str, str]
-    counts: dict[str, int] = field(default_factory=dict)
+    counts: dict[str, object] = field(default_factory=dict)
 
 
 def _quiet(_: str) -> None:
     pass
 
 
-def counts(graph: Graph, materialization: Materialization) -> dict[str, int]:
-    """The figures a closing note or /version wants: entities, edges, inferred edges, statements, quotes."""
+def counts(graph: Graph, materialization: Materialization, rejected: int = 0) -> dict[str, object]:
+    """The figures a closing note or /version wants: entities, edges (asserted per strength, inferred per
+    rule), statements, quotes, and the rows a reviewer rejected (left out of the graph)."""
     classes = {s for s in graph.subjects(RDF.type, OWL.Class) if isinstance(s, URIRef) and s.startswith(str(OSTEOKG))}
     categories = {c for c in classes if is_upper_category(c)}
     return {
@@ -81,6 +82,9 @@ def counts(graph: Graph, materialization: Materialization) -> dict[str, int]:
         "asserted_edges": materialization.asserted,
         "inferred_edges": materialization.inferred,
         "inferred_subclass_links": materialization.subclass_inferred,
+        "asserted_edges_by_strength": materialization.by_strength,
+        "inferred_edges_by_rule": materialization.by_rule,
+        "rejected_rows": rejected,
         "quantitative_statements": sum(1 for _ in graph.subjects(RDF.type, QUANTITATIVE_STATEMENT)),
         "clinical_notes": sum(1 for _ in graph.subjects(RDF.type, CLINICAL_NOTE)),
         "distinct_quotes": len({str(q) for q in graph.objects(None, OKG.quote)}),
@@ -101,7 +105,7 @@ def build_graph(ontology_dir: Path = ONTOLOGY_DIR, progress: Progress = _quiet) 
     graph = composition.graph
     for prefix, namespace in PREFIXES.items():
         graph.bind(prefix, namespace, override=True)
-    return Built(graph, composition.locations, counts(graph, materialization))
+    return Built(graph, composition.locations, counts(graph, materialization, len(composition.rejected)))
 
 
 def check(built: Built, progress: Progress = _quiet):
@@ -190,7 +194,10 @@ def build(ontology_dir: Path = ONTOLOGY_DIR, out_dir: Path = BUILD_DIR, progress
 
 
 def summary(built: Built) -> str:
-    return ", ".join(f"{key.replace('_', ' ')} {value}" for key, value in built.counts.items())
+    def show(value: object) -> str:
+        return ", ".join(f"{k} {v}" for k, v in value.items()).join("()") if isinstance(value, dict) else str(value)
+
+    return ", ".join(f"{key.replace('_', ' ')} {show(value)}" for key, value in built.counts.items())
 
 
 __all__ = ["BUILD_DIR", "ONTOLOGY_DIR", "Built", "QCFailed", "ValidationFailed", "build", "build_graph", "check", "qc", "write",

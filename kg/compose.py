@@ -18,10 +18,14 @@ from rdflib.collection import Collection
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, XSD
 
 from kg.tables import (
-    CURIE_ID, DEF_EN, DEF_NL, LABEL_EN, LABEL_NL, NOTES, RELATIONS, STATEMENTS, TERMS, Row, TableError,
-    read_table,
+    COMBINATION, CONDITION, CONDITION_EN, CONDITION_NL, CONTEXT, CURIE_ID, DEF_EN, DEF_NL, EVIDENCE_KIND, LABEL_EN,
+    LABEL_NL, NOTES, QUANTIFIED_BY, RELATIONS, REVIEW_NOTE, REVIEW_STATUS, STATEMENTS, STRENGTH, SYNONYMS, TERMS,
+    Row, TableError, read_table,
 )
-from kg.vocab import CLINICAL_NOTE, DEFINITION, OKG, OSTEOKG, QUANTITATIVE_STATEMENT, expand
+from kg.vocab import (
+    CLINICAL_NOTE, COMBINED_READING, DEFINING, DEFINITION, EVIDENCE_KINDS, OIO, OKG, OSTEOKG, QUANTITATIVE_STATEMENT,
+    QUOTED, REGIONS, REVIEW_STATUSES, SYNONYM_PROPERTIES, SYNONYM_TYPES, TIME_FRAME_KINDS, expand,
+)
 
 SCHEMA_FILE = "osteokg-schema.ttl"
 TERM_DIR = "terms"
@@ -48,11 +52,15 @@ class SourceError(ValueError):
 
 @dataclass
 class Composition:
-    """The asserted graph and where each entity came from (IRI → ``file:line``)."""
+    """The asserted graph and where each entity came from (IRI → ``file:line``).
+
+    ``rejected`` lists the rows a reviewer rejected (``file:line``): they stay in the tables, with
+    their reason, and are left out of the graph, so no query can take them for a fact."""
 
     graph: Graph
     locations: dict[str, str] = field(default_factory=dict)
     relation_rows: int = 0
+    rejected: list[str] = field(default_factory=list)
 
 
 def parse_turtle(path: Path, graph: Graph) -> None:
@@ -145,18 +153,42 @@ def compose(ontology_dir: Path) -> Composition:
     for row, iri in term_rows:
         _add_term(graph, resolver, row, iri)
         composition.locations[str(iri)] = row.location
+    for row in _optional_table(ontology_dir / "synonyms.tsv", SYNONYMS):
+        _add_synonym(graph, resolver, row)
+    served_statements = {iri for row, iri in statement_rows if review_status(row, "A okg:reviewStatus",
+                                                                             "A okg:reviewNote") != "rejected"}
     relation_rows = _optional_table(ontology_dir / "relations.tsv", RELATIONS)
     restrictions: dict[tuple[URIRef, URIRef, URIRef], BNode] = {}
     for row in relation_rows:
-        _add_relation(graph, resolver, row, restrictions)
+        if review_status(row, REVIEW_STATUS, REVIEW_NOTE) == "rejected":
+            composition.rejected.append(row.location)
+            continue
+        _add_relation(graph, resolver, row, restrictions, served_statements)
     composition.relation_rows = len(relation_rows)
-    for row, iri in statement_rows:
-        _add_statement(graph, resolver, row, iri, QUANTITATIVE_STATEMENT)
-        composition.locations[str(iri)] = row.location
-    for row, iri in note_rows:
-        _add_statement(graph, resolver, row, iri, CLINICAL_NOTE)
-        composition.locations[str(iri)] = row.location
+    for rows, kind in ((statement_rows, QUANTITATIVE_STATEMENT), (note_rows, CLINICAL_NOTE)):
+        for row, iri in rows:
+            if review_status(row, "A okg:reviewStatus", "A okg:reviewNote") == "rejected":
+                composition.rejected.append(row.location)
+                continue
+            _add_statement(graph, resolver, row, iri, kind)
+            composition.locations[str(iri)] = row.location
     return composition
+
+
+def review_status(row: Row, status_directive: str, note_directive: str) -> str:
+    """A row's review status (``unreviewed`` when empty); a rejection must say why."""
+    status = row.get(status_directive) or "unreviewed"
+    if status not in REVIEW_STATUSES:
+        raise row.error(status_directive, f"'{status}' is not a review status; use one of {', '.join(REVIEW_STATUSES)}")
+    if status == "rejected" and not row.get(note_directive):
+        raise row.error(note_directive, "a rejected row needs the reviewer's reason in the review note")
+    return status
+
+
+def _add_review(graph: Graph, node, row: Row, status_directive: str, note_directive: str) -> None:
+    graph.add((node, OKG.reviewStatus, Literal(review_status(row, status_directive, note_directive))))
+    if row.get(note_directive):
+        graph.add((node, OKG.reviewNote, Literal(row.get(note_directive), lang="en")))
 
 
 def _optional_table(path: Path, kind) -> list[Row]:
@@ -178,10 +210,6 @@ def _add_term(graph: Graph, resolver: Resolver, row: Row, iri: URIRef) -> None:
         if parent == iri:
             raise row.error("SC %", "a term cannot be its own parent")
         graph.add((iri, RDFS.subClassOf, parent))
-    for directive, prop in (("A oboInOwl:hasExactSynonym", "hasExactSynonym"), ("A oboInOwl:hasRelatedSynonym", "hasRelatedSynonym")):
-        for lang in ("en", "nl"):
-            for synonym in row.values(f"{directive}@{lang}"):
-                graph.add((iri, URIRef(f"http://www.geneontology.org/formats/oboInOwl#{prop}"), Literal(synonym, lang=lang)))
     for match in ("exactMatch", "closeMatch", "broadMatch", "narrowMatch"):
         for curie in row.values(f"A skos:{match}"):
             target = expand(curie)
@@ -203,6 +231,37 @@ def _add_term(graph: Graph, resolver: Resolver, row: Row, iri: URIRef) -> None:
         graph.add((iri, OWL.equivalentClass, intersection))
 
 
+def _add_synonym(graph: Graph, resolver: Resolver, row: Row) -> None:
+    """One row of ontology/synonyms.tsv: the synonym triple, and an axiom annotation with its type and region."""
+    term = resolver.resolve(row, "SUBJECT", row.get("SUBJECT"))
+    if (term, RDF.type, OWL.Class) not in graph:
+        raise row.error("SUBJECT", f"'{row.get('SUBJECT')}' is not a term (an OWL class)")
+    lang, scope = row.get("LANG"), row.get("SCOPE")
+    if lang not in ("en", "nl"):
+        raise row.error("LANG", f"'{lang}' is not a language of osteokg; use en or nl")
+    if scope not in SYNONYM_PROPERTIES:
+        raise row.error("SCOPE", f"'{scope}' is not a synonym scope; use one of {', '.join(SYNONYM_PROPERTIES)} "
+                                 "(exact: means the same; broad: the synonym is broader; narrow: narrower; related: only related)")
+    kind = row.get(">A oboInOwl:hasSynonymType")
+    if kind not in SYNONYM_TYPES:
+        raise row.error(">A oboInOwl:hasSynonymType", f"'{kind}' is not a synonym type; use one of {', '.join(SYNONYM_TYPES)}")
+    region = row.get(">A dcterms:spatial")
+    if region and region not in REGIONS:
+        raise row.error(">A dcterms:spatial", f"'{region}' is not a region; use {' or '.join(REGIONS)}, or leave it empty "
+                                             "when the word is used in both")
+    synonym = Literal(row.get("SYNONYM"), lang=lang)
+    prop = SYNONYM_PROPERTIES[scope]
+    if (term, prop, synonym) in graph:
+        raise row.error("SYNONYM", f"'{synonym}'@{lang} is already a {scope} synonym of {row.get('SUBJECT')}")
+    graph.add((term, prop, synonym))
+    axiom = BNode()
+    for triple in ((RDF.type, OWL.Axiom), (OWL.annotatedSource, term), (OWL.annotatedProperty, prop),
+                   (OWL.annotatedTarget, synonym), (OIO.hasSynonymType, SYNONYM_TYPES[kind])):
+        graph.add((axiom, *triple))
+    if region:
+        graph.add((axiom, DCTERMS.spatial, Literal(region)))
+
+
 def _evidence(graph: Graph, resolver: Resolver, row: Row, source_directive: str, quote_directive: str) -> tuple[URIRef, Literal]:
     source = resolver.resolve(row, source_directive, row.get(source_directive))
     if (source, RDF.type, DCTERMS.BibliographicResource) not in graph:
@@ -214,7 +273,60 @@ def _evidence(graph: Graph, resolver: Resolver, row: Row, source_directive: str,
     return source, Literal(quote, lang=language)
 
 
-def _add_relation(graph: Graph, resolver: Resolver, row: Row, restrictions: dict) -> None:
+def _terms(graph: Graph, resolver: Resolver, row: Row, directive: str) -> list[URIRef]:
+    out = []
+    for value in row.values(directive):
+        term = resolver.resolve(row, directive, value)
+        if (term, RDF.type, OWL.Class) not in graph:
+            raise row.error(directive, f"'{value}' is not a term (an OWL class)")
+        out.append(term)
+    return out
+
+
+def _qualifiers(graph: Graph, resolver: Resolver, row: Row, served_statements: set[URIRef]) -> list[tuple[URIRef, object]]:
+    """The (property, value) pairs that say how strongly and under what the row's source says its edge."""
+    strengths = {str(s)[len(str(OKG)):]: s for s in graph.subjects(RDF.type, OKG.Strength)}
+    strength = row.get(STRENGTH)
+    if strength not in strengths:
+        order = sorted(strengths, key=lambda s: int(graph.value(strengths[s], OKG.strengthOrder)))
+        raise row.error(STRENGTH, f"'{strength}' is not a strength; use the source's own wording: one of {', '.join(order)} "
+                                  "(docs/model.md, 'Qualified relations')")
+    kind_name = row.get(EVIDENCE_KIND) or "quoted"
+    if kind_name not in EVIDENCE_KINDS:
+        raise row.error(EVIDENCE_KIND, f"'{kind_name}' is not an evidence kind; use one of {', '.join(EVIDENCE_KINDS)}")
+    kind = EVIDENCE_KINDS[kind_name]
+    if kind == COMBINED_READING and "[…]" not in row.get(">A okg:quote"):
+        raise row.error(">A okg:quote", "a combined reading quotes each passage it combines, joined by ' […] '")
+    pairs: list[tuple[URIRef, object]] = [(OKG.strength, strengths[strength]), (OKG.evidenceKind, kind)]
+    conditions = _terms(graph, resolver, row, CONDITION)
+    if len(conditions) > 1:
+        raise row.error(CONDITION, "one condition per row (a row per condition)")
+    texts = {lang: row.get(d) for lang, d in (("en", CONDITION_EN), ("nl", CONDITION_NL))}
+    if any(texts.values()) and not all(texts.values()):
+        raise row.error(CONDITION_NL if texts["en"] else CONDITION_EN, "give the condition's words in both en and nl")
+    if conditions and not all(texts.values()):
+        raise row.error(CONDITION_EN, "a condition needs its words in en and nl, as the source puts it ('if the joint has been lost')")
+    pairs += [(OKG.condition, c) for c in conditions]
+    pairs += [(OKG.conditionText, Literal(text, lang=lang)) for lang, text in texts.items() if text]
+    pairs += [(OKG.context, c) for c in _terms(graph, resolver, row, CONTEXT)]
+    pairs += [(OKG.inCombinationWith, c) for c in _terms(graph, resolver, row, COMBINATION)]
+    for value in row.values(QUANTIFIED_BY):
+        statement = resolver.resolve(row, QUANTIFIED_BY, value)
+        if statement not in served_statements:
+            raise row.error(QUANTIFIED_BY, f"'{value}' is not a quantitative statement of ontology/statements.tsv "
+                                           "(or it was rejected)")
+        pairs.append((OKG.quantifiedBy, statement))
+    if strengths[strength] == OKG.proportion and not row.values(QUANTIFIED_BY):
+        raise row.error(QUANTIFIED_BY, "strength 'proportion' needs the statement with the number (its OSTEOKG:00070xx ID)")
+    return pairs
+
+
+def _add_relation(graph: Graph, resolver: Resolver, row: Row, restrictions: dict,
+                  served_statements: set[URIRef]) -> None:
+    """One row of ontology/relations.tsv. A row that holds of every subject (strength ``defining``)
+    becomes the OWL existential ``S SubClassOf P some O``; any other row is only what it says: the
+    direct edge ``S P O`` (an object property assertion on the punned class IRIs). Both carry the
+    row's source, quote, strength and qualifiers as an axiom annotation."""
     subject = resolver.resolve(row, "SUBJECT", row.get("SUBJECT"))
     predicate = resolver.resolve(row, "PREDICATE", row.get("PREDICATE"))
     if (predicate, RDF.type, OWL.ObjectProperty) not in graph:
@@ -224,21 +336,31 @@ def _add_relation(graph: Graph, resolver: Resolver, row: Row, restrictions: dict
         if (iri, RDF.type, OWL.Class) not in graph:
             raise row.error(directive, f"'{row.get(directive)}' is not a term (an OWL class)")
     source, quote = _evidence(graph, resolver, row, ">A dcterms:source", ">A okg:quote")
-    key = (subject, predicate, target)
-    restriction = restrictions.get(key)
-    if restriction is None:
-        restriction = restrictions[key] = BNode()
-        graph.add((restriction, RDF.type, OWL.Restriction))
-        graph.add((restriction, OWL.onProperty, predicate))
-        graph.add((restriction, OWL.someValuesFrom, target))
-        graph.add((subject, RDFS.subClassOf, restriction))
+    qualifiers = _qualifiers(graph, resolver, row, served_statements)
     axiom = BNode()
     graph.add((axiom, RDF.type, OWL.Axiom))
     graph.add((axiom, OWL.annotatedSource, subject))
-    graph.add((axiom, OWL.annotatedProperty, RDFS.subClassOf))
-    graph.add((axiom, OWL.annotatedTarget, restriction))
+    if qualifiers[0][1] == DEFINING:
+        key = (subject, predicate, target)
+        restriction = restrictions.get(key)
+        if restriction is None:
+            restriction = restrictions[key] = BNode()
+            graph.add((restriction, RDF.type, OWL.Restriction))
+            graph.add((restriction, OWL.onProperty, predicate))
+            graph.add((restriction, OWL.someValuesFrom, target))
+            graph.add((subject, RDFS.subClassOf, restriction))
+        graph.add((axiom, OWL.annotatedProperty, RDFS.subClassOf))
+        graph.add((axiom, OWL.annotatedTarget, restriction))
+    else:
+        graph.add((subject, predicate, target))
+        graph.add((axiom, OWL.annotatedProperty, predicate))
+        graph.add((axiom, OWL.annotatedTarget, target))
+        graph.add((axiom, OKG.inferred, Literal(False)))
     graph.add((axiom, DCTERMS.source, source))
     graph.add((axiom, OKG.quote, quote))
+    for prop, value in qualifiers:
+        graph.add((axiom, prop, value))
+    _add_review(graph, axiom, row, REVIEW_STATUS, REVIEW_NOTE)
 
 
 def _decimal(row: Row, directive: str) -> Literal | None:
@@ -276,8 +398,14 @@ def _add_statement(graph: Graph, resolver: Resolver, row: Row, iri: URIRef, kind
         if row.get(directive):
             term = resolver.resolve(row, directive, row.get(directive))
             graph.add((iri, OKG[directive.split(":")[1]], term))
+    _add_review(graph, iri, row, "A okg:reviewStatus", "A okg:reviewNote")
     if kind == CLINICAL_NOTE:
         return
+    frame_kind = row.get("A okg:timeFrameKind")
+    if frame_kind not in TIME_FRAME_KINDS:
+        raise row.error("A okg:timeFrameKind", f"'{frame_kind}' is not a time frame kind; use one of {', '.join(TIME_FRAME_KINDS)} "
+                                               "(within the period, at that time, some time after, lifetime, not stated)")
+    graph.add((iri, OKG.timeFrameKind, Literal(frame_kind)))
     statement_kind = row.get("A okg:statementKind")
     if statement_kind not in STATEMENT_KINDS:
         raise row.error("A okg:statementKind", f"'{statement_kind}' is not one of {', '.join(STATEMENT_KINDS)}")

@@ -1,7 +1,9 @@
 """Reasoning with HermiT through owlready2: consistency, unsatisfiable classes, inferred parents.
 
-The asserted ontology (classes, restrictions, property axioms — not the materialized edges) is
-handed to HermiT once per build. An inconsistent ontology or an unsatisfiable class fails the
+The asserted ontology (classes, restrictions, property axioms — not the materialized edges, and
+not the direct edges ``S P O`` that say less than "every S": owlready2 does not support punning, and
+reads a class used as the subject or object of a property assertion as an individual, which hides
+its class axioms from HermiT) is handed to HermiT once per build. An inconsistent ontology or an unsatisfiable class fails the
 build; the subclass links HermiT infers are returned so the build can add them.
 """
 from __future__ import annotations
@@ -12,7 +14,7 @@ from pathlib import Path
 
 import owlready2
 from rdflib import Graph, URIRef
-from rdflib.namespace import RDFS
+from rdflib.namespace import OWL, RDF, RDFS
 
 
 class ReasoningError(RuntimeError):
@@ -31,11 +33,26 @@ def _label(entity) -> str:
     return f"{labels[0]} ({entity.iri})" if labels else entity.iri
 
 
+def class_axioms(graph: Graph) -> Graph:
+    """``graph`` without its direct edges between classes (and their axiom annotations)."""
+    properties = set(graph.subjects(RDF.type, OWL.ObjectProperty))
+    classes = set(graph.subjects(RDF.type, OWL.Class))
+    direct = {(s, p, o) for p in properties for s, o in graph.subject_objects(p) if s in classes and o in classes}
+    annotations = {a for a in graph.subjects(RDF.type, OWL.Axiom)
+                   if (graph.value(a, OWL.annotatedSource), graph.value(a, OWL.annotatedProperty),
+                       graph.value(a, OWL.annotatedTarget)) in direct}
+    kept = Graph()
+    for triple in graph:
+        if triple not in direct and triple[0] not in annotations:
+            kept.add(triple)
+    return kept
+
+
 def reason(graph: Graph) -> Inference:
-    """Run HermiT on ``graph``; raise :class:`ReasoningError` when it is inconsistent or incoherent."""
+    """Run HermiT on ``graph``'s class axioms; raise :class:`ReasoningError` when they are inconsistent or incoherent."""
     with tempfile.TemporaryDirectory(prefix="osteokg-reason-") as folder:
         path = Path(folder) / "asserted.nt"
-        graph.serialize(path, format="nt", encoding="utf-8")
+        class_axioms(graph).serialize(path, format="nt", encoding="utf-8")
         world = owlready2.World()
         try:
             ontology = world.get_ontology(path.as_uri()).load(format="ntriples")

@@ -36,6 +36,8 @@ class TableKind:
     optional: tuple[str, ...] = ()
     #: directives whose cell must not be empty on a data row
     non_empty: tuple[str, ...] = ()
+    #: directives this kind no longer takes → where that information lives now
+    moved: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -69,10 +71,6 @@ TERMS = TableKind(
     "term table",
     required=("ID", LABEL_EN, LABEL_NL, DEF_EN, DEF_NL, "SC %"),
     optional=(
-        "A oboInOwl:hasExactSynonym@en",
-        "A oboInOwl:hasExactSynonym@nl",
-        "A oboInOwl:hasRelatedSynonym@en",
-        "A oboInOwl:hasRelatedSynonym@nl",
         "A skos:exactMatch",
         "A skos:closeMatch",
         "A skos:broadMatch",
@@ -80,17 +78,37 @@ TERMS = TableKind(
         "EC OSTEOKG:0009003 some %",
     ),
     non_empty=("ID", LABEL_EN, LABEL_NL, DEF_EN, DEF_NL, "SC %"),
+    #: directives of earlier versions, with what to do instead
+    moved={
+        **{f"A oboInOwl:has{scope}Synonym@{lang}": "synonyms live in ontology/synonyms.tsv (one row per synonym, "
+           "with its scope, language, lay or clinical, and region)"
+           for scope in ("Exact", "Related", "Broad", "Narrow") for lang in ("en", "nl")},
+    },
 )
+#: the qualifier columns of ontology/relations.tsv (docs/model.md, "The editors' tables")
+STRENGTH, EVIDENCE_KIND = ">A okg:strength", ">A okg:evidenceKind"
+CONDITION, CONDITION_EN, CONDITION_NL = ">A okg:condition", ">A okg:conditionText@en", ">A okg:conditionText@nl"
+CONTEXT, COMBINATION, QUANTIFIED_BY = ">A okg:context", ">A okg:inCombinationWith", ">A okg:quantifiedBy"
+REVIEW_STATUS, REVIEW_NOTE = ">A okg:reviewStatus", ">A okg:reviewNote"
 RELATIONS = TableKind(
     "relation table",
-    required=("SUBJECT", "PREDICATE", "OBJECT", ">A dcterms:source", ">A okg:quote"),
-    non_empty=("SUBJECT", "PREDICATE", "OBJECT", ">A dcterms:source", ">A okg:quote"),
+    required=("SUBJECT", "PREDICATE", "OBJECT", STRENGTH, ">A dcterms:source", ">A okg:quote"),
+    optional=(EVIDENCE_KIND, CONDITION, CONDITION_EN, CONDITION_NL, CONTEXT, COMBINATION, QUANTIFIED_BY,
+              REVIEW_STATUS, REVIEW_NOTE),
+    non_empty=("SUBJECT", "PREDICATE", "OBJECT", STRENGTH, ">A dcterms:source", ">A okg:quote"),
+)
+SYNONYMS = TableKind(
+    "synonym table",
+    required=("SUBJECT", "SYNONYM", "LANG", "SCOPE", ">A oboInOwl:hasSynonymType"),
+    optional=(">A dcterms:spatial", "NOTE"),
+    non_empty=("SUBJECT", "SYNONYM", "LANG", "SCOPE", ">A oboInOwl:hasSynonymType"),
 )
 _STATEMENT_COMMON = ("ID", LABEL_EN, LABEL_NL, DEF_EN, DEF_NL, "A okg:about", "A dcterms:source", "A okg:quote")
+_STATEMENT_REVIEW = ("A okg:reviewStatus", "A okg:reviewNote")
 STATEMENTS = TableKind(
     "statement table",
-    required=_STATEMENT_COMMON + ("A okg:statementKind", "A okg:unit"),
-    optional=(
+    required=_STATEMENT_COMMON + ("A okg:statementKind", "A okg:unit", "A okg:timeFrameKind"),
+    optional=_STATEMENT_REVIEW + (
         "A okg:outcome",
         "A okg:outcomeText@en",
         "A okg:outcomeText@nl",
@@ -111,9 +129,9 @@ STATEMENTS = TableKind(
         "A okg:comparatorText@nl",
         "A okg:comparison",
     ),
-    non_empty=_STATEMENT_COMMON + ("A okg:statementKind",),
+    non_empty=_STATEMENT_COMMON + ("A okg:statementKind", "A okg:timeFrameKind"),
 )
-NOTES = TableKind("note table", required=_STATEMENT_COMMON, non_empty=_STATEMENT_COMMON)
+NOTES = TableKind("note table", required=_STATEMENT_COMMON, optional=_STATEMENT_REVIEW, non_empty=_STATEMENT_COMMON)
 
 
 def read_table(path: Path, kind: TableKind) -> list[Row]:
@@ -138,6 +156,9 @@ def read_table(path: Path, kind: TableKind) -> list[Row]:
         directive = raw.strip()
         if directive.endswith(SPLIT):
             directive = directive[: -len(SPLIT)]
+        if directive in kind.moved:
+            raise TableError(path, directive_number, header, f"'{raw}' is no longer a column of a {kind.name}: "
+                             f"{kind.moved[directive]} (see docs/model.md)")
         if directive not in allowed:
             raise TableError(path, directive_number, header,
                              f"unknown directive '{raw}' for a {kind.name}; expected one of: {', '.join(sorted(allowed))}")

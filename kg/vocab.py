@@ -23,6 +23,22 @@ CLINICAL_NOTE = OSTEOKG["0000092"]
 PART_OF = OSTEOKG["0009001"]
 HAS_LOCATION = OSTEOKG["0009003"]
 
+# Strengths and evidence kinds: declared (labels, definitions, order) in ontology/osteokg-schema.ttl;
+# these names are the ones the build's rules use.
+DEFINING, MAIN, MOST, OFTEN, PROPORTION, GENERALLY, CAN = (
+    OKG[name] for name in ("defining", "main", "most", "often", "proportion", "generally", "can"))
+#: the strengths from strongest to weakest (the schema's okg:strengthOrder says the same; a test checks it)
+STRENGTHS = (DEFINING, MAIN, MOST, OFTEN, PROPORTION, GENERALLY, CAN)
+QUOTED, COMBINED_READING, CITED_TITLE, DEFINITION_KIND = (
+    OKG[name] for name in ("quoted", "combinedReading", "citedTitle", "definition"))
+#: how the tables write an evidence kind → its IRI (``definition`` is the build's own)
+EVIDENCE_KINDS = {"quoted": QUOTED, "combined-reading": COMBINED_READING, "cited-title": CITED_TITLE}
+REVIEW_STATUSES = ("unreviewed", "accepted", "rejected")
+TIME_FRAME_KINDS = ("within", "at", "after", "lifetime", "not-stated")
+SYNONYM_PROPERTIES = {scope: OIO[f"has{scope.capitalize()}Synonym"] for scope in ("exact", "broad", "narrow", "related")}
+SYNONYM_TYPES = {"lay": OKG.laySynonym, "clinical": OKG.clinicalSynonym}
+REGIONS = ("NL", "BE")
+
 #: prefix → namespace, for CURIEs in tables, reports and JSON
 PREFIXES: dict[str, str] = {
     "OSTEOKG": str(OSTEOKG),

@@ -35,8 +35,7 @@ def test_welke_botten_kan_botnecrose_treffen(built) -> None:
     sites = ids(ask(built, "bones-affected-by-osteonecrosis"))
     named = {"OSTEOKG:0001002", "OSTEOKG:0001003", "OSTEOKG:0001004", "OSTEOKG:0001005",  # femur, femoral head, jaw, knee
              "OSTEOKG:0001006", "OSTEOKG:0001009", "OSTEOKG:0001011"}  # humeral head, small bones of wrist and foot
-    assert named <= sites
-    assert {"OSTEOKG:0001008", "OSTEOKG:0001010", "OSTEOKG:0001007"} <= sites  # wrist, foot, humerus: by part-of
+    assert sites == named  # what the source lists as most affected, and nothing it does not
 
 
 def test_which_osteoporosis_treatment_can_itself_cause_osteonecrosis(built) -> None:
@@ -52,6 +51,7 @@ def test_wat_kan_botnecrose_veroorzaken(built) -> None:
 
 def test_which_osteoporosis_treatment_carries_a_jaw_risk(built) -> None:
     rows = list(ask(built, "jaw-risk-of-osteoporosis-treatment"))
+    # the intravenous bisphosphonates (the CBG notice's title): a raised risk, not a stated side effect
     assert {(shorten(str(r[0])), shorten(str(r[2]))) for r in rows} == {("OSTEOKG:0005003", "OSTEOKG:0000108")}
 
 
@@ -59,6 +59,7 @@ def test_what_follows_a_hip_fracture(built) -> None:
     consequences = ids(ask(built, "what-follows-a-hip-fracture"))
     assert {"OSTEOKG:0003020", "OSTEOKG:0003021", "OSTEOKG:0003022", "OSTEOKG:0003023",
             "OSTEOKG:0000106", "OSTEOKG:0000107"} <= consequences
+    assert "OSTEOKG:0000105" not in consequences  # the cascade follows a missed diagnosis, not every fracture
 
 
 def test_hoe_wordt_osteoporose_opgespoord(built) -> None:
@@ -68,7 +69,8 @@ def test_hoe_wordt_osteoporose_opgespoord(built) -> None:
 def test_what_each_examination_finds(built) -> None:
     found = {(str(r[0]), str(r[1])) for r in ask(built, "what-do-examinations-find")}
     assert ("MRI scan", "early bone changes") in found
-    assert ("dual-energy X-ray absorptiometry", "low bone mineral density") in found
+    assert ("dual-energy X-ray absorptiometry", "osteoporosis") in found
+    assert ("dual-energy X-ray absorptiometry", "low bone mineral density") not in found  # no quote says so
     assert ("vertebral fracture assessment", "unrecognised vertebral fracture") in found
     assert {("X-ray", "osteonecrosis"), ("bone scan", "osteonecrosis"), ("bone biopsy", "osteonecrosis")} <= found
 
@@ -114,11 +116,14 @@ def test_lay_word_finds_the_term(built) -> None:
 
 def test_a_disorder_of_the_femoral_head_is_a_disorder_of_the_femur(built) -> None:
     assert [str(r[0]) for r in ask(built, "femoral-head-is-part-of-femur")] == ["part-of"]
+    from kg.vocab import OSTEOKG
+    assert (OSTEOKG["0000107"], __import__("rdflib").RDFS.subClassOf, OSTEOKG["0000109"]) in built.graph  # HermiT
 
 
 def test_fracture_liaison_service_prevents_and_doubles(built) -> None:
     rows = list(ask(built, "fracture-liaison-service"))
-    assert {shorten(str(r[0])) for r in rows} == {"OSTEOKG:0000101"}
+    # "botbreuken en fragiliteitsbreuken na een eerdere botbreuk te voorkomen"
+    assert {shorten(str(r[0])) for r in rows} == {"OSTEOKG:0000101", "OSTEOKG:0000011"}
     assert {r[1].toPython() for r in rows} == {Decimal(2)}
 
 
@@ -139,10 +144,12 @@ def test_more_admissions_than_diabetes_heart_attacks_breast_cancer(built) -> Non
 
 
 def test_what_leads_to_a_fracture_cascade(built) -> None:
-    assert {"OSTEOKG:0002002", "OSTEOKG:0000101"} <= ids(ask(built, "fracture-cascade"))
+    # the missed diagnosis (often), and a first fracture (by definition: a succession of fractures after it)
+    assert ids(ask(built, "fracture-cascade")) == {"OSTEOKG:0002002", "OSTEOKG:0000011"}
 
 
 def test_welke_klachten_geeft_een_wervelfractuur(built) -> None:
+    # back pain, breathing problems, reduced appetite (complaints), and the slow collapse (a course, not a complaint)
     assert ids(ask(built, "symptoms-of-vertebral-fracture")) == {
         "OSTEOKG:0003004", "OSTEOKG:0003005", "OSTEOKG:0003006", "OSTEOKG:0003007"}
 

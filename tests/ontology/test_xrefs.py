@@ -272,7 +272,8 @@ XREFS: list[tuple[str, ...]] = [
     ("donor bone graft", "broad", "MESH:D016025", "Bone Transplantation"),
     ("joint replacement", "exact", "MESH:D019643", "Arthroplasty, Replacement"),
     ("total joint replacement", "broad", "MESH:D019643", "Arthroplasty, Replacement"),
-    ("partial joint replacement", "exact", "MESH:D062785", "Hemiarthroplasty"),
+    ("partial joint replacement", "narrow", "MESH:D062785", "Hemiarthroplasty",
+     "a hemiarthroplasty replaces one side of a joint: one kind of partial joint replacement"),
 ]
 
 
