@@ -115,3 +115,14 @@ def test_review_says_what_is_wrong_with_its_input_and_exits_2(problem: str, tmp_
                 "missing ontology": f"{ontology}: no such folder"}[problem]
     assert error.startswith(f"osteokg: error: {expected}") and "Traceback" not in error
     assert not out.exists()
+
+
+def test_review_writes_the_sheet_from_the_sources(tmp_path: Path) -> None:
+    out = tmp_path / "sheet"
+    result = subprocess.run([sys.executable, "-m", "kg.cli", "review", "--out", str(out)],
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    assert (out / "review.tsv").read_text(encoding="utf-8").startswith("row_id\tkind\tentity\t")
+    assert (out / "review.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    assert f"wrote {out / 'review.html'}" in result.stdout and " asserted, " in result.stdout
+    assert " rejected" in result.stdout

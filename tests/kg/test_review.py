@@ -438,3 +438,44 @@ def test_the_html_page_is_self_contained_escaped_and_has_every_row(graph: Graph,
     assert '<div class="chain">' in page and "@media print" in page
     assert 'gecombineerde lezing <span lang="en">combined reading</span>' in page  # an editor's reading, flagged
 
+
+
+# ---------------------------------------------------------------- the real build
+
+
+def test_the_real_build_has_one_true_looking_sentence_per_evidence_node(built) -> None:
+    graph = built.graph
+    relations = {p for p in graph.subjects(RDF.type, OWL.ObjectProperty) if str(p).startswith(str(OSTEOKG))}
+    evidence: dict[tuple, int] = {}
+    for node in graph.subjects(RDF.type, OWL.Axiom):
+        key = (graph.value(node, OWL.annotatedSource), graph.value(node, OWL.annotatedProperty),
+               graph.value(node, OWL.annotatedTarget))
+        if key[1] in relations and graph.value(node, OKG.inferred) is not None:
+            evidence[key] = evidence.get(key, 0) + 1
+    edges = {(s, p, o) for p in relations for s, o in graph.subject_objects(p)
+             if isinstance(s, URIRef) and isinstance(o, URIRef)}
+    assert edges == set(evidence)  # every edge has evidence and every evidence node an edge
+
+    rows = review_rows(graph)
+    from kg.vocab import expand
+
+    per_edge: dict[tuple, int] = {}
+    for row in rows:
+        if row.kind in (ASSERTED, INFERRED):
+            key = tuple(URIRef(expand(n.curie) or n.curie) for n in (row.subject, row.predicate, row.object))
+            per_edge[key] = per_edge.get(key, 0) + 1
+    assert per_edge == evidence
+    statements = sum(1 for _ in graph.subjects(RDF.type, OSTEOKG["0000091"]))
+    notes = sum(1 for _ in graph.subjects(RDF.type, OSTEOKG["0000092"]))
+    counts = count_rows(rows)
+    assert (counts[STATEMENT], counts[NOTE]) == (statements, notes)
+    for row in rows:
+        for text in (row.sentence_nl, row.sentence_en, row.chain_nl, row.chain_en):
+            assert "{" not in text and "}" not in text, (row.row_id, text)
+        for sentence in (row.sentence_nl, row.sentence_en):
+            assert sentence.endswith("."), (row.row_id, sentence)
+            assert sentence[0] == sentence[0].upper(), sentence
+        assert row.chain_complete, (row.row_id, row.chain_en)
+        if row.kind == INFERRED:
+            assert row.chain[-1].sentence_en == row.sentence_en and row.chain[0].rule in ("asserted", "definition")
+    assert len({r.row_id for r in rows}) == len(rows)
