@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import html
 import io
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -400,6 +401,25 @@ def test_the_review_directives_are_added_to_a_table_kind_that_lacks_them() -> No
 # ---------------------------------------------------------------- the files
 
 
+class _Balance(HTMLParser):
+    """Checks that every element the page opens it also closes, in order (void elements aside)."""
+
+    VOID = {"meta", "input", "br", "hr", "img", "link"}
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.open: list[str] = []
+        self.errors: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in self.VOID:
+            self.open.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self.open or self.open.pop() != tag:
+            self.errors.append(f"unexpected </{tag}> at {self.getpos()}")
+
+
 def test_the_tsv_has_a_header_every_row_and_empty_mark_columns(rows, tmp_path: Path) -> None:
     paths = write_review(rows, tmp_path)
     assert [p.name for p in paths] == ["review.tsv", "review.html"]
@@ -437,7 +457,9 @@ def test_the_html_page_is_self_contained_escaped_and_has_every_row(graph: Graph,
     assert f'<tr id="{inverse.row_id}" class="inferred inverse rule-inverse">' in page
     assert '<div class="chain">' in page and "@media print" in page
     assert 'gecombineerde lezing <span lang="en">combined reading</span>' in page  # an editor's reading, flagged
-
+    balance = _Balance()
+    balance.feed(page)
+    assert balance.errors == [] and balance.open == []
 
 
 # ---------------------------------------------------------------- the real build
@@ -479,3 +501,6 @@ def test_the_real_build_has_one_true_looking_sentence_per_evidence_node(built) -
         if row.kind == INFERRED:
             assert row.chain[-1].sentence_en == row.sentence_en and row.chain[0].rule in ("asserted", "definition")
     assert len({r.row_id for r in rows}) == len(rows)
+    balance = _Balance()
+    balance.feed(render_html(rows))
+    assert balance.errors == [] and balance.open == []
