@@ -305,7 +305,7 @@ def _qualifiers(graph: Graph, resolver: Resolver, row: Row, served_statements: s
     if any(texts.values()) and not all(texts.values()):
         raise row.error(CONDITION_NL if texts["en"] else CONDITION_EN, "give the condition's words in both en and nl")
     if conditions and not all(texts.values()):
-        raise row.error(CONDITION_EN, "a condition needs its words in en and nl, as the source puts it ('if the joint has been lost')")
+        raise row.error(CONDITION_EN, "a condition needs its words in en and nl, as a clause after 'if' / 'als' ('the joint has been lost')")
     pairs += [(OKG.condition, c) for c in conditions]
     pairs += [(OKG.conditionText, Literal(text, lang=lang)) for lang, text in texts.items() if text]
     pairs += [(OKG.context, c) for c in _terms(graph, resolver, row, CONTEXT)]

@@ -20,8 +20,10 @@ derives, to a fixpoint, only what holds:
 - ``part-of``: transitivity of part of, and property chains such as has location ∘ part of (the
   weaker of the two strengths, a ranking becoming ``can``);
 
-and finally ``inverse``: every edge gets the edge of its inverse property, with the same strength
-(inverse edges are navigational and are not propagated further). A derived edge carries the
+and finally ``inverse``: every edge gets the edge of its inverse property, with strength ``can``
+(inverse edges are navigational and read "some–some": that every osteonecrosis is in bone does not
+make bone always the location of osteonecrosis, and "a missed diagnosis often leads to a cascade"
+does not say how often a cascade follows one; they are not propagated further). A derived edge carries the
 evidence and qualifiers of the asserted edge it descends from, marked ``okg:inferred true`` with
 its rule and its premise (``okg:premiseSubject``/``Predicate``/``Object``: the edge it came from),
 so every inferred edge can say why. An edge that is asserted is not also inferred. The subclass
@@ -273,7 +275,7 @@ def derive(graph: Graph) -> list[Edge]:
     for edge in forward:
         inverse = relations.inverse.get(edge.predicate)
         if inverse is not None:
-            derived(edge, edge.target, inverse, edge.subject, edge.strength, "inverse")
+            derived(edge, edge.target, inverse, edge.subject, CAN, "inverse")
     return sorted((e for edges in by_key.values() for e in edges),
                   key=lambda e: (e.key, e.rule or "", str(e.evidence.quote), str(e.strength)))
 

@@ -18,9 +18,23 @@ def append(path: Path, line: str) -> int:
     return len(text.splitlines()) + 1
 
 
-def term_row(id_: str, en: str, nl: str, parents: str, columns: int = 13) -> str:
+def term_row(id_: str, en: str, nl: str, parents: str, columns: int = 11) -> str:
     cells = [id_, en, nl, f"Definition of {en}.", f"Definitie van {nl}.", parents]
     return "\t".join(cells + [""] * (columns - len(cells)))
+
+
+RELATION_COLUMNS = ("subject", "relation", "object", "strength", "evidence kind", "condition", "condition (en)",
+                    "condition (nl)", "context", "in combination with", "quantified by", "source", "quote",
+                    "review status", "review note")
+
+
+def relation_row(subject: str, relation: str, obj: str, source: str, quote: str, strength: str = "defining",
+                 **qualifiers: str) -> str:
+    """A row of ontology/relations.tsv; ``qualifiers`` by header name, spaces as underscores."""
+    cells = dict.fromkeys(RELATION_COLUMNS, "")
+    cells.update(subject=subject, relation=relation, object=obj, source=source, quote=quote, strength=strength)
+    cells.update({key.replace("_", " "): value for key, value in qualifiers.items()})
+    return "\t".join(cells[c] for c in RELATION_COLUMNS)
 
 
 def test_real_sources_compose(built) -> None:
@@ -34,8 +48,8 @@ def test_real_sources_compose(built) -> None:
 
 def test_a_new_term_and_relation_row_are_built(ontology_copy: Path) -> None:
     append(ontology_copy / "terms" / "disorders.tsv", term_row("OSTEOKG:0000150", "bone cyst", "botcyste", "disorder"))
-    append(ontology_copy / "relations.tsv", "\t".join(
-        ["bone cyst", "has location", "bone", "OSTEOKG:0008002", "Het kan ontstaan in een enkel bot of in meerdere botten"]))
+    append(ontology_copy / "relations.tsv", relation_row(
+        "bone cyst", "has location", "bone", "OSTEOKG:0008002", "Het kan ontstaan in een enkel bot of in meerdere botten"))
     graph = compose(ontology_copy).graph
     cyst = OSTEOKG["0000150"]
     assert (cyst, RDFS.subClassOf, OSTEOKG["0000010"]) in graph
@@ -47,8 +61,8 @@ def test_a_new_term_and_relation_row_are_built(ontology_copy: Path) -> None:
 
 
 def test_unknown_reference_names_table_line_and_column(ontology_copy: Path) -> None:
-    line = append(ontology_copy / "relations.tsv", "\t".join(
-        ["osteoporsis", "treats", "bone", "OSTEOKG:0008001", "a quote of the text"]))
+    line = append(ontology_copy / "relations.tsv", relation_row(
+        "osteoporsis", "treats", "bone", "OSTEOKG:0008001", "a quote of the text"))
     with pytest.raises(TableError) as caught:
         compose(ontology_copy)
     assert caught.value.path.endswith("relations.tsv") and caught.value.line == line
@@ -56,15 +70,15 @@ def test_unknown_reference_names_table_line_and_column(ontology_copy: Path) -> N
 
 
 def test_relation_must_be_an_object_property(ontology_copy: Path) -> None:
-    append(ontology_copy / "relations.tsv", "\t".join(
-        ["osteoporosis", "femur", "bone", "OSTEOKG:0008001", "a quote of the text"]))
+    append(ontology_copy / "relations.tsv", relation_row(
+        "osteoporosis", "femur", "bone", "OSTEOKG:0008001", "a quote of the text"))
     with pytest.raises(TableError, match="is not a relation"):
         compose(ontology_copy)
 
 
 def test_source_must_be_a_bibliographic_resource(ontology_copy: Path) -> None:
-    append(ontology_copy / "relations.tsv", "\t".join(
-        ["osteoporosis", "has location", "bone", "femur", "a quote of the text"]))
+    append(ontology_copy / "relations.tsv", relation_row(
+        "osteoporosis", "has location", "bone", "femur", "a quote of the text"))
     with pytest.raises(TableError, match="is not a source"):
         compose(ontology_copy)
 
@@ -103,3 +117,58 @@ def test_turtle_syntax_error_names_file_and_line(ontology_copy: Path) -> None:
 def test_decimals_are_canonical(built) -> None:
     values = {str(v) for v in built.graph.objects(None, OKG.maxValue)}
     assert "65.0" in values and all(v.datatype == XSD.decimal for v in built.graph.objects(None, OKG.maxValue))
+
+
+def test_only_a_defining_row_becomes_an_existential(ontology_copy: Path) -> None:
+    append(ontology_copy / "relations.tsv", relation_row(
+        "hip fracture", "causes", "bone loss", "OSTEOKG:0008001", "a quote of the text", "can",
+        context="osteoporosis", in_combination_with="fall|prednisone"))
+    graph = compose(ontology_copy).graph
+    hip, causes, loss = OSTEOKG["0000102"], OSTEOKG["0009005"], OSTEOKG["0002004"]
+    assert (hip, causes, loss) in graph  # the direct edge: "some hip fractures cause bone loss"
+    assert not [r for r in graph.objects(hip, RDFS.subClassOf)
+                if graph.value(r, OWL.onProperty) == causes and graph.value(r, OWL.someValuesFrom) == loss]
+    [axiom] = [a for a in graph.subjects(OWL.annotatedTarget, loss) if graph.value(a, OWL.annotatedSource) == hip]
+    assert graph.value(axiom, OKG.strength) == OKG.can and graph.value(axiom, OKG.evidenceKind) == OKG.quoted
+    assert graph.value(axiom, OKG.inferred) == Literal(False) and str(graph.value(axiom, OKG.reviewStatus)) == "unreviewed"
+    assert set(graph.objects(axiom, OKG.inCombinationWith)) == {OSTEOKG["0002003"], OSTEOKG["0002001"]}
+    assert graph.value(axiom, OKG.context) == OSTEOKG["0000100"]
+
+
+@pytest.mark.parametrize("qualifiers, column, message", [
+    ({"strength": "sometimes"}, "strength", "'sometimes' is not a strength; use the source's own wording: one of defining, main"),
+    ({"strength": "proportion"}, "quantified by", "needs the statement with the number"),
+    ({"quantified_by": "OSTEOKG:0007500"}, "quantified by", "is not a quantitative statement"),
+    ({"evidence_kind": "hearsay"}, "evidence kind", "'hearsay' is not an evidence kind"),
+    ({"evidence_kind": "combined-reading"}, "quote", "joined by ' […] '"),
+    ({"condition": "loss of the joint"}, "condition (en)", "needs its words in en and nl"),
+    ({"condition_(en)": "if lost"}, "condition (nl)", "both en and nl"),
+    ({"review_status": "maybe"}, "review status", "'maybe' is not a review status"),
+    ({"context": "osteoporsis"}, "context", "unknown term"),
+])
+def test_a_bad_qualifier_names_its_column(ontology_copy: Path, qualifiers: dict, column: str, message: str) -> None:
+    strength = qualifiers.pop("strength", "can")
+    line = append(ontology_copy / "relations.tsv", relation_row(
+        "hip fracture", "causes", "bone loss", "OSTEOKG:0008001", "a quote of the text", strength,
+        **{k.replace("_(en)", " (en)"): v for k, v in qualifiers.items()}))
+    with pytest.raises(TableError) as caught:
+        compose(ontology_copy)
+    assert caught.value.line == line and caught.value.column == column
+    assert message in caught.value.message
+
+
+def test_synonyms_are_typed_rows(ontology_copy: Path) -> None:
+    line = append(ontology_copy / "synonyms.tsv", "\t".join(["osteoporosis", "porous bones", "en", "similar", "lay", "", ""]))
+    with pytest.raises(TableError, match="'similar' is not a synonym scope") as caught:
+        compose(ontology_copy)
+    assert caught.value.line == line and caught.value.column == "scope"
+
+
+def test_a_synonym_column_in_a_term_table_says_where_synonyms_live(ontology_copy: Path) -> None:
+    path = ontology_copy / "terms" / "care.tsv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[1] += "\texact synonyms (en)"
+    lines[2] += "\tA oboInOwl:hasExactSynonym@en SPLIT=|"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(TableError, match="synonyms live in ontology/synonyms.tsv"):
+        compose(ontology_copy)

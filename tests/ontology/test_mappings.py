@@ -34,7 +34,7 @@ def relations(graph) -> list[URIRef]:
 
 def test_every_relation_maps_to_an_existing_biolink_predicate(built, biolink) -> None:
     graph = built.graph
-    assert len(relations(graph)) == 24
+    assert len(relations(graph)) == 26
     for prop in relations(graph):
         targets = [str(o) for m in MATCHES for o in graph.objects(prop, m) if str(o).startswith(str(BIOLINK))]
         assert targets, f"{shorten(str(prop))} has no Biolink mapping"
