@@ -54,6 +54,8 @@ _SUFFIX: dict[str, dict[str, str]] = {
 }
 _COMBINATION = {"en": ", in combination with ", "nl": ", in combinatie met "}
 _CONTEXT = {"en": ", in ", "nl": ", bij "}
+#: a context that is a body site ("het gewricht minder gebruiken") reads as where the disorder is
+_SITE_CONTEXT = {"en": ", located in ", "nl": ", gelokaliseerd in "}
 _CONDITION = {"en": ", if ", "nl": ", als "}
 _AND = {"en": " and ", "nl": " en "}
 
@@ -61,14 +63,16 @@ _AND = {"en": " and ", "nl": " en "}
 RULES: dict[str, tuple[str, str]] = {
     ASSERTED_RULE: ("vastgelegd door de redactie, met citaat uit de bron",
                     "asserted by the editors, with a quote from the source"),
-    "subclass": ("geldt voor een ruimer begrip en daarom (als ‘kán’) voor dit begrip",
-                 "holds for a broader term and so (as ‘can’) for this one"),
+    "subclass": ("geldt voor een ruimer begrip en daarom voor dit begrip: altijd als het voor elk geval geldt, "
+                 "anders enkel als ‘kán’",
+                 "holds for a broader term and so for this one: always if it holds of every case, else only as ‘can’"),
     "superclass-target": ("geldt voor een specifieker voorwerp en daarom ook voor het ruimere",
                           "holds for a narrower object and so for the broader one too"),
     "part-of": ("de plaats is deel van een grotere plaats", "the site is part of a larger site"),
     "subproperty": ("een specifiekere relatie geldt, en daarmee de algemenere",
                     "a narrower relation holds, and with it the broader one"),
-    "inverse": ("dezelfde relatie, van de andere kant gelezen", "the same edge, read from the other end"),
+    "inverse": ("dezelfde relatie, van de andere kant gelezen (enkel als ‘kán’)",
+                "the same edge, read from the other end (only as ‘can’)"),
     DEFINITION_RULE: ("volgt uit de definitie van het begrip", "follows from the term's own definition"),
     "transitive": ("een keten van dezelfde relatie", "a chain of the same relation"),
     "property-chain": ("een keten van twee relaties", "a chain of two relations"),
@@ -194,6 +198,12 @@ def join_names(names: Sequence[str], lang: str) -> str:
     return ", ".join(names[:-1]) + _AND[lang] + names[-1]
 
 
+def _inner(title: str) -> str:
+    """A title inside a sentence: its first letter lower-cased unless its first word is an acronym."""
+    first = title.split(" ", 1)[0]
+    return title[:1].lower() + title[1:] if first[:1].isupper() and not first[1:].isupper() else title
+
+
 def finish(text: str) -> str:
     """A sentence from a clause: first letter upper-cased, one full stop at the end."""
     text = " ".join(text.split())
@@ -205,7 +215,7 @@ def finish(text: str) -> str:
 
 def compose_sentence(*, lang: str, sentence: str, possibility: str, subject: str, object: str,
                      strength: str, quantities: Sequence[str] = (), combination: Sequence[str] = (),
-                     context: Sequence[str] = (), condition: str = "") -> str:
+                     context: Sequence[str] = (), condition: str = "", site_context: Sequence[str] = ()) -> str:
     """One edge as a sentence in ``lang``, made as the spec's section 4 says.
 
     ``sentence`` and ``possibility`` are the relation's ``okg:sentence`` and
@@ -216,11 +226,14 @@ def compose_sentence(*, lang: str, sentence: str, possibility: str, subject: str
     text = template.replace("{s}", subject).replace("{o}", object).replace("{adv}", _ADVERB.get(strength, {}).get(lang, ""))
     text += _SUFFIX.get(strength, {}).get(lang, "")
     if strength == "proportion" and quantities:
-        text += " (" + "; ".join(quantities) + ")"
+        # a statement's label is a title ("Half of hip fracture patients …"): lower-cased inside the brackets
+        text += " (" + "; ".join(_inner(q) for q in quantities) + ")"
     if combination:
         text += _COMBINATION[lang] + join_names(combination, lang)
     if context:
         text += _CONTEXT[lang] + join_names(context, lang)
+    if site_context:
+        text += _SITE_CONTEXT[lang] + join_names(site_context, lang)
     if condition:
         # a condition text may carry its own "if"/"als" (the spec's example does): say it once
         word = _CONDITION[lang].lstrip(", ")
@@ -328,6 +341,11 @@ class _Reader:
             return ""
         return self.text(source, DCTERMS.title, "en") or self.text(source, RDFS.label, "en")
 
+    def is_site(self, named: Named) -> bool:
+        """True for an anatomical site (a term under OSTEOKG:0000020; the closed hierarchy names it)."""
+        iri = expand(named.curie) if named.curie else None
+        return iri is not None and (URIRef(iri), RDFS.subClassOf, OSTEOKG["0000020"]) in self.graph
+
     def sorted_named(self, iris: Iterable[URIRef]) -> tuple[Named, ...]:
         return tuple(sorted((self.named(i) for i in iris), key=lambda n: n.curie))
 
@@ -402,7 +420,8 @@ class _Sheet:
             strength=_local(ev.strength),
             quantities=[reader.text(q, RDFS.label, lang) or shorten(str(q)) for q in ev.quantified_by],
             combination=[n.label(lang) for n in reader.sorted_named(ev.combination)],
-            context=[n.label(lang) for n in reader.sorted_named(ev.context)],
+            context=[n.label(lang) for n in reader.sorted_named(ev.context) if not reader.is_site(n)],
+            site_context=[n.label(lang) for n in reader.sorted_named(ev.context) if reader.is_site(n)],
             condition=condition,
         )
 
@@ -483,7 +502,9 @@ class _Sheet:
                 rows.append(ReviewRow(
                     kind=kind, entity=reader.named(about) if about is not None else itself, subject=itself,
                     predicate=None, object=None, rule="", strength=None, strength_order=0,
-                    sentence_nl=finish(itself.nl), sentence_en=finish(itself.en),
+                    # the statement itself (its definition), not its title
+                    sentence_nl=finish(reader.text(iri, DEFINITION, "nl") or itself.nl),
+                    sentence_en=finish(reader.text(iri, DEFINITION, "en") or itself.en),
                     quote=str(quote or ""), quote_lang=_lang_of(quote) if quote is not None else "",
                     source=shorten(str(source)) if source else "", source_title=reader.title(source),
                     evidence_kind="", condition=None, condition_text_nl="", condition_text_en="",
@@ -606,8 +627,8 @@ def _rejected_statement(reader: _Reader, row: Row, ontology_dir: Path) -> Review
     source = reader.resolve(row.get("A dcterms:source"))
     return ReviewRow(
         kind=REJECTED, entity=about, subject=itself, predicate=None, object=None, rule="",
-        strength=None, strength_order=0, sentence_nl=finish(itself.nl), sentence_en=finish(itself.en),
-        quote=row.get("A okg:quote"), quote_lang="", source=source.curie or source.en,
+        strength=None, strength_order=0, sentence_nl=finish(row.get("A IAO:0000115@nl") or itself.nl),
+        sentence_en=finish(row.get("A IAO:0000115@en") or itself.en), quote=row.get("A okg:quote"), quote_lang="", source=source.curie or source.en,
         source_title=reader.title(URIRef(expand(source.curie) or "")) if source.curie else "",
         evidence_kind="", condition=None, condition_text_nl="", condition_text_en="", context=(),
         in_combination_with=(), quantified_by=(), review_status=REJECTED,

@@ -367,6 +367,7 @@ def ontology_dir(tmp_path: Path) -> Path:
          ">A okg:context": "hip fracture"},
     ]), encoding="utf-8")
     statement = {"ID": "OSTEOKG:0007009", "A rdfs:label@en": "half of patients <50 heal", "A rdfs:label@nl": "de helft geneest",
+                 "A IAO:0000115@en": "Half of patients <50 heal", "A IAO:0000115@nl": "De helft van de patiënten <50 geneest",
                  "A okg:about": "osteonecrosis", "A dcterms:source": "OSTEOKG:0008002", "A okg:quote": "De helft geneest.",
                  "A okg:statementKind": "proportion", "A okg:unit": "1", "A okg:timeFrameKind": "not-stated",
                  "A okg:reviewStatus": "rejected", "A okg:reviewNote": "misread"}

@@ -52,7 +52,10 @@ def test_the_sources_wording_becomes_the_strength(built) -> None:
     assert strength("0000103", "0009009", "0003005") == {CAN}  # "eventuele klachten"
     assert strength("0000106", "0009009", "0003000") == {OKG.main}  # "het belangrijkste symptoom"
     assert strength("0002002", "0009005", "0000105") == {OKG.often}  # "leidt vaak tot"
-    assert strength("0000102", "0009005", "0000106") == {OKG.most}  # "vooral bij het breken van de heup"
+    assert strength("0000106", "0009003", "0001002") == {OKG.most}  # "De botten die het meest worden aangetast"
+    # "bij botbreuken, vooral bij het breken van de heup" ranks the hip among fractures, not how often a
+    # hip fracture leads to osteonecrosis: "most often" would read so, so the edge says can
+    assert strength("0000102", "0009005", "0000106") == {CAN}
     assert strength("0000102", "0009019", "0003022") == {OKG.proportion}  # "Tien tot 30 procent"
     [death] = evidence(graph, O["0000102"], O["0009019"], O["0003022"])
     assert graph.value(death, OKG.quantifiedBy) == O["0007008"]
