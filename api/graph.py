@@ -19,8 +19,9 @@ from kg.store import Store, open_store
 EXTENSION = "osteokg"
 OSTEOKG_NS = "https://w3id.org/osteokg/OSTEOKG_"
 LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
-EXACT = "http://www.geneontology.org/formats/oboInOwl#hasExactSynonym"
-RELATED = "http://www.geneontology.org/formats/oboInOwl#hasRelatedSynonym"
+#: synonym property → the field a search hit names (exact, broad, narrow, related: docs/model.md, "Synonyms")
+SYNONYM_FIELDS = {f"http://www.geneontology.org/formats/oboInOwl#has{scope.capitalize()}Synonym": f"{scope} synonym"
+                  for scope in ("exact", "broad", "narrow", "related")}
 
 
 def fold(text: str) -> str:
@@ -76,7 +77,7 @@ def load(build_dir: Path, engine: str = "oxigraph") -> ServedGraph:
         if fld == LABEL:
             entry.labels.setdefault(text.lang or "", text.value)
         else:
-            entry.synonyms.append(("exact synonym" if fld == EXACT else "related synonym", text.lang or "", text.value))
+            entry.synonyms.append((SYNONYM_FIELDS[fld], text.lang or "", text.value))
     for row in store.select("categories"):
         entry = entries.get(row["entity"].value)
         if entry is not None:

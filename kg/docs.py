@@ -215,6 +215,8 @@ class _Page:
         uppers = sorted({a for a in self.ancestors(node) if _osteokg(a) and 0 < _number(a) < 100 and a != node},
                         key=_number)
         rows = [("exact synonyms", self.lang_values(node, OIO.hasExactSynonym)),
+                ("broad synonyms", self.lang_values(node, OIO.hasBroadSynonym)),
+                ("narrow synonyms", self.lang_values(node, OIO.hasNarrowSynonym)),
                 ("related synonyms", self.lang_values(node, OIO.hasRelatedSynonym)),
                 ("categories", self.links(uppers)),
                 ("parents", self.links(parents)),

@@ -1,0 +1,26 @@
+"""Search finds the words people use: Dutch (Netherlands and Belgium) and English, lay and clinical,
+with the synonym's scope saying how well the word fits (issue 7)."""
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.mark.parametrize("words, expected, field", [
+    ("kaaknecrose", "OSTEOKG:0000108", "exact synonym"),           # lay Dutch for osteonecrosis of the jaw
+    ("kunstheup", "OSTEOKG:0005011", "narrow synonym"),            # an artificial hip: one kind of joint replacement
+    ("DEXA scan", "OSTEOKG:0004000", "exact synonym"),
+    ("botdichtheidsmeting", "OSTEOKG:0004000", "exact synonym"),   # the Dutch (NL) word; the brochure's is botdensiteitsmeting
+    ("heupkopnecrose", "OSTEOKG:0000107", "label"),
+    ("broken hip", "OSTEOKG:0000102", "exact synonym"),
+    ("benauwdheid", "OSTEOKG:0003005", "exact synonym"),
+    ("Fractuur Liaisonservice", "OSTEOKG:0006000", "label"),
+])
+def test_the_words_people_search_with_find_the_term(client, words: str, expected: str, field: str) -> None:
+    body = client.get("/search", query_string={"q": words}).json
+    top = body["items"][0]
+    assert top["id"] == expected and top["match"]["field"] == field and top["match"]["type"] == "exact"
+
+
+def test_a_misnamed_synonym_is_gone(client) -> None:
+    assert client.get("/search", query_string={"q": "brittle bone disease"}).json["total"] == 0
+    assert client.get("/search", query_string={"q": "Liaison-service"}).json["total"] == 0
