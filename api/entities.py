@@ -8,7 +8,8 @@ response cache in front of the app (:mod:`api.cache`), keyed by URL, Accept and 
 """
 from __future__ import annotations
 
-from functools import wraps
+from functools import lru_cache, wraps
+from urllib.parse import unquote
 
 from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request, url_for
 
@@ -45,9 +46,15 @@ def cached(view):
 # ---------------------------------------------------------------- helpers
 
 
+@lru_cache(maxsize=1 << 16)
+def curie_of(iri: str) -> str:
+    """:func:`kg.vocab.shorten`, remembered: the graph's IRIs are few and each edge names several."""
+    return shorten(iri)
+
+
 def ref(graph: ServedGraph, iri: str, lang: str) -> dict:
     """An entity as the other end of something: its CURIE, IRI and label."""
-    return {"id": shorten(iri), "iri": iri, "label": graph.label(iri, lang)}
+    return {"id": curie_of(iri), "iri": iri, "label": graph.label(iri, lang)}
 
 
 def envelope(items: list, total: int, limit: int, offset: int) -> dict:
@@ -155,7 +162,7 @@ def entity_json(graph: ServedGraph, iri: str, lang: str, outgoing: list[dict] | 
         body["annotations"] = {key: (items[0] if len(items) == 1 else items) for key, items in sorted(values.items())}
     edges = outgoing if outgoing is not None else relation_items(graph, iri, lang, direction="out")
     body["relations"] = [{"predicate": e["predicate"]["id"], "predicate_label": e["predicate"]["label"],
-                          "target": e["object"], "inferred": e["inferred"]} for e in edges]
+                          "target": e["object"], "inferred": e["inferred"], "strength": e["strength"]} for e in edges]
     base = url_for("entities.entity", curie=shorten(iri)) if iri.startswith(OSTEOKG_NS) else None
     if base:
         body["links"] = {"self": base, "relations": f"{base}/relations", "parents": f"{base}/parents",
@@ -164,10 +171,88 @@ def entity_json(graph: ServedGraph, iri: str, lang: str, outgoing: list[dict] | 
     return body
 
 
+#: the strengths an edge can have (okg:Strength), strongest first: the values of ``strength=``
+STRENGTHS = ("defining", "main", "most", "often", "proportion", "generally", "can")
+#: qualifier names in the relations queries' ?qualifiers → key in an evidence item
+SINGLE = {"strength": "strength", "evidenceKind": "evidence_kind", "reviewStatus": "review_status",
+          "condition": "condition", "premiseSubject": "subject", "premisePredicate": "predicate",
+          "premiseObject": "object"}
+MULTI = {"context": "context", "inCombinationWith": "in_combination_with", "quantifiedBy": "quantified_by"}
+
+
+def strength_orders(graph: ServedGraph) -> dict[str, int]:
+    """Strength CURIE → okg:strengthOrder (1 the strongest); the documented order where the graph gives none."""
+    orders = graph.__dict__.get("_strength_orders")
+    if orders is None:
+        orders = {f"okg:{name}": rank for rank, name in enumerate(STRENGTHS, 1)}
+        for row in graph.store.select("strengths"):
+            value = row["order"].python()
+            if isinstance(value, int):
+                orders[curie_of(row["strength"].value)] = value
+        graph.__dict__["_strength_orders"] = orders  # assigned whole: a concurrent request sees all or none
+    return orders
+
+
+def named(graph: ServedGraph, iri: str, lang: str) -> dict:
+    """A value of the vocabulary (a strength, an evidence kind) as its CURIE and label."""
+    return {"id": curie_of(iri), "label": graph.label(iri, lang)}
+
+
+_unquote = lru_cache(maxsize=1 << 16)(unquote)  # the same strengths, kinds and terms on every edge
+
+
+def parse_qualifiers(row: Row) -> dict[str, list[tuple[str, str]]]:
+    """The ``?qualifiers`` column of relations-out / relations-in: name → [(value, lang)]."""
+    out: dict[str, list[tuple[str, str]]] = {}
+    cell = row.get("qualifiers")
+    if cell is not None and cell.value:
+        for item in cell.value.split(" "):
+            name, lang, value = item.split("|", 2)
+            out.setdefault(name, []).append((_unquote(value), lang))
+    return out
+
+
+def _text_in(values: list[tuple[str, str]], lang: str) -> str | None:
+    """The text in ``lang``, else the English one, else any."""
+    for wanted in (lang, "en", None):
+        for value, language in values:
+            if wanted is None or language == wanted:
+                return value
+    return None
+
+
+def evidence_item(graph: ServedGraph, row: Row, lang: str) -> dict:
+    """One evidence node: source, quote, how it was found, and every qualifier the graph gives it."""
+    is_inferred = row["inferred"].value == "true"
+    qualifiers = parse_qualifiers(row)
+    single = {key: qualifiers[name][0][0] for name, key in SINGLE.items() if name in qualifiers}
+    evidence = {"source": ref(graph, row["source"].value, lang), "quote": row["quote"].value,
+                "quote_lang": row["quote"].lang, "inferred": is_inferred,
+                "strength": named(graph, single["strength"], lang) if "strength" in single else None,
+                "evidence_kind": named(graph, single["evidence_kind"], lang) if "evidence_kind" in single else None,
+                "review_status": single.get("review_status")}
+    if note := _text_in(qualifiers.get("reviewNote", []), lang):
+        evidence["review_note"] = note
+    if "condition" in single:
+        evidence["condition"] = ref(graph, single["condition"], lang)
+    if text := _text_in(qualifiers.get("conditionText", []), lang):
+        evidence["condition_text"] = text
+    for name, key in MULTI.items():
+        evidence[key] = sorted((ref(graph, value, lang) for value, _ in qualifiers.get(name, [])),
+                               key=lambda r: r["id"])
+    if "rule" in row:
+        evidence["rule"] = row["rule"].value
+    if is_inferred and all(k in single for k in ("subject", "predicate", "object")):
+        evidence["premise"] = {k: ref(graph, single[k], lang) for k in ("subject", "predicate", "object")}
+    return evidence
+
+
 def relation_items(graph: ServedGraph, iri: str, lang: str, direction: str = "both",
-                   predicate: str | None = None, inferred: str = "any") -> list[dict]:
-    """Edges of ``iri`` grouped per (direction, predicate, other end), each with all its evidence."""
+                   predicate: str | None = None, inferred: str = "any", strength: str | None = None) -> list[dict]:
+    """Edges of ``iri`` grouped per (direction, predicate, other end), each with all its evidence
+    and its strength: the strongest of its evidence (lowest okg:strengthOrder)."""
     term = params.term(iri)
+    orders = strength_orders(graph)
     grouped: dict[tuple[str, str, str], dict] = {}
     for way in ("out", "in"):
         if direction not in (way, "both"):
@@ -188,18 +273,25 @@ def relation_items(graph: ServedGraph, iri: str, lang: str, direction: str = "bo
                     "predicate": {**ref(graph, p, lang), "labels": graph.entries[p].labels if p in graph.entries else {}},
                     "object": them if way == "out" else me,
                     "inferred": is_inferred,
+                    "strength": None,
                     "evidence": [],
                 }
             edge["inferred"] = edge["inferred"] and is_inferred  # asserted wins
-            evidence = {"source": ref(graph, row["source"].value, lang), "quote": row["quote"].value,
-                        "quote_lang": row["quote"].lang, "inferred": is_inferred}
-            if "rule" in row:
-                evidence["rule"] = row["rule"].value
+            evidence = evidence_item(graph, row, lang)
             if evidence not in edge["evidence"]:
                 edge["evidence"].append(evidence)
+    unranked = len(orders) + 1
+    for edge in grouped.values():
+        edge["evidence"].sort(key=lambda ev: (ev["inferred"], orders.get((ev["strength"] or {}).get("id"), unranked),
+                                              ev["source"]["id"], ev["quote"]))
+        strengths = [ev["strength"] for ev in edge["evidence"] if ev["strength"]]
+        if strengths:
+            edge["strength"] = min(strengths, key=lambda s: orders.get(s["id"], unranked))
     items = list(grouped.values())
     if inferred != "any":
         items = [e for e in items if e["inferred"] == (inferred == "true")]
+    if strength is not None:
+        items = [e for e in items if (e["strength"] or {}).get("id") == f"okg:{strength}"]
     items.sort(key=lambda e: (e["direction"] != "out", e["predicate"]["id"], e["inferred"],
                               (e["object"] if e["direction"] == "out" else e["subject"])["id"]))
     return items
@@ -236,8 +328,16 @@ def render_entity(iri: str, media_type: str):
     if media_type == negotiate.HTML:
         incoming = [e for e in relation_items(graph, iri, lang, direction="in") if not e["inferred"]]
         statements = [ref(graph, s, lang) for s in statements_about(graph, iri)]
+        hrefs: dict[str, str] = {}
+
+        def href(entity_id: str) -> str:
+            """The page of ``entity_id`` in this language (url_for once per entity: a page links many twice)."""
+            if entity_id not in hrefs:
+                hrefs[entity_id] = url_for("entities.entity", curie=entity_id, lang=lang)
+            return hrefs[entity_id]
+
         html = render_template("entity.html", e=body, outgoing=outgoing, incoming=incoming, statements=statements,
-                               version=graph.manifest.get("version_iri"))
+                               version=graph.manifest.get("version_iri"), href=href)
         response = Response(html, mimetype="text/html")
     else:
         response = jsonify(body)
@@ -256,12 +356,15 @@ def dereference(digits: str):
 @bp.get("/entities/<path:curie>/relations")
 @cached
 def relations(curie: str):
-    params.only("lang", "predicate", "direction", "inferred", "limit", "offset")
+    params.only("lang", "predicate", "direction", "inferred", "strength", "limit", "offset")
     iri = resolve_entity(curie)
     lang = params.language()
     limit, offset = params.paging()
     direction = params.choice("direction", ("out", "in", "both"), "both")
     inferred = params.choice("inferred", ("any", "true", "false"), "any")
+    strength = request.args.get("strength")
+    if strength is not None:
+        strength = params.choice("strength", STRENGTHS, strength)
     predicate = request.args.get("predicate")
     predicate_iri = None
     if predicate:
@@ -269,21 +372,28 @@ def relations(curie: str):
         entry = served().entries.get(predicate_iri)
         if entry is None or predicate_iri not in relation_iris(served()):
             raise params.bad("predicate", f"{predicate} is not a relation of osteokg; see /relations")
-    items = relation_items(served(), iri, lang, direction, predicate_iri, inferred)
+    items = relation_items(served(), iri, lang, direction, predicate_iri, inferred, strength)
     return jsonify(envelope(items[offset:offset + limit], len(items), limit, offset))
 
 
-def relation_iris(graph: ServedGraph) -> set[str]:
-    cache = graph.__dict__.setdefault("_relations", {})
-    if not cache:
+def relation_iris(graph: ServedGraph) -> dict[str, dict]:
+    """Relation IRI → its inverse, mappings and hierarchy flags (cached: the graph only changes with a build)."""
+    cache = graph.__dict__.get("_relations")
+    if cache is None:
+        cache = {}
         for row in graph.store.select("relation-properties"):
-            item = cache.setdefault(row["property"].value, {"inverse": None, "mappings": []})
+            item = cache.setdefault(row["property"].value, {"inverse": None, "mappings": [], "inherited": None,
+                                                            "generalizes": None})
             if "inverse" in row:
                 item["inverse"] = row["inverse"].value
+            for flag in ("inherited", "generalizes"):
+                if flag in row and isinstance(row[flag].python(), bool):
+                    item[flag] = row[flag].python()
             if "target" in row:
                 mapping = {"id": shorten(row["target"].value), "match": MATCHES[row["match"].value]}
                 if mapping not in item["mappings"]:
                     item["mappings"].append(mapping)
+        graph.__dict__["_relations"] = cache  # assigned whole: a concurrent request sees all or none
     return cache
 
 
@@ -295,7 +405,8 @@ def relation_list():
     graph = served()
     items = [{**ref(graph, p, lang), "labels": graph.entries[p].labels if p in graph.entries else {},
               "inverse": ref(graph, info["inverse"], lang) if info["inverse"] else None,
-              "mappings": sorted(info["mappings"], key=lambda m: m["id"])}
+              "mappings": sorted(info["mappings"], key=lambda m: m["id"]),
+              "inherited_by_subclasses": info["inherited"], "generalizes_object": info["generalizes"]}
              for p, info in sorted(relation_iris(graph).items())]
     return jsonify(envelope(items, len(items), len(items), 0))
 

@@ -31,9 +31,11 @@ def test_entity_lists_its_relations_and_cross_references(client) -> None:
     femur = client.get("/entities/OSTEOKG:0001002").json
     assert {"id": "UBERON:0000981", "iri": "http://purl.obolibrary.org/obo/UBERON_0000981", "match": "exactMatch"} in femur["xrefs"]
     drug = client.get("/entities/OSTEOKG:0005003").json
-    edges = {(r["predicate"], r["target"]["id"], r["inferred"]) for r in drug["relations"]}
-    assert ("OSTEOKG:0009011", "OSTEOKG:0000108", False) in edges  # asserted: jaw osteonecrosis
+    edges = {(r["predicate"], r["target"]["id"], r["inferred"]): r for r in drug["relations"]}
+    assert ("OSTEOKG:0009007", "OSTEOKG:0000108", False) in edges  # asserted: raises the risk of jaw osteonecrosis
     assert ("OSTEOKG:0009015", "OSTEOKG:0000100", True) in edges  # inherited: treats osteoporosis
+    # inherited from anti-osteoporosis medication, where the source says it in general: here only "can"
+    assert edges[("OSTEOKG:0009015", "OSTEOKG:0000100", True)]["strength"] == {"id": "okg:can", "label": "can"}
 
 
 def test_entity_by_iri_parameter(client) -> None:
@@ -69,7 +71,7 @@ def test_relations_with_evidence_filtered_by_predicate_and_direction(client) -> 
                       query_string={"predicate": "OSTEOKG:0009006", "direction": "out"}).json
     causes = {item["object"]["id"]: item for item in body["items"]}
     prednisone = causes["OSTEOKG:0002001"]
-    assert prednisone["predicate"]["labels"] == {"en": "can be caused by", "nl": "kan veroorzaakt worden door"}
+    assert prednisone["predicate"]["labels"] == {"en": "caused by", "nl": "veroorzaakt door"}
     assert prednisone["inferred"] is True  # the inverse of an asserted side effect
     assert "prednison" in prednisone["evidence"][0]["quote"]
     assert prednisone["evidence"][0]["source"]["id"] == "OSTEOKG:0008002"
@@ -131,7 +133,7 @@ def test_statements_with_typed_values_and_evidence(client) -> None:
     assert death["evidence"]["quote"].startswith("Tien tot 30 procent")
     assert death["populationText"] == "patiënten na een heupfractuur"
     notes = client.get("/statements", query_string={"kind": "note"}).json
-    assert notes["total"] == 21
+    assert notes["total"] == 22
 
 
 def test_paging_envelope_and_maximum(client) -> None:
@@ -156,6 +158,11 @@ def test_paging_envelope_and_maximum(client) -> None:
     ("/search?q=x&category=OSTEOKG:0000106", 400, "not a category"),
     ("/entities/OSTEOKG:0000106/relations?direction=sideways", 400, "direction"),
     ("/entities/OSTEOKG:0000106/relations?predicate=OSTEOKG:0000010", 400, "not a relation"),
+    ("/entities/OSTEOKG:0000106/relations?strength=sometimes", 400, "defining, main, most, often, proportion, generally, can"),
+    ("/entities/OSTEOKG:0000106/relations?strength=okg:can", 400, "'okg:can' is not one of"),
+    ("/entities/OSTEOKG:0000106/relations?strength=CAN", 400, "strength"),
+    ("/entities/OSTEOKG:0000106/relations?strength=", 400, "strength"),
+    ("/entities/OSTEOKG:0000106/relations?strength=%00%22%3E", 400, "strength"),
     ("/categories/OSTEOKG:0000106", 404, "not a category"),
     ("/nowhere", 404, "no such resource"),
 ])
@@ -237,3 +244,241 @@ def test_every_link_on_an_entity_page_resolves(client, curie: str) -> None:
     assert parser.hrefs
     broken = [(href, client.get(href).status_code) for href in set(parser.hrefs) if client.get(href).status_code >= 400]
     assert broken == []
+
+
+# ---------------------------------------------------------------- qualified relations (issue 7)
+
+STRENGTH_IDS = [f"okg:{name}" for name in ("defining", "main", "most", "often", "proportion", "generally", "can")]
+
+
+def all_edges(client, curie: str, **query) -> list[dict]:
+    body = client.get(f"/entities/{curie}/relations", query_string={"limit": 500, **query}).json
+    assert body["total"] <= 500
+    return body["items"]
+
+
+@pytest.mark.parametrize("curie", ["OSTEOKG:0000106", "OSTEOKG:0000100", "OSTEOKG:0000011", "OSTEOKG:0000102",
+                                   "OSTEOKG:0005002", "OSTEOKG:0001000"])
+def test_every_evidence_item_is_qualified(client, curie: str) -> None:
+    edges = all_edges(client, curie)
+    assert edges
+    for edge in edges:
+        for evidence in edge["evidence"]:
+            assert evidence["strength"]["id"] in STRENGTH_IDS and evidence["strength"]["label"], evidence
+            assert evidence["evidence_kind"]["id"] in ("okg:quoted", "okg:combinedReading", "okg:citedTitle", "okg:definition")
+            assert evidence["review_status"] in ("unreviewed", "accepted")
+            assert all(isinstance(evidence[k], list) for k in ("context", "in_combination_with", "quantified_by"))
+            if evidence["inferred"]:
+                assert evidence["rule"]
+                assert ("premise" in evidence) == (evidence["rule"] != "definition"), evidence
+            else:
+                assert "rule" not in evidence and "premise" not in evidence
+        # the edge's strength is the strongest of its evidence
+        assert edge["strength"] == min((ev["strength"] for ev in edge["evidence"]), key=lambda s: STRENGTH_IDS.index(s["id"]))
+
+
+def test_a_premise_is_an_edge_of_the_graph(client) -> None:
+    edges = all_edges(client, "OSTEOKG:0000106", inferred="true")
+    premises = {(ev["premise"]["subject"]["id"], ev["premise"]["predicate"]["id"], ev["premise"]["object"]["id"])
+                for edge in edges for ev in edge["evidence"] if "premise" in ev}
+    assert premises
+    for subject, predicate, target in premises:
+        found = all_edges(client, subject, predicate=predicate, direction="out")
+        assert target in {e["object"]["id"] for e in found}, (subject, predicate, target)
+
+
+def test_definition_evidence_has_no_premise(client) -> None:
+    # hip fracture ≡ fracture ⊓ has location some hip: the location follows from the definition
+    (edge,) = [e for e in all_edges(client, "OSTEOKG:0000102", direction="out", predicate="OSTEOKG:0009003")
+               if any(ev.get("rule") == "definition" for ev in e["evidence"])][:1]
+    evidence = next(ev for ev in edge["evidence"] if ev.get("rule") == "definition")
+    assert "premise" not in evidence
+    assert evidence["strength"]["id"] == "okg:defining" and evidence["evidence_kind"]["id"] == "okg:definition"
+    assert evidence["source"]["iri"] == "https://w3id.org/osteokg/osteokg.owl" and evidence["quote_lang"] == "en"
+
+
+def test_condition_context_and_combination_of_real_edges(client) -> None:
+    fracture_liaison = {e["object"]["id"]: e for e in all_edges(client, "OSTEOKG:0000011", direction="out",
+                                                                 predicate="OSTEOKG:0009018")}
+    evidence = fracture_liaison["OSTEOKG:0006000"]["evidence"][0]
+    assert evidence["condition"]["id"] == "OSTEOKG:0000011" and evidence["condition_text"] == "after an earlier fracture"
+    assert [c["id"] for c in evidence["context"]] == ["OSTEOKG:0000100"]
+    dutch = all_edges(client, "OSTEOKG:0000011", direction="out", predicate="OSTEOKG:0009018", lang="nl")
+    assert next(e for e in dutch if e["object"]["id"] == "OSTEOKG:0006000")["evidence"][0]["condition_text"] != \
+        "after an earlier fracture"
+    treated = {e["object"]["id"]: e for e in all_edges(client, "OSTEOKG:0000100", predicate="OSTEOKG:0009016")}
+    combined = {c["id"] for ev in treated["OSTEOKG:0005000"]["evidence"] for c in ev["in_combination_with"]}
+    assert {"OSTEOKG:0005001", "OSTEOKG:0005002"} <= combined
+
+
+def test_strength_labels_follow_the_language(client) -> None:
+    nl = all_edges(client, "OSTEOKG:0005003", lang="nl", direction="out")
+    assert {"id": "okg:can", "label": "kan"} in [e["strength"] for e in nl]
+
+
+def test_relations_filtered_by_strength(client) -> None:
+    every = all_edges(client, "OSTEOKG:0000106")
+    for name in ("defining", "can"):
+        chosen = all_edges(client, "OSTEOKG:0000106", strength=name)
+        assert chosen and all(e["strength"]["id"] == f"okg:{name}" for e in chosen)
+        assert len(chosen) == sum(e["strength"]["id"] == f"okg:{name}" for e in every)
+
+
+def test_relation_list_says_how_edges_pass_through_the_hierarchy(client) -> None:
+    items = {item["id"]: item for item in client.get("/relations").json["items"]}
+    assert all(isinstance(i["inherited_by_subclasses"], bool) and isinstance(i["generalizes_object"], bool)
+               for i in items.values())
+    assert (items["OSTEOKG:0009003"]["inherited_by_subclasses"], items["OSTEOKG:0009003"]["generalizes_object"]) == (False, True)
+    assert (items["OSTEOKG:0009005"]["inherited_by_subclasses"], items["OSTEOKG:0009005"]["generalizes_object"]) == (True, True)
+
+
+def test_entity_page_shows_strength_qualifiers_and_why(client) -> None:
+    page = client.get("/entities/OSTEOKG:0000011?lang=nl", headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert 'class="strength"' in page and ">kan</span>" in page
+    assert "voorwaarde:" in page and "Waarom:" in page
+    english = client.get("/entities/OSTEOKG:0000011?lang=en", headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert "condition: after an earlier fracture" in english and "Why:" in english and ">can</span>" in english
+
+
+# A hand-made graph with every qualifier (and text that could break a list or a page), served by both engines.
+QUALIFIED = """
+@prefix OSTEOKG: <https://w3id.org/osteokg/OSTEOKG_> .
+@prefix okg: <https://w3id.org/osteokg/vocab/> .
+@prefix owl: <http://www.w3.org/2002/07/owl#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix dcterms: <http://purl.org/dc/terms/> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+OSTEOKG:0000010 a owl:Class ; rdfs:label "disorder"@en , "aandoening"@nl .
+OSTEOKG:0000100 a owl:Class ; rdfs:subClassOf OSTEOKG:0000010 ; rdfs:label "osteoporosis"@en , "osteoporose"@nl .
+OSTEOKG:0000101 a owl:Class ; rdfs:subClassOf OSTEOKG:0000010 ; rdfs:label "fragility fracture"@en , "fragiliteitsfractuur"@nl .
+OSTEOKG:0001002 a owl:Class ; rdfs:label "femur"@en , "dijbeen"@nl .
+OSTEOKG:0005000 a owl:Class ; rdfs:label "vitamin D"@en , "vitamine D"@nl .
+OSTEOKG:0007008 a OSTEOKG:0000091 ; rdfs:label "one in three"@en , "één op drie"@nl .
+OSTEOKG:0008001 a dcterms:BibliographicResource ; rdfs:label "UZ Gent"@en .
+<https://w3id.org/osteokg/osteokg.owl> a owl:Ontology , dcterms:BibliographicResource ; rdfs:label "osteokg"@en .
+OSTEOKG:0009005 a owl:ObjectProperty ; rdfs:label "causes"@en , "veroorzaakt"@nl ; owl:inverseOf OSTEOKG:0009006 ;
+    okg:inheritedBySubclasses true ; okg:generalizesObject false .
+OSTEOKG:0009006 a owl:ObjectProperty ; rdfs:label "caused by"@en , "veroorzaakt door"@nl .
+okg:defining rdfs:label "always"@en , "altijd"@nl ; okg:strengthOrder 1 .
+okg:often rdfs:label "often"@en , "vaak"@nl ; okg:strengthOrder 4 .
+okg:can rdfs:label "can"@en , "kan"@nl ; okg:strengthOrder 7 .
+okg:quoted rdfs:label "quoted"@en , "geciteerd"@nl .
+okg:definition rdfs:label "definition"@en , "definitie"@nl .
+OSTEOKG:0000100 OSTEOKG:0009005 OSTEOKG:0000101 .
+OSTEOKG:0000101 OSTEOKG:0009006 OSTEOKG:0000100 .
+OSTEOKG:0000101 OSTEOKG:0009005 OSTEOKG:0001002 .
+[] a owl:Axiom ; owl:annotatedSource OSTEOKG:0000100 ; owl:annotatedProperty OSTEOKG:0009005 ;
+   owl:annotatedTarget OSTEOKG:0000101 ; dcterms:source OSTEOKG:0008001 ; okg:quote "Osteoporose kan breuken geven."@nl ;
+   okg:inferred false ; okg:strength okg:can ; okg:evidenceKind okg:quoted ; okg:reviewStatus "accepted" ;
+   okg:reviewNote "Checked | 100% <ok>"@en ; okg:condition OSTEOKG:0005000 ;
+   okg:conditionText "if 50% | more & <less>"@en , "als 50% | meer"@nl ;
+   okg:context OSTEOKG:0001002 ; okg:inCombinationWith OSTEOKG:0005000 ; okg:quantifiedBy OSTEOKG:0007008 .
+[] a owl:Axiom ; owl:annotatedSource OSTEOKG:0000100 ; owl:annotatedProperty OSTEOKG:0009005 ;
+   owl:annotatedTarget OSTEOKG:0000101 ; dcterms:source OSTEOKG:0008001 ;
+   okg:quote "Osteoporose geeft <b>vaak</b> breuken."@nl ;
+   okg:inferred false ; okg:strength okg:often ; okg:evidenceKind okg:quoted ; okg:reviewStatus "unreviewed" .
+[] a owl:Axiom ; owl:annotatedSource OSTEOKG:0000101 ; owl:annotatedProperty OSTEOKG:0009006 ;
+   owl:annotatedTarget OSTEOKG:0000100 ; dcterms:source OSTEOKG:0008001 ; okg:quote "Osteoporose kan breuken geven."@nl ;
+   okg:inferred true ; okg:inferenceRule "inverse" ; okg:strength okg:can ; okg:evidenceKind okg:quoted ;
+   okg:reviewStatus "unreviewed" ; okg:premiseSubject OSTEOKG:0000100 ; okg:premisePredicate OSTEOKG:0009005 ;
+   okg:premiseObject OSTEOKG:0000101 .
+[] a owl:Axiom ; owl:annotatedSource OSTEOKG:0000101 ; owl:annotatedProperty OSTEOKG:0009005 ;
+   owl:annotatedTarget OSTEOKG:0001002 ; dcterms:source <https://w3id.org/osteokg/osteokg.owl> ;
+   okg:quote "A fracture of a weakened bone."@en ; okg:inferred true ; okg:inferenceRule "definition" ;
+   okg:strength okg:defining ; okg:evidenceKind okg:definition ; okg:reviewStatus "unreviewed" .
+"""
+
+
+def _served_from(tmp_path_factory, turtle: str, engine: str):
+    from api import create_app
+
+    folder = tmp_path_factory.mktemp("qualified")
+    Graph().parse(data=turtle, format="turtle").serialize(folder / "osteokg.nt", format="nt", encoding="utf-8")
+    return create_app({"TESTING": True, "BUILD_DIR": str(folder), "STORE": engine}).test_client()
+
+
+@pytest.fixture(scope="module", params=["oxigraph", "rdflib"])
+def qualified(request, tmp_path_factory):
+    return _served_from(tmp_path_factory, QUALIFIED, request.param)
+
+
+def ref_of(digits: str, label: str) -> dict:
+    return {"id": f"OSTEOKG:{digits}", "iri": f"https://w3id.org/osteokg/OSTEOKG_{digits}", "label": label}
+
+
+def test_evidence_item_carries_every_qualifier(qualified) -> None:
+    (edge,) = all_edges(qualified, "OSTEOKG:0000100", direction="out")
+    assert edge["strength"] == {"id": "okg:often", "label": "often"}  # the strongest of can and often
+    can, often = sorted(edge["evidence"], key=lambda ev: ev["strength"]["id"])
+    assert can == {
+        "source": ref_of("0008001", "UZ Gent"), "quote": "Osteoporose kan breuken geven.", "quote_lang": "nl",
+        "inferred": False, "strength": {"id": "okg:can", "label": "can"},
+        "evidence_kind": {"id": "okg:quoted", "label": "quoted"}, "review_status": "accepted",
+        "review_note": "Checked | 100% <ok>", "condition": ref_of("0005000", "vitamin D"),
+        "condition_text": "if 50% | more & <less>", "context": [ref_of("0001002", "femur")],
+        "in_combination_with": [ref_of("0005000", "vitamin D")], "quantified_by": [ref_of("0007008", "one in three")]}
+    assert often["review_status"] == "unreviewed" and "condition" not in often and "review_note" not in often
+    assert often["context"] == often["in_combination_with"] == often["quantified_by"] == []
+    nl = all_edges(qualified, "OSTEOKG:0000100", direction="out", lang="nl")[0]
+    assert nl["strength"]["label"] == "vaak"
+    assert next(ev for ev in nl["evidence"] if ev["strength"]["id"] == "okg:can")["condition_text"] == "als 50% | meer"
+    summary = qualified.get("/entities/OSTEOKG:0000100").json["relations"]
+    assert summary == [{"predicate": "OSTEOKG:0009005", "predicate_label": "causes", "target": ref_of("0000101", "fragility fracture"),
+                        "inferred": False, "strength": {"id": "okg:often", "label": "often"}}]
+
+
+def test_inferred_evidence_names_its_rule_and_premise(qualified) -> None:
+    edges = {(e["predicate"]["id"], e["object"]["id"]): e for e in all_edges(qualified, "OSTEOKG:0000101", direction="out")}
+    (inverse,) = edges[("OSTEOKG:0009006", "OSTEOKG:0000100")]["evidence"]
+    assert inverse["rule"] == "inverse" and inverse["premise"] == {
+        "subject": ref_of("0000100", "osteoporosis"), "predicate": ref_of("0009005", "causes"),
+        "object": ref_of("0000101", "fragility fracture")}
+    (definition,) = edges[("OSTEOKG:0009005", "OSTEOKG:0001002")]["evidence"]
+    assert definition["rule"] == "definition" and "premise" not in definition
+    assert definition["source"]["iri"] == "https://w3id.org/osteokg/osteokg.owl"
+
+
+def test_strength_filter_on_a_small_graph(qualified) -> None:
+    assert [e["object"]["id"] for e in all_edges(qualified, "OSTEOKG:0000100", strength="often")] == ["OSTEOKG:0000101"]
+    assert all_edges(qualified, "OSTEOKG:0000100", strength="can", direction="out") == []  # its strength is often
+    assert [e["direction"] for e in all_edges(qualified, "OSTEOKG:0000100", strength="can")] == ["in"]
+    response = qualified.get("/entities/OSTEOKG:0000100/relations?strength=vaak")
+    assert response.status_code == 400 and response.mimetype == "application/problem+json"
+
+
+def test_small_graph_relation_flags(qualified) -> None:
+    items = {i["id"]: i for i in qualified.get("/relations").json["items"]}
+    assert (items["OSTEOKG:0009005"]["inherited_by_subclasses"], items["OSTEOKG:0009005"]["generalizes_object"]) == (True, False)
+    assert items["OSTEOKG:0009006"]["inherited_by_subclasses"] is None  # the schema does not say
+
+
+def test_entity_page_of_a_small_graph_is_escaped_and_explains(qualified) -> None:
+    page = qualified.get("/entities/OSTEOKG:0000100?lang=en", headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert "&lt;b&gt;vaak&lt;/b&gt;" in page and "<b>vaak" not in page
+    assert "if 50% | more &amp; &lt;less&gt;" in page and "Checked | 100% &lt;ok&gt;" in page
+    assert ">often</span>" in page and "in combination with" in page and "reviewed" in page
+    page = qualified.get("/entities/OSTEOKG:0000101?lang=nl", headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert "Waarom:</strong> de andere richting van" in page
+    assert 'href="/entities/OSTEOKG:0000100/relations?predicate=OSTEOKG:0009005&amp;direction=out&amp;lang=nl"' in page
+    assert "volgt uit de definitie van fragiliteitsfractuur" in page
+
+
+def test_a_graph_without_qualifiers_still_answers(tmp_path_factory) -> None:
+    """A graph built before issue 7: evidence with source, quote and okg:inferred only."""
+    head = QUALIFIED[:QUALIFIED.index("okg:defining rdfs:label")]
+    bare = head.replace("    okg:inheritedBySubclasses true ; okg:generalizesObject false .", "") + """
+OSTEOKG:0000100 OSTEOKG:0009005 OSTEOKG:0000101 .
+[] a owl:Axiom ; owl:annotatedSource OSTEOKG:0000100 ; owl:annotatedProperty OSTEOKG:0009005 ;
+   owl:annotatedTarget OSTEOKG:0000101 ; dcterms:source OSTEOKG:0008001 ; okg:quote "Osteoporose kan breuken geven."@nl ;
+   okg:inferred false .
+"""
+    client = _served_from(tmp_path_factory, bare.replace("owl:inverseOf OSTEOKG:0009006 ;", "owl:inverseOf OSTEOKG:0009006 ."),
+                          "oxigraph")
+    (edge,) = all_edges(client, "OSTEOKG:0000100", direction="out")
+    assert edge["strength"] is None
+    (evidence,) = edge["evidence"]
+    assert (evidence["strength"], evidence["evidence_kind"], evidence["review_status"]) == (None, None, None)
+    assert evidence["context"] == evidence["in_combination_with"] == evidence["quantified_by"] == []
+    assert client.get("/entities/OSTEOKG:0000100", headers={"Accept": "text/html"}).status_code == 200
+    assert client.get("/entities/OSTEOKG:0000100/relations?strength=can").json["total"] == 0
+    assert client.get("/relations").json["items"][0]["inherited_by_subclasses"] is None
