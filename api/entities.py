@@ -29,7 +29,7 @@ SKOS = "http://www.w3.org/2004/02/skos/core#"
 OKG = "https://w3id.org/osteokg/vocab/"
 DCTERMS = "http://purl.org/dc/terms/"
 MATCHES = {f"{SKOS}{m}": m for m in ("exactMatch", "closeMatch", "broadMatch", "narrowMatch")}
-SYNONYMS = {f"{OIO}hasExactSynonym": "exact", f"{OIO}hasRelatedSynonym": "related"}
+SYNONYMS = {f"{OIO}has{scope.capitalize()}Synonym": scope for scope in ("exact", "broad", "narrow", "related")}
 
 
 def cached(view):

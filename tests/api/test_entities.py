@@ -22,6 +22,11 @@ def test_entity_json_in_english_and_dutch(client) -> None:
                               "label": "aandoening", "inferred": False}]
 
 
+def test_entity_lists_synonyms_of_every_scope(client) -> None:
+    joint_replacement = client.get("/entities/OSTEOKG:0005011?lang=nl").json
+    assert {"text": "kunstheup", "lang": "nl", "type": "narrow"} in joint_replacement["synonyms"]
+
+
 def test_language_follows_accept_language(client) -> None:
     response = client.get(f"/entities/{OSTEONECROSIS}", headers={"Accept-Language": "nl-BE,nl;q=0.9,en;q=0.5"})
     assert response.json["label"] == "botnecrose" and response.headers["Content-Language"] == "nl"
