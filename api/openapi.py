@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, render_template, request
 
+from api.entities import STRENGTHS
+
 bp = Blueprint("openapi", __name__)
 
 LANG = {"name": "lang", "in": "query", "required": False, "description": "Language of labels and texts; default from Accept-Language, else English.",
@@ -118,11 +120,16 @@ def document() -> dict:
                 "parameters": [{"name": "digits", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^\\d{7}$"}}],
                 "responses": {"303": {"description": "See the entity."}, **NOT_FOUND}}},
             "/entities/{curie}/relations": list_route(
-                "Relations of an entity, each with predicate, other end, asserted or inferred, and evidence.", "Edge",
+                "Relations of an entity, each with predicate, other end, asserted or inferred, strength, and evidence "
+                "(source, quote, strength, evidence kind, review status, condition, context, in combination with, "
+                "quantified by; for inferred evidence the rule and the premise edge).", "Edge",
                 [CURIE, LANG, LIMIT, OFFSET,
                  {"name": "predicate", "in": "query", "required": False, "schema": {"type": "string"}, "description": "A relation CURIE (see /relations)."},
                  {"name": "direction", "in": "query", "required": False, "schema": {"type": "string", "enum": ["out", "in", "both"], "default": "both"}},
-                 {"name": "inferred", "in": "query", "required": False, "schema": {"type": "string", "enum": ["any", "true", "false"], "default": "any"}}],
+                 {"name": "inferred", "in": "query", "required": False, "schema": {"type": "string", "enum": ["any", "true", "false"], "default": "any"}},
+                 {"name": "strength", "in": "query", "required": False, "schema": {"type": "string", "enum": list(STRENGTHS)},
+                  "description": "Only edges of this strength (the strongest of their evidence): " + ", ".join(STRENGTHS)
+                                 + ", strongest first. Any other value: 400 with the allowed values."}],
                 ["entities"], NOT_FOUND),
             "/entities/{curie}/parents": hierarchy("direct parents"),
             "/entities/{curie}/children": hierarchy("direct children"),
@@ -131,7 +138,7 @@ def document() -> dict:
             "/xrefs/{curie}": list_route(
                 "The osteokg entities a code of another terminology (UBERON:…, ICD10CM:…, MESH:…) maps to, with the precision.",
                 "Xref", [CURIE, LANG], ["entities"], NOT_FOUND),
-            "/relations": list_route("The relations (object properties) with their inverse and mappings.", "Relation", [LANG], ["entities"]),
+            "/relations": list_route("The relations (object properties) with their inverse, mappings and how their edges pass through the hierarchy.", "Relation", [LANG], ["entities"]),
             "/search": list_route(
                 "Search labels and synonyms in Dutch and English: case- and accent-insensitive, ranked exact > prefix > substring.",
                 "SearchHit",
@@ -166,18 +173,58 @@ def document() -> dict:
                                       "categories": {"type": "array", "items": {"$ref": "#/components/schemas/Ref"}},
                                       "xrefs": {"type": "array", "items": {"type": "object"}},
                                       "parents": {"type": "array", "items": {"$ref": "#/components/schemas/Ref"}},
-                                      "relations": {"type": "array", "items": {"type": "object"}},
+                                      "relations": {"type": "array", "items": {"$ref": "#/components/schemas/RelationSummary"}},
                                       "annotations": {"type": "object"}, "links": {"type": "object"}}},
-            "Edge": {"type": "object", "required": ["direction", "subject", "predicate", "object", "inferred", "evidence"],
+            "Named": {"type": "object", "required": ["id", "label"],
+                      "description": "A value of the osteokg vocabulary (a strength such as okg:can, an evidence kind such as okg:quoted).",
+                      "properties": {"id": {"type": "string", "examples": ["okg:can"]}, "label": {"type": ["string", "null"]}}},
+            "Strength": {"oneOf": [{"$ref": "#/components/schemas/Named"}, {"type": "null"}],
+                         "description": "How strongly the source says it: okg:" + ", okg:".join(STRENGTHS)
+                                        + " (strongest first, okg:strengthOrder); null in a graph built without strengths."},
+            "Premise": {"type": "object", "required": ["subject", "predicate", "object"],
+                        "description": "The edge an inferred edge was derived from (itself in the graph, with its own evidence).",
+                        "properties": {"subject": {"$ref": "#/components/schemas/Ref"}, "predicate": {"$ref": "#/components/schemas/Ref"},
+                                       "object": {"$ref": "#/components/schemas/Ref"}}},
+            "Evidence": {"type": "object",
+                         "required": ["source", "quote", "inferred", "strength", "evidence_kind", "review_status", "context",
+                                      "in_combination_with", "quantified_by"],
+                         "properties": {
+                             "source": {"$ref": "#/components/schemas/Ref"}, "quote": {"type": "string"},
+                             "quote_lang": {"type": ["string", "null"]}, "inferred": {"type": "boolean"},
+                             "strength": {"$ref": "#/components/schemas/Strength"},
+                             "evidence_kind": {"oneOf": [{"$ref": "#/components/schemas/Named"}, {"type": "null"}],
+                                               "description": "okg:quoted, okg:combinedReading, okg:citedTitle or okg:definition."},
+                             "review_status": {"type": ["string", "null"], "enum": ["unreviewed", "accepted", None]},
+                             "review_note": {"type": "string", "description": "Present when the reviewer left a note."},
+                             "condition": {"$ref": "#/components/schemas/Ref", "description": "The edge holds only then (present when given)."},
+                             "condition_text": {"type": "string", "description": "The condition in words, in the request language (present when given)."},
+                             "context": {"type": "array", "items": {"$ref": "#/components/schemas/Ref"},
+                                         "description": "The disorders or sites the source says it of."},
+                             "in_combination_with": {"type": "array", "items": {"$ref": "#/components/schemas/Ref"}},
+                             "quantified_by": {"type": "array", "items": {"$ref": "#/components/schemas/Ref"},
+                                               "description": "Quantitative statements with the numbers."},
+                             "rule": {"type": "string", "enum": ["subclass", "superclass-target", "part-of", "subproperty", "inverse",
+                                                                 "definition"], "description": "For inferred evidence: how it was derived."},
+                             "premise": {"$ref": "#/components/schemas/Premise"}}},
+            "Edge": {"type": "object", "required": ["direction", "subject", "predicate", "object", "inferred", "strength", "evidence"],
                      "properties": {"direction": {"type": "string", "enum": ["out", "in"]},
                                     "subject": {"$ref": "#/components/schemas/Ref"}, "predicate": {"$ref": "#/components/schemas/Ref"},
                                     "object": {"$ref": "#/components/schemas/Ref"}, "inferred": {"type": "boolean"},
-                                    "evidence": {"type": "array", "items": {"type": "object", "properties": {
-                                        "source": {"$ref": "#/components/schemas/Ref"}, "quote": {"type": "string"},
-                                        "quote_lang": {"type": "string"}, "inferred": {"type": "boolean"}, "rule": {"type": "string"}}}}}},
-            "Relation": {"type": "object", "properties": {"id": {"type": "string"}, "label": {"type": ["string", "null"]},
-                                                          "inverse": {"oneOf": [{"$ref": "#/components/schemas/Ref"}, {"type": "null"}]},
-                                                          "mappings": {"type": "array", "items": {"type": "object"}}}},
+                                    "strength": {"$ref": "#/components/schemas/Strength",
+                                                 "description": "The strongest strength among the edge's evidence."},
+                                    "evidence": {"type": "array", "items": {"$ref": "#/components/schemas/Evidence"}}}},
+            "RelationSummary": {"type": "object", "required": ["predicate", "target", "inferred", "strength"],
+                                "properties": {"predicate": {"type": "string"}, "predicate_label": {"type": ["string", "null"]},
+                                               "target": {"$ref": "#/components/schemas/Ref"}, "inferred": {"type": "boolean"},
+                                               "strength": {"$ref": "#/components/schemas/Strength"}}},
+            "Relation": {"type": "object", "properties": {
+                "id": {"type": "string"}, "label": {"type": ["string", "null"]},
+                "inverse": {"oneOf": [{"$ref": "#/components/schemas/Ref"}, {"type": "null"}]},
+                "mappings": {"type": "array", "items": {"type": "object"}},
+                "inherited_by_subclasses": {"type": ["boolean", "null"],
+                                            "description": "okg:inheritedBySubclasses: a non-defining edge of S also holds, as can, for S's subclasses."},
+                "generalizes_object": {"type": ["boolean", "null"],
+                                       "description": "okg:generalizesObject: S P O gives S P O2 for O's superclasses (superclass-target)."}}},
             "SearchHit": {"type": "object", "properties": {"id": {"type": "string"}, "label": {"type": ["string", "null"]},
                                                            "categories": {"type": "array", "items": {"type": "string"}},
                                                            "match": {"type": "object", "properties": {
