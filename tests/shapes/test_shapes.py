@@ -17,7 +17,7 @@ import pytest
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDF, SH
 
-from kg.validate import (SHAPES_NS, Report, findings, format_report, load_shapes, run_shacl, shape_count,
+from kg.validate import (SHAPES_NS, Report, curie, findings, format_report, load_shapes, run_shacl, shape_count,
                          top_level_results)
 
 HERE = Path(__file__).resolve().parent
@@ -170,3 +170,47 @@ def test_the_schema_alone_conforms(shapes: Graph) -> None:
     graph = Graph().parse(SCHEMA, format="turtle")
     conforms, results = run_shacl(graph, shapes)
     assert conforms, readable(results, graph, shapes)
+
+
+def _categories(graph: Graph, node) -> set[URIRef] | None:
+    """A domain or range as its set of classes (a union lists its members); None when not declared."""
+    from rdflib.collection import Collection
+    from rdflib.namespace import OWL
+
+    if node is None:
+        return None
+    union = graph.value(node, OWL.unionOf)
+    return set(Collection(graph, union)) if union is not None else {node}
+
+
+def test_edge_shapes_follow_the_schema_domains_and_ranges(shapes: Graph) -> None:
+    """Each relation with an rdfs:domain or rdfs:range has an edge shape (sh:targetSubjectsOf the relation)
+    whose subject and object checks name exactly those categories, so a schema change cannot leave a shape behind."""
+    from rdflib.collection import Collection
+    from rdflib.namespace import OWL, RDFS
+
+    schema = Graph().parse(SCHEMA, format="turtle")
+    by_relation = {p: s for s, p in shapes.subject_objects(SH.targetSubjectsOf)}
+    problems = []
+    for relation in sorted(schema.subjects(RDF.type, OWL.ObjectProperty)):
+        domain = _categories(schema, schema.value(relation, RDFS.domain))
+        range_ = _categories(schema, schema.value(relation, RDFS.range))
+        shape = by_relation.get(relation)
+        if shape is None:
+            if domain or range_:
+                problems.append(f"{relation}: has a domain or range but no edge shape")
+            continue
+        subject = obj = None
+        for prop in shapes.objects(shape, SH.property):
+            path = shapes.value(prop, SH.path)
+            if path == relation:  # the object check: values of the relation, along rdfs:subClassOf*
+                inner = shapes.value(shapes.value(prop, SH.node), SH.property)
+                obj = set(Collection(shapes, shapes.value(shapes.value(inner, SH.qualifiedValueShape), SH["in"])))
+            elif shapes.value(path, SH.zeroOrMorePath) == RDFS.subClassOf:  # the subject check
+                subject = set(Collection(shapes, shapes.value(shapes.value(prop, SH.qualifiedValueShape), SH["in"])))
+        if (subject, obj) != (domain, range_):
+            def names(nodes):
+                return "none" if nodes is None else " ".join(sorted(curie(n) for n in nodes))
+            problems.append(f"{curie(relation)}: the schema's domain is {names(domain)} and range {names(range_)}, "
+                            f"but {curie(shape)} checks subjects {names(subject)} and objects {names(obj)}")
+    assert not problems, "\n".join(problems)
