@@ -40,6 +40,8 @@ DOWNLOADS = {
     "osteokg_nodes.tsv": "text/tab-separated-values",
     "osteokg_edges.tsv": "text/tab-separated-values",
     "qc-report.tsv": "text/tab-separated-values",
+    "review.html": "text/html",
+    "review.tsv": "text/tab-separated-values",
 }
 
 
@@ -58,7 +60,8 @@ def ontology_docs():
 
 @bp.get("/ontology/<name>")
 def ontology_file(name: str):
-    """A release file of the build: the graph in four formats, the SSSOM mappings, the KGX tables, the QC report."""
+    """A release file of the build: the graph in four formats, the SSSOM mappings, the KGX tables, the QC report,
+    the clinician's review sheet."""
     if name not in DOWNLOADS:
         raise Problem(404, "Not Found", f"no release file '{name[:80]}'; available: {', '.join(DOWNLOADS)}")
     relative = f"kgx/{name}" if name.startswith("osteokg_") else name

@@ -137,9 +137,9 @@ def graph_hash(nt_path: Path) -> str:
     return digest.hexdigest()
 
 
-def write(built: Built, out_dir: Path, progress: Progress = _quiet, qc_report=None) -> list[Path]:
-    """Serialize ``built`` (and its SSSOM, KGX, docs and QC report) into ``out_dir`` atomically:
-    everything is written into a sibling folder, which then replaces ``out_dir`` as a whole."""
+def write(built: Built, out_dir: Path, progress: Progress = _quiet, qc_report=None, review=None) -> list[Path]:
+    """Serialize ``built`` (and its SSSOM, KGX, docs, QC report and review sheet) into ``out_dir``
+    atomically: everything is written into a sibling folder, which then replaces ``out_dir`` as a whole."""
     from kg.docs import write_docs
     from kg.export import write_kgx, write_sssom
 
@@ -158,6 +158,10 @@ def write(built: Built, out_dir: Path, progress: Progress = _quiet, qc_report=No
             from kg.report import write_tsv
 
             extra.append(write_tsv(qc_report, staging / QC_REPORT))
+        if review is not None:
+            from kg.review import write_review
+
+            extra.extend(write_review(review, staging))
         extra_names = [p.relative_to(staging).as_posix() for p in extra]
         progress(f"exported {', '.join(extra_names)}")
         manifest = {
@@ -190,7 +194,9 @@ def build(ontology_dir: Path = ONTOLOGY_DIR, out_dir: Path = BUILD_DIR, progress
     qc_report = qc(built, progress)
     if qc_report.errors:
         raise QCFailed(qc_report)
-    return built, write(built, out_dir, progress, qc_report)
+    from kg.review import review_rows
+
+    return built, write(built, out_dir, progress, qc_report, review_rows(built.graph, ontology_dir))
 
 
 def summary(built: Built) -> str:

@@ -44,7 +44,12 @@ def test_manifest_records_version_hash_and_counts(build_dir: Path) -> None:
     manifest = json.loads((build_dir / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["version_iri"].startswith("https://w3id.org/osteokg/releases/")
     assert len(manifest["graph_sha256"]) == 64
-    assert manifest["counts"]["asserted_edges"] >= 74 and manifest["counts"]["quantitative_statements"] == 14
+    counts = manifest["counts"]
+    assert counts["asserted_edges"] == sum(counts["asserted_edges_by_strength"].values()) >= 68
+    assert counts["quantitative_statements"] == 14 and counts["rejected_rows"] == 0
+    assert set(counts["inferred_edges_by_rule"]) <= {"definition", "subclass", "superclass-target", "subproperty",
+                                                     "part-of", "inverse"}
+    assert {"review.html", "review.tsv"} <= set(manifest["artefacts"])  # the clinician's sheet is in every release
     locations = json.loads((build_dir / "locations.json").read_text(encoding="utf-8"))
     assert locations["https://w3id.org/osteokg/OSTEOKG_0000106"].endswith("terms/disorders.tsv:10")
 

@@ -36,14 +36,18 @@ OSTEOKG:0001002 a owl:Class ; rdfs:subClassOf OSTEOKG:0000020 ;
     rdfs:label "femur"@en , "dijbeen"@nl ;
     IAO:0000115 "The thigh bone."@en , "Het dijbeen."@nl .
 OSTEOKG:0009003 a owl:ObjectProperty ; rdfs:label "has location"@en , "gelokaliseerd in"@nl ;
-    IAO:0000115 "Occurs in."@en , "Komt voor in."@nl ; skos:exactMatch biolink:disease_has_location .
+    IAO:0000115 "Occurs in."@en , "Komt voor in."@nl ; skos:exactMatch biolink:disease_has_location ;
+    okg:sentence "{s} is {adv}located in {o}"@en , "{s} is {adv}gelokaliseerd in {o}"@nl ;
+    okg:possibilitySentence "{s} can be located in {o}"@en , "{s} kán gelokaliseerd zijn in {o}"@nl ;
+    okg:inheritedBySubclasses false ; okg:generalizesObject true .
 OSTEOKG:0008001 a owl:NamedIndividual , dcterms:BibliographicResource ;
     dcterms:title "Breuken bij osteoporose"@nl ; dcterms:publisher "UZ Gent" ;
     schema:url <https://www.uzgent.be/osteoporose> ; dcterms:language "nl" .
 OSTEOKG:0000100 OSTEOKG:0009003 OSTEOKG:0001002 .
 [] a owl:Axiom ; owl:annotatedSource OSTEOKG:0000100 ; owl:annotatedProperty OSTEOKG:0009003 ;
     owl:annotatedTarget OSTEOKG:0001002 ; dcterms:source OSTEOKG:0008001 ;
-    okg:quote "Osteoporose tast vooral de heup aan."@nl ; okg:inferred false .
+    okg:quote "Osteoporose tast vooral de heup aan."@nl ; okg:inferred false ;
+    okg:strength okg:most ; okg:evidenceKind okg:quoted ; okg:reviewStatus "unreviewed" .
 """
 
 LOCATIONS = {
@@ -141,7 +145,8 @@ def test_an_edge_finding_names_the_relation_and_the_object(shapes: Graph) -> Non
     g = graph("""OSTEOKG:0000100 OSTEOKG:0009003 OSTEOKG:0000010 .
         [] a owl:Axiom ; owl:annotatedSource OSTEOKG:0000100 ; owl:annotatedProperty OSTEOKG:0009003 ;
            owl:annotatedTarget OSTEOKG:0000010 ; dcterms:source OSTEOKG:0008001 ;
-           okg:quote "Osteoporose is een aandoening."@nl ; okg:inferred false .""")
+           okg:quote "Osteoporose is een aandoening."@nl ; okg:inferred false ;
+           okg:strength okg:defining ; okg:evidenceKind okg:quoted ; okg:reviewStatus "unreviewed" .""")
     report = validate(g, shapes, LOCATIONS)
     finding = only(report, "oks:HasLocationEdgeShape")
     assert (finding.focus, finding.path, finding.path_label) == ("OSTEOKG:0000100", "OSTEOKG:0009003", "has location")
