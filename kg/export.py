@@ -21,11 +21,21 @@ Biolink-based tools:
   else broadly (a narrow match would claim more than the relation says), else
   ``biolink:related_to`` —, the osteokg property in ``relation`` and ``original_predicate``, the
   sources in ``publications``, the verbatim quotes in ``supporting_text`` (Biolink's slot for
-  the text that supports an assertion), ``inferred`` (false when any evidence was asserted) and
-  ``inference_rule``, and ``knowledge_level``/``agent_type`` (asserted: knowledge_assertion by a
-  manual_agent; inferred: logical_entailment by an automated_agent). When two relations become
-  the same Biolink triple, the more specific one is kept (``has outcome``, not the ``can cause``
-  the build derives from it: both are ``biolink:causes``). Edges the build derived only as the
+  the text that supports an assertion), ``knowledge_level``/``agent_type`` (a quote or a cited
+  title: knowledge_assertion by a manual_agent; an editor's combined reading of two passages:
+  prediction; what the build derived: logical_entailment by an automated_agent — a row merged from
+  several evidence nodes takes the weakest: any prediction makes it a prediction), and the
+  qualifiers: a context that is a disorder in ``disease_context_qualifier``, an anatomical site in
+  ``anatomical_context_qualifier`` (Biolink's slots); the rest in ``osteokg_`` columns, which
+  Biolink has no slot for — ``osteokg_strength`` (how strongly the source says it: okg:can …
+  okg:defining; Biolink's ``frequency_qualifier`` takes a rate per unit of time — its range
+  ``frequency value`` is UO:0000105 — and only variant-to-population associations use it), ``osteokg_condition`` / ``osteokg_condition_text``, ``osteokg_context``,
+  ``osteokg_in_combination_with``, ``osteokg_quantified_by`` (the statements with the numbers),
+  ``osteokg_evidence_kind``, ``osteokg_review_status``, ``osteokg_inferred`` (false when any
+  evidence was asserted) and ``osteokg_inference_rule``. A merged row says what its strongest
+  evidence says (see :func:`_qualifier_cells`). When two relations become
+  the same Biolink triple, the more specific one is kept (``has adverse effect``, not the
+  ``causes`` the build derives from it). Edges the build derived only as the
   inverse of another edge are left out (they repeat it in the other direction; Biolink tools read
   predicates in their canonical direction) unless ``include_inverse=True``. The hierarchy between
   terms is added as ``biolink:subclass_of`` edges (the editors' parents and the reasoner's, not
@@ -42,13 +52,15 @@ import json
 import re
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS
 
 from kg.files import write_atomically
-from kg.vocab import BIOLINK, DEFINITION, OIO, OKG, ONTOLOGY_IRI, OSTEOKG, PREFIXES, shorten
+from kg.vocab import (ANATOMICAL_SITE, BIOLINK, DEFINITION, DISORDER, OIO, OKG, ONTOLOGY_IRI, OSTEOKG, PREFIXES,
+                      shorten)
 
 #: the SSSOM mapping set's identifier (where the release publishes it)
 MAPPING_SET_ID = "https://w3id.org/osteokg/osteokg.sssom.tsv"
@@ -72,8 +84,13 @@ SSSOM_COLUMNS = ("subject_id", "subject_label", "subject_type", "predicate_id", 
                  "mapping_justification")
 NODE_COLUMNS = ("id", "category", "name", "description", "xref", "synonym", "provided_by", "iri")
 EDGE_COLUMNS = ("id", "subject", "predicate", "object", "relation", "original_predicate", "knowledge_level",
-                "agent_type", "primary_knowledge_source", "publications", "supporting_text", "inferred",
-                "inference_rule")
+                "agent_type", "primary_knowledge_source", "publications", "supporting_text",
+                "disease_context_qualifier", "anatomical_context_qualifier",
+                "osteokg_inferred", "osteokg_inference_rule", "osteokg_strength", "osteokg_evidence_kind",
+                "osteokg_review_status", "osteokg_condition", "osteokg_condition_text", "osteokg_context",
+                "osteokg_in_combination_with", "osteokg_quantified_by")
+#: the strengths, strongest first, where the graph gives no okg:strengthOrder
+STRENGTH_NAMES = ("defining", "main", "most", "often", "proportion", "generally", "can")
 
 _EXTRA_PREFIXES = {"semapv": "https://w3id.org/semapv/vocab/"}
 _OSTEOKG = str(OSTEOKG)
@@ -320,6 +337,95 @@ def _evidence(graph: Graph) -> dict[tuple, list[BNode]]:
     return out
 
 
+@dataclass(frozen=True)
+class _Piece:
+    """One evidence node of a relation edge, as the KGX row needs it."""
+
+    source: str
+    quote: str
+    inferred: bool
+    rule: str
+    strength: str = ""  # CURIE, okg:…
+    kind: str = ""  # CURIE, okg:…
+    review: str = ""
+    condition: tuple[str, ...] = ()
+    condition_text: tuple[str, ...] = ()  # English
+    context: tuple[URIRef, ...] = ()
+    combined: tuple[str, ...] = ()
+    quantified: tuple[str, ...] = ()
+
+    @property
+    def level(self) -> str:
+        """Biolink knowledge level: an editor's combined reading is a prediction (also what the build
+        derives from it: an entailment is no surer than its premise), a quote or cited title a
+        knowledge assertion, what the build derives a logical entailment."""
+        if self.kind == "okg:combinedReading":
+            return "prediction"
+        return "logical_entailment" if self.inferred else "knowledge_assertion"
+
+
+#: a row's knowledge level is its weakest evidence's
+_LEVELS = ("prediction", "knowledge_assertion", "logical_entailment")
+
+
+def _piece(graph: Graph, axiom, source, quote, inferred: bool, rule: str) -> _Piece:
+    def curies(prop: URIRef) -> tuple[str, ...]:
+        return tuple(sorted(_curie(o, f"{prop} of an evidence node") for o in graph.objects(axiom, prop)))
+
+    def one(prop: URIRef) -> str:
+        value = graph.value(axiom, prop)
+        return "" if value is None else (shorten(str(value)) if isinstance(value, URIRef) else str(value))
+
+    return _Piece(shorten(str(source)), str(quote), inferred, rule, strength=one(OKG.strength),
+                  kind=one(OKG.evidenceKind), review=one(OKG.reviewStatus), condition=curies(OKG.condition),
+                  condition_text=tuple(sorted(str(o) for o in graph.objects(axiom, OKG.conditionText)
+                                              if isinstance(o, Literal) and (o.language or "en").lower().startswith("en"))),
+                  context=tuple(sorted(o for o in graph.objects(axiom, OKG.context) if isinstance(o, URIRef))),
+                  combined=curies(OKG.inCombinationWith), quantified=curies(OKG.quantifiedBy))
+
+
+def _strength_order(graph: Graph) -> dict[str, int]:
+    """Strength CURIE → okg:strengthOrder (1 the strongest)."""
+    order = {f"okg:{name}": rank for rank, name in enumerate(STRENGTH_NAMES, 1)}
+    for strength, value in graph.subject_objects(OKG.strengthOrder):
+        if isinstance(value, Literal) and str(value).isdigit():
+            order[shorten(str(strength))] = int(str(value))
+    return order
+
+
+def _qualifier_cells(graph: Graph, pieces: list[_Piece], order: dict[str, int], what: str) -> dict[str, str]:
+    """The qualifier columns of one KGX row merged from ``pieces``.
+
+    The row says what its strongest evidence says: the strongest strength (lowest okg:strengthOrder),
+    with every condition, context and in-combination that an evidence node of that strength gives
+    (each only narrows the claim, so the row never says more than its evidence). Evidence kinds and
+    quantitative statements are listed from every piece; the review status is ``accepted`` only when
+    every piece is. A context that is a disorder is Biolink's disease_context_qualifier (one value; with
+    more they stay in osteokg_context), an anatomical site its anatomical_context_qualifier, anything
+    else osteokg_context.
+    """
+    ranked = [p for p in pieces if p.strength]
+    best = min((order.get(p.strength, len(order) + 1) for p in ranked), default=None)
+    strongest = [p for p in ranked if order.get(p.strength, len(order) + 1) == best] or pieces
+    contexts = sorted({c for p in strongest for c in p.context})
+    disorders = [c for c in contexts if DISORDER in _ancestors(graph, c)]
+    sites = [c for c in contexts if c not in disorders and ANATOMICAL_SITE in _ancestors(graph, c)]
+    others = [c for c in contexts if c not in sites and (c not in disorders or len(disorders) > 1)]
+    reviews = {p.review for p in pieces}
+    return {
+        "disease_context_qualifier": shorten(str(disorders[0])) if len(disorders) == 1 else "",
+        "anatomical_context_qualifier": _multi([shorten(str(c)) for c in sites], f"{what} context"),
+        "osteokg_strength": strongest[0].strength if ranked else "",
+        "osteokg_evidence_kind": _multi(sorted({p.kind for p in pieces}), f"{what} evidence kind"),
+        "osteokg_review_status": ("accepted" if reviews == {"accepted"} else "unreviewed") if reviews - {""} else "",
+        "osteokg_condition": _multi(sorted({c for p in strongest for c in p.condition}), f"{what} condition"),
+        "osteokg_condition_text": _multi(sorted({c for p in strongest for c in p.condition_text}), f"{what} condition text"),
+        "osteokg_context": _multi([shorten(str(c)) for c in others], f"{what} context"),
+        "osteokg_in_combination_with": _multi(sorted({c for p in strongest for c in p.combined}), f"{what} in combination with"),
+        "osteokg_quantified_by": _multi(sorted({q for p in pieces for q in p.quantified}), f"{what} quantified by"),
+    }
+
+
 def kgx_tables(graph: Graph, include_inverse: bool = False) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
     """The KGX node and edge rows of ``graph``; ValueError if it cannot be exported faithfully."""
     relations = sorted(p for p in graph.subjects(RDF.type, OWL.ObjectProperty) if _is_osteokg(p))
@@ -328,15 +434,16 @@ def kgx_tables(graph: Graph, include_inverse: bool = False) -> tuple[list[dict[s
         targets = _biolink_targets(graph, prop)
         predicates[prop] = shorten(targets[0]) if targets else "biolink:related_to"
     evidence = _evidence(graph)
+    order = _strength_order(graph)
 
     # every relation edge S P O with its distinct evidence, grouped by the Biolink triple it becomes
-    groups: dict[tuple[str, str, str], dict[URIRef, dict[tuple, None]]] = {}
+    groups: dict[tuple[str, str, str], dict[URIRef, dict[_Piece, None]]] = {}
     problems: list[str] = []
     for prop in relations:
         for subject, target in sorted(graph.subject_objects(prop)):
             if not (_is_osteokg(subject) and _is_osteokg(target)):
                 continue
-            pieces: dict[tuple, None] = {}
+            pieces: dict[_Piece, None] = {}
             has_evidence = False
             for axiom in evidence.get((subject, prop, target), []):
                 source = graph.value(axiom, DCTERMS.source)
@@ -348,7 +455,10 @@ def kgx_tables(graph: Graph, include_inverse: bool = False) -> tuple[list[dict[s
                 rule = str(graph.value(axiom, OKG.inferenceRule) or "") if inferred else ""
                 if rule == "inverse" and not include_inverse:
                     continue
-                pieces[(shorten(str(source)), str(quote), inferred, rule)] = None
+                try:
+                    pieces[_piece(graph, axiom, source, quote, inferred, rule)] = None
+                except ValueError as exc:
+                    problems.append(f"{shorten(str(subject))} {shorten(str(prop))} {shorten(str(target))}: {exc}")
             if not has_evidence:
                 problems.append(f"{shorten(str(subject))} {shorten(str(prop))} {shorten(str(target))}: "
                                 "no evidence (source and quote)")
@@ -364,20 +474,23 @@ def kgx_tables(graph: Graph, include_inverse: bool = False) -> tuple[list[dict[s
         # not the can cause it implies); KGX keys an edge by subject, predicate and object.
         kept = sorted(r for r in by_relation
                       if not any(other != r and r in _super_properties(graph, other) for other in by_relation))
-        pieces = sorted({piece for r in kept for piece in by_relation[r]}, key=lambda k: (k[2], k[3], k[0], k[1]))
-        inferred = all(piece[2] for piece in pieces)
-        relation = _multi([shorten(str(r)) for r in kept], f"{s} {predicate} {o} relation")
+        pieces = sorted({piece for r in kept for piece in by_relation[r]},
+                        key=lambda k: (k.inferred, k.rule, k.source, k.quote, k.strength))
+        inferred = all(piece.inferred for piece in pieces)
+        level = min((piece.level for piece in pieces), key=_LEVELS.index)
+        what = f"{s} {predicate} {o}"
+        relation = _multi([shorten(str(r)) for r in kept], f"{what} relation")
         edges.append({
             "id": _edge_id(s, predicate, o), "subject": s, "predicate": predicate, "object": o,
             "relation": relation, "original_predicate": relation,
-            "knowledge_level": "logical_entailment" if inferred else "knowledge_assertion",
-            "agent_type": "automated_agent" if inferred else "manual_agent",
+            "knowledge_level": level,
+            "agent_type": "manual_agent" if any(not p.inferred for p in pieces if p.level == level) else "automated_agent",
             "primary_knowledge_source": INFORES,
-            "publications": _multi(sorted({piece[0] for piece in pieces}), f"{s} {predicate} {o} source"),
-            "supporting_text": _multi([piece[1] for piece in pieces], f"{s} {predicate} {o} quote"),
-            "inferred": "true" if inferred else "false",
-            "inference_rule": _multi(sorted({piece[3] for piece in pieces}) if inferred else [],
-                                     f"{s} {predicate} {o} rule"),
+            "publications": _multi(sorted({piece.source for piece in pieces}), f"{what} source"),
+            "supporting_text": _multi([piece.quote for piece in pieces], f"{what} quote"),
+            "osteokg_inferred": "true" if inferred else "false",
+            "osteokg_inference_rule": _multi(sorted({piece.rule for piece in pieces}) if inferred else [], f"{what} rule"),
+            **_qualifier_cells(graph, pieces, order, what),
         })
 
     terms = {c for c in graph.subjects(RDF.type, OWL.Class) if _is_osteokg(c) and not _is_upper_category(c)}
@@ -396,12 +509,13 @@ def kgx_tables(graph: Graph, include_inverse: bool = False) -> tuple[list[dict[s
             "knowledge_level": "logical_entailment" if inferred else "knowledge_assertion",
             "agent_type": "automated_agent" if inferred else "manual_agent",
             "primary_knowledge_source": INFORES,
-            "inferred": "true" if inferred else "false", "inference_rule": "reasoner" if inferred else "",
+            "osteokg_inferred": "true" if inferred else "false", "osteokg_inference_rule": "reasoner" if inferred else "",
         })
 
     endpoints = {URIRef(PREFIXES["OSTEOKG"] + e[k].split(":", 1)[1]) for e in edges for k in ("subject", "object")}
     nodes = [_node_row(graph, n) for n in sorted(terms | endpoints)]
-    edges.sort(key=lambda e: (e["subject"], e["relation"], e["object"], e["inferred"], e["inference_rule"], e["id"]))
+    edges.sort(key=lambda e: (e["subject"], e["relation"], e["object"], e["osteokg_inferred"],
+                              e["osteokg_inference_rule"], e["id"]))
     return nodes, edges
 
 

@@ -221,9 +221,14 @@ def test_kgx_edges_keep_the_evidence(built, kgx) -> None:
     for edge in relation_edges:
         assert edge["publications"] and set(edge["publications"].split("|")) <= sources, edge
         assert edge["supporting_text"], edge
-        assert edge["inferred"] in ("true", "false")
-        assert (edge["knowledge_level"] == "knowledge_assertion") == (edge["inferred"] == "false")
-        assert bool(edge["inference_rule"]) == (edge["inferred"] == "true")
+        assert edge["osteokg_inferred"] in ("true", "false")
+        if edge["osteokg_inferred"] == "false":  # asserted: a quote (or cited title), or an editor's combined reading
+            assert (edge["knowledge_level"], edge["agent_type"]) in {("knowledge_assertion", "manual_agent"),
+                                                                     ("prediction", "manual_agent")}, edge
+        else:
+            assert edge["knowledge_level"] in ("logical_entailment", "prediction"), edge
+        assert (edge["knowledge_level"] == "prediction") == ("okg:combinedReading" in edge["osteokg_evidence_kind"]), edge
+        assert bool(edge["osteokg_inference_rule"]) == (edge["osteokg_inferred"] == "true")
         assert re.fullmatch(r"OSTEOKG:\d{7}", edge["relation"]) and edge["original_predicate"] == edge["relation"]
     # every quote of an asserted relation edge reaches the export
     quotes = {q for e in relation_edges for q in e["supporting_text"].split("|")}
@@ -261,8 +266,12 @@ def test_kgx_small_graph(tmp_path: Path) -> None:
     assert nodes["OSTEOKG:0001002"]["xref"] == "UBERON:0000981"
     assert (edge["subject"], edge["predicate"], edge["object"], edge["relation"]) == \
         ("OSTEOKG:0000100", "biolink:disease_has_location", "OSTEOKG:0001002", "OSTEOKG:0009003")
-    assert (edge["publications"], edge["supporting_text"], edge["inferred"]) == \
+    assert (edge["publications"], edge["supporting_text"], edge["osteokg_inferred"]) == \
         ("OSTEOKG:0008001", "Osteoporose tast het dijbeen aan.", "false")
+    # a graph built before issue 7 has no qualifiers: empty cells, and a quote is a knowledge assertion
+    assert (edge["knowledge_level"], edge["agent_type"]) == ("knowledge_assertion", "manual_agent")
+    assert all(edge[c] == "" for c in EDGE_COLUMNS if c.endswith("_qualifier") or c in (
+        "osteokg_strength", "osteokg_condition", "osteokg_context", "osteokg_in_combination_with", "osteokg_quantified_by"))
 
 
 @pytest.mark.parametrize("extra, message", [
@@ -280,3 +289,90 @@ def test_exports_are_fast(built, tmp_path: Path) -> None:
         started = time.perf_counter()
         run()
         assert time.perf_counter() - started < 1.0
+
+
+# ---------------------------------------------------------------- KGX: qualifiers (issue 7)
+
+QUALIFIED = """
+OSTEOKG:0000101 a owl:Class ; rdfs:subClassOf OSTEOKG:0000010 ; rdfs:label "fragility fracture"@en .
+OSTEOKG:0001003 a owl:Class ; rdfs:subClassOf OSTEOKG:0000020 ; rdfs:label "hip"@en .
+OSTEOKG:0000102 a owl:Class ; rdfs:subClassOf OSTEOKG:0000010 ; rdfs:label "hip fracture"@en .
+okg:often okg:strengthOrder 4 . okg:can okg:strengthOrder 7 .
+[] a owl:Axiom ; owl:annotatedSource OSTEOKG:0000100 ; owl:annotatedProperty OSTEOKG:0009003 ;
+    owl:annotatedTarget OSTEOKG:0001002 ; dcterms:source OSTEOKG:0008001 ;
+    okg:quote "Osteoporose tast vaak het dijbeen aan."@nl ; okg:inferred false ;
+    okg:strength okg:often ; okg:evidenceKind okg:quoted ; okg:reviewStatus "accepted" ;
+    okg:condition OSTEOKG:0000102 ; okg:conditionText "if the hip breaks"@en , "als de heup breekt"@nl ;
+    okg:context OSTEOKG:0000101 , OSTEOKG:0001003 ; okg:quantifiedBy OSTEOKG:0007008 .
+[] a owl:Axiom ; owl:annotatedSource OSTEOKG:0000100 ; owl:annotatedProperty OSTEOKG:0009003 ;
+    owl:annotatedTarget OSTEOKG:0001002 ; dcterms:source OSTEOKG:0008001 ;
+    okg:quote "Het dijbeen […] kan breken."@nl ; okg:inferred false ;
+    okg:strength okg:can ; okg:evidenceKind okg:combinedReading ; okg:reviewStatus "unreviewed" ;
+    okg:inCombinationWith OSTEOKG:0000102 .
+"""
+
+
+def test_kgx_columns_are_biolink_slots_or_osteokg(biolink) -> None:
+    for column in NODE_COLUMNS + EDGE_COLUMNS:
+        assert column.replace("_", " ") in biolink["slots"] or column.startswith("osteokg_"), column
+    # the Biolink qualifiers used mean what the columns hold
+    assert biolink["slots"]["disease context qualifier"]["range"] == "disease"
+    assert "anatomical" in biolink["slots"]["anatomical context qualifier"]["description"]
+    assert "prediction" in biolink["enums"]["KnowledgeLevelEnum"]["permissible_values"]
+    # why strength is not Biolink's frequency_qualifier: that takes a rate per unit of time
+    assert biolink["types"]["frequency value"]["uri"] == "UO:0000105"
+
+
+def test_kgx_row_carries_the_qualifiers_of_its_strongest_evidence(tmp_path: Path) -> None:
+    write_kgx(small(QUALIFIED), tmp_path)
+    (edge,) = read_tsv(tmp_path / KGX_EDGES)
+    assert edge["osteokg_strength"] == "okg:often"  # the strongest of often and can
+    # the often-evidence's condition and contexts (the can-evidence's in-combination is not the row's)
+    assert (edge["osteokg_condition"], edge["osteokg_condition_text"]) == ("OSTEOKG:0000102", "if the hip breaks")
+    assert edge["disease_context_qualifier"] == "OSTEOKG:0000101"
+    assert edge["anatomical_context_qualifier"] == "OSTEOKG:0001003"
+    assert (edge["osteokg_context"], edge["osteokg_in_combination_with"]) == ("", "")
+    assert edge["osteokg_quantified_by"] == "OSTEOKG:0007008"
+    assert edge["osteokg_evidence_kind"] == "okg:combinedReading|okg:quoted"
+    assert edge["osteokg_review_status"] == "unreviewed"  # accepted only when every evidence node is
+    # the weakest claim: a combined reading makes the merged row a prediction
+    assert (edge["knowledge_level"], edge["agent_type"]) == ("prediction", "manual_agent")
+    assert edge["supporting_text"] == "Het dijbeen […] kan breken.|Osteoporose tast vaak het dijbeen aan."
+
+
+def test_kgx_knowledge_level_per_evidence_kind(tmp_path: Path) -> None:
+    inferred = EVIDENCE.replace("okg:inferred false .", 'okg:inferred true ; okg:inferenceRule "subclass" ; '
+                                "okg:strength okg:can ; okg:evidenceKind okg:quoted .")
+    write_kgx(small(inferred), tmp_path)
+    (edge,) = read_tsv(tmp_path / KGX_EDGES)
+    assert (edge["knowledge_level"], edge["agent_type"], edge["osteokg_inference_rule"]) == \
+        ("logical_entailment", "automated_agent", "subclass")
+    cited = EVIDENCE.replace("okg:inferred false .", "okg:inferred false ; okg:evidenceKind okg:citedTitle .")
+    write_kgx(small(cited), tmp_path)
+    (edge,) = read_tsv(tmp_path / KGX_EDGES)
+    assert (edge["knowledge_level"], edge["agent_type"]) == ("knowledge_assertion", "manual_agent")
+
+
+def test_kgx_more_than_one_disorder_context_stays_in_the_osteokg_column(tmp_path: Path) -> None:
+    extra = QUALIFIED.replace("okg:context OSTEOKG:0000101 , OSTEOKG:0001003",
+                              "okg:context OSTEOKG:0000101 , OSTEOKG:0000102 , OSTEOKG:0001003")
+    write_kgx(small(extra), tmp_path)
+    (edge,) = read_tsv(tmp_path / KGX_EDGES)
+    # disease_context_qualifier takes one disease: two go to osteokg_context
+    assert edge["disease_context_qualifier"] == "" and edge["osteokg_context"] == "OSTEOKG:0000101|OSTEOKG:0000102"
+    assert edge["anatomical_context_qualifier"] == "OSTEOKG:0001003"
+
+
+def test_kgx_real_graph_qualifiers(built, kgx) -> None:
+    _, edges, _ = kgx
+    strengths = {shorten(str(s)) for s in built.graph.subjects(OKG.strengthOrder, None)}
+    if not strengths:
+        pytest.skip("graph built without strengths (before issue 7)")
+    relation_edges = [e for e in edges if e["relation"] != "rdfs:subClassOf"]
+    for edge in relation_edges:
+        assert edge["osteokg_strength"] in strengths, edge
+        assert edge["osteokg_evidence_kind"] and edge["osteokg_review_status"] in ("unreviewed", "accepted"), edge
+        for column in ("disease_context_qualifier", "anatomical_context_qualifier", "osteokg_context",
+                       "osteokg_condition", "osteokg_in_combination_with"):
+            assert all(re.fullmatch(r"OSTEOKG:\d{7}", v) for v in edge[column].split("|") if v), (column, edge)
+    assert any(e["osteokg_strength"] != "okg:can" for e in relation_edges)
