@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, render_template, request
 
 from api.entities import STRENGTHS
+from api.meta import DOWNLOADS
 
 bp = Blueprint("openapi", __name__)
 
@@ -84,14 +85,11 @@ def document() -> dict:
                                   "responses": {"200": {"description": "HTML.", "content": {"text/html": {"schema": {"type": "string"}}}},
                                                 **NOT_FOUND}}},
             "/ontology/{name}": {"get": {
-                "summary": "A release file: osteokg.ttl, .nt, .jsonld, .owl, osteokg.sssom.tsv, osteokg_nodes.tsv, osteokg_edges.tsv (KGX), qc-report.tsv.",
+                "summary": "A release file: osteokg.ttl, .nt, .jsonld, .owl, osteokg.sssom.tsv, osteokg_nodes.tsv, osteokg_edges.tsv (KGX), qc-report.tsv, review.html and review.tsv (the clinician's review sheet).",
                 "tags": ["service"],
-                "parameters": [{"name": "name", "in": "path", "required": True, "schema": {"type": "string", "enum": [
-                    "osteokg.ttl", "osteokg.nt", "osteokg.jsonld", "osteokg.owl", "osteokg.sssom.tsv",
-                    "osteokg_nodes.tsv", "osteokg_edges.tsv", "qc-report.tsv"]}}],
-                "responses": {"200": {"description": "The file.", "content": {t: {"schema": {"type": "string"}} for t in (
-                    "text/turtle", "application/n-triples", "application/ld+json", "application/rdf+xml",
-                    "text/tab-separated-values")}}, **NOT_FOUND}}},
+                "parameters": [{"name": "name", "in": "path", "required": True, "schema": {"type": "string", "enum": list(DOWNLOADS)}}],
+                "responses": {"200": {"description": "The file.", "content": {t: {"schema": {"type": "string"}} for t in
+                                                                         sorted(set(DOWNLOADS.values()))}}, **NOT_FOUND}}},
             "/openapi.json": {"get": {"summary": "This document.", "tags": ["service"],
                                       "responses": {"200": ok("OpenAPI 3.1.", {"type": "object"})}}},
             "/docs": {"get": {"summary": "This document as a readable page.", "tags": ["service"],

@@ -35,10 +35,13 @@ def test_ontology_documentation_is_served(client) -> None:
 
 def test_release_files_are_served(client) -> None:
     for name, media_type in (("osteokg.owl", "application/rdf+xml"), ("osteokg.sssom.tsv", "text/tab-separated-values"),
-                             ("osteokg_edges.tsv", "text/tab-separated-values"), ("qc-report.tsv", "text/tab-separated-values")):
+                             ("osteokg_edges.tsv", "text/tab-separated-values"), ("qc-report.tsv", "text/tab-separated-values"),
+                             ("review.html", "text/html"), ("review.tsv", "text/tab-separated-values")):
         response = client.get(f"/ontology/{name}")
         assert response.status_code == 200 and response.mimetype == media_type, name
         assert len(response.data) > 100
+    assert "Wervelfractuur kán gepaard gaan met plotse en hevige pijn in de rug." in client.get(
+        "/ontology/review.html").get_data(as_text=True)
     response = client.get("/ontology/..%2Fmanifest.json")
     assert response.status_code == 404 and response.mimetype == "application/problem+json"
     assert client.get("/ontology/locations.json").status_code == 404
