@@ -489,3 +489,11 @@ OSTEOKG:0000100 OSTEOKG:0009005 OSTEOKG:0000101 .
     assert client.get("/entities/OSTEOKG:0000100", headers={"Accept": "text/html"}).status_code == 200
     assert client.get("/entities/OSTEOKG:0000100/relations?strength=can").json["total"] == 0
     assert client.get("/relations").json["items"][0]["inherited_by_subclasses"] is None
+
+
+def test_the_entity_page_groups_synonyms_by_scope(client) -> None:
+    """A narrower word is not offered as a synonym: 'kunstheup' is one kind of joint replacement."""
+    page = client.get("/entities/OSTEOKG:0005011?lang=nl", headers={"Accept": "text/html"}).get_data(as_text=True)
+    narrower = page.split("<strong>Engere termen:</strong>", 1)[1].split("</p>", 1)[0]
+    assert "kunstheup" in narrower and "artroplastiek" not in narrower
+    assert "artroplastiek" in page.split("<strong>Synoniemen:</strong>", 1)[1].split("</p>", 1)[0]
