@@ -35,6 +35,7 @@ SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 VOID = Namespace("http://rdfs.org/ns/void#")
 FORMATS = Namespace("http://www.w3.org/ns/formats/")
 PROBLEM = "application/problem+json"
+DEFAULT_ENDPOINT = "http://127.0.0.1:8000/sparql"  # OSTEOKG_BASE_URL by default, + sparql
 # A cross product of all triples: runs for hours, in little memory (COUNT streams).
 ENDLESS = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?p1 ?o1 . ?b ?p2 ?o2 . ?c ?p3 ?o3 . ?d ?p4 ?o4 . ?e ?p5 ?o5 }"
 # The same, sorted: must be materialized first, so it also grows by about a gigabyte a second.
@@ -121,7 +122,7 @@ def query_processes_under(pid: int) -> set[int]:
     while stack:
         for child in children.get(stack.pop(), []):
             stack.append(child)
-            if b"_child_main" in commands.get(child, b""):
+            if b"kg.sparql.worker" in commands.get(child, b""):
                 found.add(child)
     return found
 
@@ -268,7 +269,7 @@ def test_service_description(server: str) -> None:
     status, headers, body = fetch(f"{server}/sparql")
     assert status == 200 and headers["Content-Type"].startswith("text/turtle")
     description = Graph().parse(data=body, format="turtle")
-    service = URIRef(f"{server}/sparql")
+    service = URIRef(DEFAULT_ENDPOINT)  # the configured public address (OSTEOKG_BASE_URL), not the Host
     assert (service, SD.endpoint, service) in description
     assert (service, SD.supportedLanguage, SD.SPARQL11Query) in description
     formats = set(description.objects(service, SD.resultFormat))
@@ -290,10 +291,41 @@ def test_service_description(server: str) -> None:
     assert status == 200 and (service, SD.endpoint, service) in Graph().parse(data=body, format="turtle")
 
 
-def test_service_description_uses_the_request_url_without_its_query(client) -> None:
-    response = client.get("/sparql?format=x", base_url="https://kg.example.org")
+def test_service_description_names_the_configured_base_url_not_the_host(client, build_dir: Path) -> None:
+    """Probe: sd:endpoint echoed the request's Host header. It is OSTEOKG_BASE_URL + sparql."""
+    response = client.get("/sparql?format=x", base_url="https://evil.example.net", headers={"Host": "evil.example.net"})
     description = Graph().parse(data=response.data, format="turtle")
-    assert (URIRef("https://kg.example.org/sparql"), SD.endpoint, URIRef("https://kg.example.org/sparql")) in description
+    service = URIRef(DEFAULT_ENDPOINT)
+    assert (service, SD.endpoint, service) in description
+    assert "evil" not in response.data.decode("utf-8")
+    app = create_app({"TESTING": True, "BUILD_DIR": str(build_dir), "BASE_URL": "https://kg.example.org/osteokg/"})
+    try:
+        response = app.test_client().get("/sparql", headers={"Host": "evil.example.net"})
+        description = Graph().parse(data=response.data, format="turtle")
+        service = URIRef("https://kg.example.org/osteokg/sparql")
+        assert (service, SD.endpoint, service) in description
+    finally:
+        sparql.shutdown(app)
+
+
+def test_base_url_comes_from_the_environment(build_dir: Path, monkeypatch) -> None:
+    monkeypatch.setenv("OSTEOKG_BASE_URL", "https://kg.example.org/")
+    app = create_app({"TESTING": True, "BUILD_DIR": str(build_dir)})
+    try:
+        assert app.extensions[sparql.EXTENSION].settings.base_iri == "https://kg.example.org/sparql"
+    finally:
+        sparql.shutdown(app)
+    with pytest.raises(ValueError, match="OSTEOKG_BASE_URL"):
+        create_app({"TESTING": True, "BUILD_DIR": str(build_dir), "BASE_URL": "http://bad host/"})
+
+
+def test_construct_with_relative_iris_resolves_them_against_the_endpoint(client) -> None:
+    """W3C protocol tests: relative IRIs in a query resolve against the service's base IRI (was a 400)."""
+    response = client.get("/sparql", query_string={"query": "CONSTRUCT { <s> <p> 1 } WHERE {}"},
+                          headers={"Accept": "application/n-triples"})
+    assert response.status_code == 200, response.data[:300]
+    triples = list(Graph().parse(data=response.data, format="nt"))
+    assert triples == [(URIRef("http://127.0.0.1:8000/s"), URIRef("http://127.0.0.1:8000/p"), Literal(1))]
 
 
 def test_large_answers_and_the_default_row_cap(server: str) -> None:
@@ -399,24 +431,6 @@ def test_the_word_service_in_a_string_or_comment_is_not_a_service_clause(server:
              f'FILTER(?label != "SERVICE <http://127.0.0.1:9/> {{ ?s ?p ?o }}" && lang(?label) = "en") }}')
     status, _, body = get(server, query)
     assert status == 200 and json_labels(body) == ["osteonecrosis"]
-
-
-def test_a_query_process_cannot_open_a_connection(build_dir: Path, listener) -> None:
-    """Behind the SERVICE check, the query process has no file descriptors to spare: even a SERVICE
-    that reached pyoxigraph could not connect."""
-    sock, port = listener
-    code = (
-        "import socket, pyoxigraph\n"
-        "from api.sparql import _confine\n"
-        "_confine(1 << 30)\n"
-        "try:\n    socket.socket()\nexcept OSError:\n    print('no socket')\n"
-        f"try:\n    list(pyoxigraph.Store().query('SELECT * {{ SERVICE <http://127.0.0.1:{port}/> {{ ?s ?p ?o }} }}'))\n"
-        "except OSError:\n    print('no service')\n")
-    root = str(Path(sparql.__file__).resolve().parents[1])
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
-                            env={**os.environ, "PYTHONPATH": root})
-    assert result.stdout.split() == ["no", "socket", "no", "service"], result.stderr[-2000:]
-    assert nobody_connected(sock)
 
 
 # -------------------------------------------------------------------------------------- malformed input
@@ -563,41 +577,6 @@ def test_time_limit_stops_a_runaway_query_and_others_are_served(build_dir: Path)
 
 # ----------------------------------------------------------------------------------------- the workers
 
-def test_results_json_matches_pyoxigraph(build_dir: Path) -> None:
-    """Solutions are counted in Python, so their JSON is written here: it must equal pyoxigraph's."""
-    import pyoxigraph
-
-    engine = sparql._Engine(str(build_dir / "osteokg.nt"), max_rows=10_000)
-    queries = [
-        "SELECT * WHERE { ?s ?p ?o }",
-        f"SELECT ?p ?o ?missing WHERE {{ <{OSTEONECROSIS}> ?p ?o OPTIONAL {{ ?o <urn:x:none> ?missing }} }}",
-        "SELECT (1 AS ?i) (1.5 AS ?d) (true AS ?b) (\"x\" AS ?s) (\"y\"@nl AS ?l) (BNODE() AS ?n) WHERE {}",
-        "SELECT (STRLANGDIR(\"a\", \"ar\", \"rtl\") AS ?dir) (<<( <urn:x:a> <urn:x:b> 1 )>> AS ?t) WHERE {}",
-    ]
-    for query in queries:
-        reply = engine.answer(query, "json", None)
-        assert reply["status"] == 200, reply
-        ours = json.loads(reply["body"])
-        theirs = json.loads(engine.store.query(query).serialize(format=pyoxigraph.QueryResultsFormat.JSON))
-        if "BNODE" in query:  # fresh blank nodes differ per run: compare their shape only
-            for document in (ours, theirs):
-                document["results"]["bindings"][0]["n"]["value"] = "_"
-        assert ours == theirs
-
-
-def test_a_query_process_ends_when_the_api_process_is_gone(build_dir: Path) -> None:
-    settings = sparql.PoolSettings(str(build_dir / "osteokg.nt"), workers=1, timeout=5, max_rows=10, memory=None)
-    worker = sparql._Worker(settings, cpu_seconds=15)
-    try:
-        worker.wait_ready(60)
-        worker.conn.send(("ASK {}", "json", None))
-        assert worker.conn.poll(10) and worker.conn.recv()["body"] == b'{"head":{},"boolean":true}'
-        worker.conn.close()  # what the kernel does when the API process dies
-        assert worker.process.wait(timeout=10) == 0
-    finally:
-        worker.stop()
-
-
 def test_shutdown_stops_the_pool(build_dir: Path) -> None:
     app = create_app({"TESTING": True, "BUILD_DIR": str(build_dir), "SPARQL_WORKERS": 2})
     pool = app.extensions[sparql.EXTENSION]
@@ -627,5 +606,111 @@ def test_busy_pool_answers_503_with_retry_after(build_dir: Path) -> None:
         finally:
             pool._idle.put(taken)
         assert client.get("/sparql", query_string={"query": "ASK {}"}).json["boolean"] is True
+    finally:
+        sparql.shutdown(app)
+
+
+# ---------------------------------------------------------------------------------- probes from issue 8
+
+def send_chunked(base: str, body: bytes, content_type: str, chunk: int = 4096) -> tuple[int, dict, bytes]:
+    """POST ``body`` with Transfer-Encoding: chunked (no Content-Length), as a streaming client does."""
+    import http.client
+
+    host, port = urllib.parse.urlsplit(base).netloc.split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=60)
+    try:
+        pieces = (body[i:i + chunk] for i in range(0, len(body), chunk))
+        try:
+            connection.request("POST", "/sparql", body=pieces, encode_chunked=True,
+                               headers={"Content-Type": content_type, "Accept": "application/sparql-results+json"})
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the server may answer (413) and close before the whole body is sent
+        response = connection.getresponse()
+        return response.status, response.headers, response.read()
+    finally:
+        connection.close()
+
+
+def test_a_chunked_body_over_the_limit_is_refused_never_cut(build_dir: Path) -> None:
+    """Probe: a chunked POST body over 64 KiB was cut at 64 KiB and the shortened query run (a 70 KB
+    query lost its LIMIT 1 and returned the whole graph). Against a real server, with a real client."""
+    process, base = start_server(build_dir, workers=1)
+    try:
+        long_query = "SELECT * WHERE { ?s ?p ?o }\n#" + "x" * 70_000 + "\nLIMIT 1"
+        status, headers, body = send_chunked(base, long_query.encode(), "application/sparql-query")
+        document = problem_of(status, headers, body, 413)
+        assert "65536" in document["detail"] and headers["Access-Control-Allow-Origin"] == "*"
+        form = urllib.parse.urlencode({"query": long_query}).encode()
+        problem_of(*send_chunked(base, form, "application/x-www-form-urlencoded"), 413)
+        # one byte over the limit is over; exactly the limit, or less, is answered in full
+        head = "SELECT * WHERE { ?s ?p ?o }\n#"
+        tail = "\nLIMIT 1"
+        exact = head + "x" * (65_536 - len(head) - len(tail)) + tail
+        assert len(exact.encode()) == 65_536
+        problem_of(*send_chunked(base, (exact + " ").encode(), "application/sparql-query"), 413)
+        status, _, body = send_chunked(base, exact.encode(), "application/sparql-query")
+        assert status == 200 and len(json.loads(body)["results"]["bindings"]) == 1
+        status, _, body = send_chunked(base, LABEL_EN.encode(), "application/sparql-query", chunk=7)
+        assert status == 200 and json_labels(body) == ["osteonecrosis"]
+        status, _, body = send_chunked(base, urllib.parse.urlencode({"query": LABEL_EN}).encode(),
+                                       "application/x-www-form-urlencoded", chunk=5)
+        assert status == 200 and json_labels(body) == ["osteonecrosis"]
+    finally:
+        stop_server(process)
+
+
+def test_deeply_nested_queries_are_refused_before_the_engine(client) -> None:
+    """Probe: SELECT * WHERE { + 5,000 nested { … } crashed a query process (SIGSEGV) every time."""
+    for depth in (5_000, 65):
+        for query in ("SELECT * WHERE {" + "{" * depth + "}" * depth + "}",
+                      "ASK { FILTER(" + "(" * depth + "1" + ")" * depth + ") }",
+                      "SELECT * WHERE {" + "{" * depth + "SERVICE <urn:x> {}" + "}" * depth + "}"):
+            response = client.post("/sparql", data=query, content_type="application/sparql-query")
+            assert response.status_code == 400 and response.mimetype == PROBLEM, response.data[:300]
+            assert response.json["title"] == "Query nested too deeply"
+            assert "64 levels" in response.json["detail"] and response.json["max_nesting"] == 64
+    # 64 levels are answered, and brackets in strings, IRIs and comments do not count
+    response = client.get("/sparql", query_string={"query": "SELECT * WHERE " + "{" * 63 + "}" * 63})
+    assert response.status_code == 200
+    query = 'ASK { ?s ?p "{{{{{{{{" # ' + "{" * 100 + "\n FILTER(?s != <urn:x:((((>) }"
+    assert client.get("/sparql", query_string={"query": query}).status_code == 200
+    response = client.get("/sparql", query_string={"query": LABEL_EN})  # the query process is still there
+    assert response.status_code == 200 and json_labels(response.data) == ["osteonecrosis"]
+
+
+def test_queries_that_are_not_utf8_are_refused_not_run(client) -> None:
+    """A POSTed body (or a form or URL parameter) that is not UTF-8 is a 400, never decoded loosely."""
+    latin1 = f'ASK {{ <{OSTEONECROSIS}> <{RDFS_LABEL}> "ost\xe9onecrosis" }}'.encode("latin-1")
+    for response in (
+        client.post("/sparql", data=latin1, content_type="application/sparql-query"),
+        client.post("/sparql", data=latin1, content_type="application/sparql-query; charset=iso-8859-1"),
+        client.post("/sparql", data=b"query=" + urllib.parse.quote_from_bytes(latin1).encode(),
+                    content_type="application/x-www-form-urlencoded"),
+        client.get("/sparql?query=" + urllib.parse.quote_from_bytes(latin1)),
+    ):
+        assert response.status_code == 400 and response.mimetype == PROBLEM, response.data[:300]
+        assert "UTF-8" in response.json["detail"]
+    query = f'ASK {{ ?s <{RDFS_LABEL}> ?l FILTER(?l != "ostéonecrose") }}'
+    for response in (client.post("/sparql", data=query.encode(), content_type="application/sparql-query; charset=UTF-8"),
+                     client.post("/sparql", data={"query": query}),
+                     client.get("/sparql", query_string={"query": query})):
+        assert response.status_code == 200 and response.json["boolean"] is True
+
+
+def test_a_query_process_found_dead_while_idle_is_replaced_and_the_query_answered(build_dir: Path) -> None:
+    """Probe: every query-process death was reported as 503 'needs too much memory'. A process that
+    died while idle is replaced and the query run on the fresh one."""
+    import signal
+
+    app = create_app({"TESTING": True, "BUILD_DIR": str(build_dir), "SPARQL_WORKERS": 1})
+    pool, client = app.extensions[sparql.EXTENSION], app.test_client()
+    try:
+        assert client.get("/sparql", query_string={"query": "ASK {}"}).status_code == 200
+        (worker,) = pool._workers
+        os.kill(worker.process.pid, signal.SIGKILL)
+        worker.process.wait(timeout=10)
+        response = client.get("/sparql", query_string={"query": LABEL_EN})
+        assert response.status_code == 200 and json_labels(response.data) == ["osteonecrosis"]
+        assert worker not in pool._workers and len(pool._workers) == 1
     finally:
         sparql.shutdown(app)

@@ -1,0 +1,260 @@
+"""The API process's pool of query processes (:mod:`kg.sparql.worker`).
+
+pyoxigraph cannot interrupt a running query and holds the GIL while evaluating it, so endpoint
+queries never run in the API process. Each API process keeps a small pool (``workers``) of query
+processes, started lazily on the first query, each from the pool's one long-lived spawner thread
+(a query process is killed by the kernel when the thread that started it ends: see
+:func:`kg.sparql.sandbox.die_with_parent`). The request thread waits for an answer at most
+``timeout`` seconds; on time-out it kills that process, starts a replacement (which loads in the
+background) and answers 504. A request waits at most ``timeout`` seconds for a free process (then
+503 with ``Retry-After``). The pool is thread-safe, shut down at exit (``atexit``), and started
+afresh in a forked child.
+
+When a query process ends while answering, the reply says what happened as far as its exit status
+tells: killed by its CPU budget (504), killed for memory (an allocation past the address-space limit
+aborts the engine, or the kernel's OOM killer kills it: 503), crashed (SIGSEGV and kin: 500) or ended
+otherwise (500). A process that had died while idle (found dead before the query was sent, or its
+pipe broken on sending) is replaced and the query is run once more on the fresh process.
+"""
+from __future__ import annotations
+
+import atexit
+import json
+import logging
+import math
+import os
+import queue
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from typing import Any
+
+from kg.sparql.policy import NARROW
+
+log = logging.getLogger("osteokg.sparql")
+
+STARTUP_TIMEOUT = 60.0  # seconds a new query process may take to load the graph
+WORKER_MODULE = "kg.sparql.worker"
+
+
+class PoolError(Exception):
+    """The pool could not answer: becomes a problem response."""
+
+    def __init__(self, status: int, title: str, detail: str, headers: dict[str, str] | None = None,
+                 **extra: Any) -> None:
+        super().__init__(detail)
+        self.status, self.title, self.detail, self.headers, self.extra = status, title, detail, headers, extra
+
+
+class _DiedIdle(Exception):
+    """The query process was found dead before it was given the query."""
+
+
+@dataclass
+class PoolSettings:
+    nt_path: str
+    workers: int
+    timeout: float
+    max_rows: int
+    memory: int | None
+    base_iri: str | None = None  # relative IRIs in a query resolve against it
+
+
+def _child_env() -> dict[str, str]:
+    """The environment of a query process: this process's, with its ``sys.path`` as ``PYTHONPATH``."""
+    paths = [path for path in sys.path if path]
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
+
+
+class Worker:
+    """One query process and the API process's end of its socket pair."""
+
+    def __init__(self, settings: PoolSettings, cpu_seconds: float) -> None:
+        ours, theirs = socket.socketpair()
+        config = {"nt_path": settings.nt_path, "max_rows": settings.max_rows, "memory": settings.memory or 0,
+                  "cpu_seconds": cpu_seconds, "base_iri": settings.base_iri, "parent": os.getpid()}
+        try:
+            argv = [sys.executable, "-m", WORKER_MODULE, str(theirs.fileno()), json.dumps(config)]
+            # Its own session: a Ctrl-C on the server's terminal reaches the server, which then stops
+            # its query processes.
+            self.process = subprocess.Popen(argv, pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL,
+                                            start_new_session=True, env=_child_env())
+        except BaseException:
+            ours.close()
+            raise
+        finally:
+            theirs.close()
+        self.conn = Connection(ours.detach())
+        self.ready = False
+        self.killed = False  # by us, at the time limit
+
+    def wait_ready(self, timeout: float) -> None:
+        if self.ready:
+            return
+        if not self.conn.poll(timeout):
+            raise PoolError(503, "Query engine unavailable", "The query engine did not start in time; try again.")
+        try:
+            message = self.conn.recv()
+        except (EOFError, OSError):
+            message = {"ready": False, "error": f"exit code {self.process.poll()}"}
+        if not message.get("ready"):
+            log.error("SPARQL query process failed to start: %s", message.get("error"))
+            raise PoolError(503, "Query engine unavailable", "The query engine could not start; the error was logged.")
+        self.ready = True
+
+    def exit_code(self, wait: float) -> int | None:
+        try:
+            return self.process.wait(timeout=wait)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def stop(self) -> None:
+        with suppress(Exception):
+            self.conn.close()
+        with suppress(Exception):
+            if self.process.poll() is None:
+                self.process.kill()
+            self.process.wait(timeout=10)
+
+
+def death(code: int | None, settings: PoolSettings) -> PoolError:
+    """What the exit status of a query process that ended while answering says happened."""
+    limit = f" ({settings.memory // (1024 * 1024)} MiB)" if settings.memory else ""
+    if code is not None and code < 0:
+        number = -code
+        if number == getattr(signal, "SIGXCPU", 24):
+            return PoolError(504, "Query time limit exceeded",
+                             f"The query used more CPU time than it may and was stopped. {NARROW}",
+                             time_limit_seconds=settings.timeout, cause="cpu-time")
+        if number in (signal.SIGABRT, signal.SIGKILL):  # an allocation failed (abort) or the OOM killer
+            return PoolError(503, "Query needs too much memory",
+                             f"The query process was stopped while answering because the query needed more "
+                             f"memory than a query may use{limit}. {NARROW}", cause="memory")
+        name = signal.Signals(number).name if number in signal.valid_signals() else f"signal {number}"
+        return PoolError(500, "Query engine crashed",
+                         f"The query engine crashed ({name}) while answering this query; the crash was logged. "
+                         "Try a simpler form of the query.", cause="crash", signal=name)
+    return PoolError(500, "Query engine ended",
+                     f"The query process ended while answering (exit code {code}); this was logged. Try again.",
+                     cause="exit")
+
+
+class QueryPool:
+    """A few query processes shared by the request threads of one API process."""
+
+    def __init__(self, settings: PoolSettings) -> None:
+        self.settings = settings
+        self._lock = threading.Lock()
+        self._idle: queue.Queue[Worker] = queue.Queue()
+        self._workers: set[Worker] = set()
+        self._spawner: ThreadPoolExecutor | None = None
+        self._pid: int | None = None
+        self._closed = False
+        self._at_exit = False
+
+    @property
+    def cpu_seconds(self) -> float:
+        """The CPU budget a query process gives itself per query: a backstop behind the wall-clock limit."""
+        return 2 * self.settings.timeout + 5
+
+    def _spawn(self) -> None:  # holding the lock
+        assert self._spawner is not None
+        worker = self._spawner.submit(Worker, self.settings, self.cpu_seconds).result()
+        self._workers.add(worker)
+        self._idle.put(worker)
+
+    def _ensure_started(self) -> None:
+        with self._lock:
+            if self._closed:
+                raise PoolError(503, "Query engine unavailable", "The server is shutting down.")
+            if self._pid == os.getpid():
+                return
+            # First use in this process (or a fork inherited a pool whose processes belong to the parent).
+            self._idle = queue.Queue()
+            self._workers = set()
+            self._spawner = ThreadPoolExecutor(1, thread_name_prefix="osteokg-sparql-spawner")
+            for _ in range(max(1, self.settings.workers)):
+                self._spawn()
+            self._pid = os.getpid()
+            if not self._at_exit:
+                atexit.register(self.close)
+                self._at_exit = True
+
+    def _replace(self, worker: Worker) -> None:
+        worker.stop()
+        with self._lock:
+            self._workers.discard(worker)
+            if not self._closed and self._pid == os.getpid():
+                self._spawn()
+
+    def _take(self) -> Worker:
+        timeout = self.settings.timeout
+        try:
+            return self._idle.get(timeout=max(timeout, 1.0))
+        except queue.Empty:
+            raise PoolError(503, "Query engine busy",
+                            "Every query process is busy with other queries; try again shortly.",
+                            {"Retry-After": str(max(1, math.ceil(timeout)))}) from None
+
+    def run(self, text: str, results_format: str | None, graph_format: str | None) -> dict:
+        """Answer one query: the worker's reply (``status`` 200 with ``body``, or a problem)."""
+        self._ensure_started()
+        try:
+            return self._run_once(text, results_format, graph_format)
+        except _DiedIdle:
+            log.warning("SPARQL query process had ended while idle; running the query on a fresh one")
+        try:
+            return self._run_once(text, results_format, graph_format)
+        except _DiedIdle:
+            raise PoolError(503, "Query engine unavailable",
+                            "The query processes keep ending before they answer; this was logged. Try again.") from None
+
+    def _run_once(self, text: str, results_format: str | None, graph_format: str | None) -> dict:
+        timeout = self.settings.timeout
+        worker = self._take()
+        healthy = False
+        try:
+            worker.wait_ready(STARTUP_TIMEOUT)
+            if worker.process.poll() is not None:
+                raise _DiedIdle
+            try:
+                worker.conn.send((text, results_format, graph_format))
+            except OSError:
+                raise _DiedIdle from None
+            if not worker.conn.poll(timeout):
+                log.info("SPARQL query stopped after %s s", timeout)
+                worker.killed = True
+                raise PoolError(504, "Query time limit exceeded",
+                                f"The query ran longer than the time limit of {timeout:g} s and was stopped. {NARROW}",
+                                time_limit_seconds=timeout)
+            reply = worker.conn.recv()
+            healthy = not reply.get("retire")
+            return reply
+        except (EOFError, OSError):
+            code = worker.exit_code(wait=2)
+            log.warning("SPARQL query process ended while answering (exit code %s)", code)
+            raise death(code, self.settings) from None
+        finally:
+            if healthy:
+                self._idle.put(worker)
+            else:
+                self._replace(worker)
+
+    def close(self) -> None:
+        """Stop every query process (at exit, or when an app is discarded)."""
+        with self._lock:
+            self._closed = True
+            workers, self._workers = list(self._workers), set()
+            owned = self._pid == os.getpid()
+            spawner, self._spawner = self._spawner, None
+        if owned:
+            for worker in workers:
+                worker.stop()
+            if spawner is not None:
+                spawner.shutdown(wait=False)

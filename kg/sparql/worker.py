@@ -1,0 +1,138 @@
+"""The query process: ``python -m kg.sparql.worker FD SETTINGS_JSON``.
+
+A fresh interpreter started by :mod:`kg.sparql.pool` (spawned, never forked: the API process has
+threads; and unlike multiprocessing's "spawn" it does not re-import the server's ``__main__``). It
+asks to die with its parent, loads ``nt_path`` into its own in-memory store once, runs every code
+path once (nothing is imported lazily later), confines itself (:mod:`kg.sparql.sandbox`) and then
+answers one request at a time over its end of a socket pair (``multiprocessing.connection``
+framing): a request is ``(text, results_format, graph_format)``; it checks (:mod:`kg.sparql.policy`),
+runs, counts and serializes (:mod:`kg.sparql.results`), and sends back a reply dict. It ends on
+``None``, at end of file on its pipe, or when its parent is gone. It never imports Flask or owlready2.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from contextlib import suppress
+from typing import Any
+
+import pyoxigraph
+
+from kg.sparql import policy, sandbox
+from kg.sparql.policy import NARROW, Refusal
+from kg.sparql.results import GRAPH_FORMATS, RESULT_FORMATS, serialize
+
+log = logging.getLogger("osteokg.sparql")
+
+
+class Engine:
+    """What a query process holds: the store, the row cap and the base IRI of relative IRIs."""
+
+    def __init__(self, nt_path: str, max_rows: int, base_iri: str | None = None) -> None:
+        self.store = pyoxigraph.Store()
+        self.store.bulk_load(path=nt_path, format=pyoxigraph.RdfFormat.N_TRIPLES)
+        self.max_rows = max_rows
+        self.base_iri = base_iri
+
+    def answer(self, text: str, results_format: str | None, graph_format: str | None) -> dict:
+        """The reply to one query: ``status`` 200 with ``content_type`` and ``body``, or a problem."""
+        try:
+            return self._answer(text, results_format, graph_format)
+        except Refusal as refusal:
+            return refusal.reply()
+        except MemoryError:
+            return Refusal(503, "Query needs too much memory",
+                           f"The query needed more memory than a query may use. {NARROW}").reply(retire=True)
+        except RecursionError:
+            return policy.malformed("The query is nested too deeply.").reply()
+        except Exception:  # noqa: BLE001 - logged here; the client gets no internals
+            log.exception("SPARQL query failed")
+            return Refusal(500, "Internal Server Error", "The query could not be evaluated; the error was logged.").reply()
+
+    def _answer(self, text: str, results_format: str | None, graph_format: str | None) -> dict:
+        text = policy.check(text)
+        try:
+            result = self.store.query(text, base_iri=self.base_iri)
+        except SyntaxError as error:
+            if policy.is_update(text):
+                raise policy.read_only() from None
+            raise policy.malformed(f"The query is not valid SPARQL: {error}") from None
+        except UnicodeEncodeError:
+            raise policy.malformed("The query holds a character that is not a Unicode scalar value.") from None
+        return serialize(result, results_format, graph_format, self.max_rows)
+
+    def warm_up(self) -> None:
+        """Run every code path once, so that nothing is imported lazily after the process is confined."""
+        probes = [
+            ("SELECT * WHERE { ?s ?p ?o } LIMIT 2", list(RESULT_FORMATS), [None]),
+            ("SELECT * WHERE { ?s ?p ?o } LIMIT 2 # service, from", ["json"], [None]),
+            ("ASK { ?s ?p ?o }", list(RESULT_FORMATS), [None]),
+            ("CONSTRUCT WHERE { ?s ?p ?o } LIMIT 2", [None], list(GRAPH_FORMATS)),
+            ("CONSTRUCT { <s> <p> 1 } WHERE {}", [None], ["turtle"]),
+            ("SELECT * { SERVICE <urn:x> { ?s ?p ?o } }", ["json"], [None]),
+            ("SELECT * FROM <urn:x> { ?s ?p ?o }", ["json"], [None]),
+            ("INSERT DATA { <urn:a> <urn:b> <urn:c> }", ["json"], [None]),
+            ("SELEC * {}", ["json"], [None]),
+            ("SELECT * { ?s ?p \"\\u00e9\" }", [None], [None]),
+            ("SELECT * " + "{" * (policy.MAX_NESTING + 1) + "}" * (policy.MAX_NESTING + 1), ["json"], [None]),
+        ]
+        for text, results_formats, graph_formats in probes:
+            for results_format in results_formats:
+                for graph_format in graph_formats:
+                    self.answer(text, results_format, graph_format)
+        json.dumps(Refusal(400, "t", "d").reply())
+        policy.clear_cache()
+
+
+def serve(conn: Any, settings: dict) -> None:
+    """Serve one pipe: load and confine once, then answer until told to stop or the parent is gone."""
+    parent = int(settings.get("parent") or 0)
+    try:
+        engine = Engine(settings["nt_path"], int(settings["max_rows"]), settings.get("base_iri"))
+        engine.warm_up()
+        sandbox.confine(settings.get("memory") or None)
+    except BaseException as error:  # noqa: BLE001 - report why, then end
+        with suppress(Exception):
+            conn.send({"ready": False, "error": f"{type(error).__name__}: {error}"})
+        return
+    conn.send({"ready": True})
+    cpu_seconds = float(settings["cpu_seconds"])
+    while True:
+        try:
+            while not conn.poll(1.0):  # idle: check now and then that the parent is still there
+                if not sandbox.parent_alive(parent):
+                    return
+            message = conn.recv()
+        except (EOFError, OSError):
+            return  # the API process is gone
+        if message is None:
+            return
+        sandbox.cpu_budget(cpu_seconds)
+        reply = engine.answer(*message)
+        try:
+            conn.send(reply)
+        except (OSError, ValueError):
+            return
+        if reply.get("retire"):
+            return
+
+
+def main(argv: list[str]) -> int:
+    from multiprocessing.connection import Connection
+
+    fd, raw = argv
+    settings = json.loads(raw)
+    sandbox.die_with_parent(int(settings.get("parent") or 0))
+    conn = Connection(int(fd))
+    try:
+        serve(conn, settings)
+    finally:
+        with suppress(OSError):
+            conn.close()
+    return 0
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    sys.exit(main(sys.argv[1:]))
