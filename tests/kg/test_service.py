@@ -1,0 +1,228 @@
+"""The service layer called directly: CURIEs and plain values in, plain data out, over the real graph."""
+from __future__ import annotations
+
+import dataclasses
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kg.service import BadValue, NotFound, Page, Relation, Release, Service, Statement
+from kg.vocab import shorten
+
+OSTEONECROSIS = "OSTEOKG:0000106"
+
+
+@pytest.fixture(scope="module")
+def release_dir(built, tmp_path_factory) -> Path:
+    """The real graph (the session's in-memory build) written as a build folder would hold it."""
+    folder = tmp_path_factory.mktemp("release")
+    built.graph.serialize(folder / "osteokg.nt", format="nt", encoding="utf-8")
+    (folder / "manifest.json").write_text(json.dumps({"version_iri": "https://w3id.org/osteokg/test",
+                                                      "graph_sha256": "ab" * 32}), encoding="utf-8")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def service(release_dir: Path) -> Service:
+    return Service.open(release_dir)
+
+
+def ids(page: Page) -> list[str]:
+    return [item["id"] for item in page.items]
+
+
+def test_the_release_is_complete_before_the_first_call(release_dir: Path) -> None:
+    release = Service.open(release_dir).release  # fresh: nothing has been asked yet
+    assert isinstance(release, Release) and release.triples > 9000 and release.etag == "ab" * 16
+    assert len(release.relations) == 26 and all(isinstance(r, Relation) for r in release.relations.values())
+    assert len(release.statements) == 36 and all(isinstance(s, Statement) for s in release.statements.values())
+    assert release.strength_orders["okg:defining"] == 1 and release.strength_orders["okg:can"] == 7
+    assert len(release.categories) == 21 and len(release.entries) > 80 and release.by_code
+    assert list(release.entries) == sorted(release.entries, key=shorten)  # search walks them in CURIE order
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        release.relations = {}  # type: ignore[misc]
+    before = {name: id(value) for name, value in vars(release).items()}
+    service = Service(release)
+    service.entity(OSTEONECROSIS), service.relation_list(), service.statements(kind="any"), service.search("bot")
+    assert {name: id(value) for name, value in vars(release).items()} == before  # nothing filled in lazily
+
+
+def test_the_service_never_imports_flask() -> None:
+    code = "import sys, kg.service; assert 'flask' not in sys.modules and 'api' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_resolve_an_id_a_code_and_what_is_not_there(service: Service) -> None:
+    entity = service.resolve(OSTEONECROSIS)
+    assert (entity.kind, entity.id, entity.iri) == ("entity", OSTEONECROSIS, "https://w3id.org/osteokg/OSTEOKG_0000106")
+    assert service.resolve(iri="https://w3id.org/osteokg/OSTEOKG_0000106") == entity
+    femur = service.resolve("UBERON:0000981")
+    assert (femur.kind, femur.target) == ("code", "OSTEOKG:0001002")
+    broad = next(code for code, mapped in service.release.by_code.items()
+                 if any(match == "broadMatch" for _, match in mapped))
+    assert service.resolve(iri=broad).target is None  # imprecise: listed by xrefs, never taken for one entity
+    with pytest.raises(NotFound, match="no entity OSTEOKG:9999999"):
+        service.resolve("OSTEOKG:9999999")
+    with pytest.raises(NotFound, match="unknown prefix 'NOPE'") as unknown:
+        service.resolve("NOPE:0000000")
+    assert unknown.value.id == "NOPE:0000000"
+    with pytest.raises(BadValue, match="not a CURIE") as malformed:
+        service.resolve("not-a-curie")
+    assert malformed.value.parameter == "id"
+    with pytest.raises(BadValue, match="seven digits"):
+        service.resolve("OSTEOKG:12")
+    with pytest.raises(BadValue, match="not a valid absolute IRI"):
+        service.resolve(iri="not an iri")
+
+
+def test_entity_with_labels_definitions_synonyms_codes_and_parents(service: Service) -> None:
+    nl = service.entity(OSTEONECROSIS, "nl")
+    assert nl["label"] == "botnecrose" and nl["labels"]["en"] == "osteonecrosis"
+    assert nl["definition"] and nl["definitions"]["en"].startswith("Death of bone tissue")
+    assert "osteonecrose" in {s["text"] for s in nl["synonyms"]} and {s["lang"] for s in nl["synonyms"]} == {"nl"}
+    assert [c["id"] for c in nl["categories"]] == ["OSTEOKG:0000010"]
+    assert nl["parents"] == [{"id": "OSTEOKG:0000010", "iri": "https://w3id.org/osteokg/OSTEOKG_0000010",
+                              "label": "aandoening", "inferred": False}]
+    assert nl["xrefs"] and all(set(x) == {"id", "iri", "match"} for x in nl["xrefs"])
+    assert nl["relations"] and "links" not in nl  # links are HTTP's business
+    assert service.entity("UBERON:0000981")["id"] == "OSTEOKG:0001002"  # a precise code names its entity
+
+
+def test_entity_page_and_triples(service: Service) -> None:
+    page = service.entity_page(OSTEONECROSIS, "en")
+    assert page.entity["id"] == OSTEONECROSIS and page.version == "https://w3id.org/osteokg/test"
+    assert page.outgoing and all(edge["direction"] == "out" for edge in page.outgoing)
+    assert page.incoming and not any(edge["inferred"] for edge in page.incoming)
+    hip = service.entity_page("OSTEOKG:0000102", "nl")
+    assert "OSTEOKG:0007008" in {s["id"] for s in hip.statements}
+    rows = service.entity_triples(OSTEONECROSIS)
+    assert {row["s"].value for row in rows} >= {"https://w3id.org/osteokg/OSTEOKG_0000106"}
+
+
+def test_relations_with_filters_and_every_evidence_qualifier(service: Service) -> None:
+    causes = service.relations(OSTEONECROSIS, "en", direction="out", predicate="OSTEOKG:0009006")
+    prednisone = next(edge for edge in causes.items if edge["object"]["id"] == "OSTEOKG:0002001")
+    assert prednisone["inferred"] is True and prednisone["predicate"]["labels"] == {"en": "caused by", "nl": "veroorzaakt door"}
+    evidence = prednisone["evidence"][0]
+    assert "prednison" in evidence["quote"] and evidence["source"]["id"] == "OSTEOKG:0008002"
+    assert {"strength", "evidence_kind", "review_status", "context", "in_combination_with", "quantified_by"} <= set(evidence)
+    assert evidence["rule"] and evidence["premise"]["predicate"]["id"]
+    every = service.relations(OSTEONECROSIS)
+    asserted = service.relations(OSTEONECROSIS, inferred=False)
+    assert asserted.total and not any(edge["inferred"] for edge in asserted.items) and asserted.total < every.total
+    can = service.relations(OSTEONECROSIS, strength="can")
+    assert can.total == sum(edge["strength"]["id"] == "okg:can" for edge in every.items if edge["strength"])
+    assert service.relations(OSTEONECROSIS, limit=3, offset=2).items == every.items[2:5]
+    with pytest.raises(BadValue, match="not a relation") as error:
+        service.relations(OSTEONECROSIS, predicate="OSTEOKG:0000010")
+    assert error.value.parameter == "predicate"
+    with pytest.raises(BadValue, match="strength"):
+        service.relations(OSTEONECROSIS, strength="sometimes")
+    with pytest.raises(BadValue, match="direction"):
+        service.relations(OSTEONECROSIS, direction="sideways")
+
+
+def test_hierarchy_walks(service: Service) -> None:
+    assert "OSTEOKG:0000107" in ids(service.children(OSTEONECROSIS)) and service.children(OSTEONECROSIS).total == 7
+    parents = service.parents("OSTEOKG:0000107").items
+    assert {(p["id"], p["inferred"]) for p in parents} == {("OSTEOKG:0000106", False), ("OSTEOKG:0000109", True)}
+    assert {"OSTEOKG:0000106", "OSTEOKG:0000109", "OSTEOKG:0000010"} <= set(ids(service.ancestors("OSTEOKG:0000107")))
+    assert {"OSTEOKG:0000102", "OSTEOKG:0000114"} <= set(ids(service.descendants("OSTEOKG:0000011")))
+    assert "inferred" not in service.ancestors("OSTEOKG:0000107").items[0]
+    with pytest.raises(BadValue, match="walk"):
+        service.hierarchy(OSTEONECROSIS, "siblings")
+
+
+def test_search_finds_and_ranks(service: Service) -> None:
+    top = service.search("botontkalking", "nl").items[0]
+    assert top["id"] == "OSTEOKG:0000100" and top["match"]["type"] == "exact"
+    assert service.search("rontgenfoto").items[0]["id"] == "OSTEOKG:0004002"  # accent-insensitive
+    types = [item["match"]["type"] for item in service.search("botnecrose", limit=None).items]
+    assert types == sorted(types, key=["exact", "prefix", "substring"].index)
+    scans = service.search("scan", category="OSTEOKG:0000050").items
+    assert scans and all("OSTEOKG:0000050" in item["categories"] for item in scans)
+    with pytest.raises(BadValue, match="not a category"):
+        service.search("scan", category=OSTEONECROSIS)
+    with pytest.raises(BadValue, match="give the words"):
+        service.search("   ")
+
+
+@pytest.mark.parametrize("words", ["o", "e", "bot", "breuk"])
+def test_search_order_is_total_and_stable_across_pages_and_backends(service: Service, release_dir: Path,
+                                                                     words: str) -> None:
+    full = service.search(words, "nl", limit=None)
+    assert full.total > 10 and full == service.search(words, "nl", limit=None)  # the same twice
+    assert len(set(ids(full))) == full.total  # one hit per entity
+    pages = [item for offset in range(0, full.total, 7) for item in service.search(words, "nl", limit=7, offset=offset).items]
+    assert pages == full.items
+    ranks = ["exact", "prefix", "substring"]
+    keys = [(ranks.index(i["match"]["type"]), i["match"]["field"] != "label", i["match"]["lang"] != "nl",
+             len(i["match"]["text"]), len(i["iri"]), i["id"]) for i in full.items]
+    assert keys == sorted(keys)  # a total order ending in the CURIE
+    assert _rdflib_service(release_dir).search(words, "nl", limit=None) == full  # the same on another engine
+
+
+_RDFLIB: dict[Path, Service] = {}
+
+
+def _rdflib_service(release_dir: Path) -> Service:
+    if release_dir not in _RDFLIB:
+        _RDFLIB[release_dir] = Service.open(release_dir, "rdflib")
+    return _RDFLIB[release_dir]
+
+
+def test_categories_and_their_members(service: Service) -> None:
+    categories = {item["id"]: item for item in service.categories().items}
+    assert len(categories) == 21 and categories["OSTEOKG:0000050"]["members"] == 6
+    members = service.category_members("OSTEOKG:0000020", limit=5)
+    assert members.total == 17 and len(members.items) == 5 and members.envelope()["limit"] == 5
+    with pytest.raises(NotFound, match="not a category"):
+        service.category_members(OSTEONECROSIS)
+    with pytest.raises(NotFound, match="unknown prefix"):
+        service.category_members("FOO:1")
+
+
+def test_statements_with_typed_values_and_evidence(service: Service) -> None:
+    about = {item["id"]: item for item in service.statements("nl", about="OSTEOKG:0000102").items}
+    death = about["OSTEOKG:0007008"]
+    assert (death["minValue"], death["maxValue"], death["unit"]) == (10.0, 30.0, "%")
+    assert death["evidence"]["quote"].startswith("Tien tot 30 procent")
+    assert service.statements(kind="note").total == 22 and service.statements(kind="any").total == 36
+    with pytest.raises(BadValue, match="kind"):
+        service.statements(kind="all")
+    with pytest.raises(BadValue, match="unknown prefix") as error:
+        service.statements(about="FOO:1")
+    assert error.value.parameter == "about"
+
+
+def test_relation_list(service: Service) -> None:
+    items = {item["id"]: item for item in service.relation_list().items}
+    assert len(items) == 26 and items["OSTEOKG:0009003"]["inverse"]["id"] == "OSTEOKG:0009004"
+    assert {"id": "biolink:disease_has_location", "match": "exactMatch"} in items["OSTEOKG:0009003"]["mappings"]
+    assert (items["OSTEOKG:0009005"]["inherited_by_subclasses"], items["OSTEOKG:0009005"]["generalizes_object"]) == (True, True)
+
+
+def test_xrefs_of_a_code(service: Service) -> None:
+    (femur,) = service.xrefs("UBERON:0000981").items
+    assert (femur["id"], femur["match"], femur["code"]) == ("OSTEOKG:0001002", "exactMatch", "UBERON:0000981")
+    with pytest.raises(NotFound, match="no osteokg entity maps to UBERON:9999999"):
+        service.xrefs("UBERON:9999999")
+    with pytest.raises(NotFound, match="unknown prefix"):
+        service.xrefs("FOO:1")
+
+
+def test_competency_questions_listed_and_answered(service: Service) -> None:
+    questions = {q.name: q for q in service.competency_questions()}
+    assert len(questions) == len(list((Path(__file__).parents[2] / "kg" / "queries" / "competency").glob("*.rq")))
+    causes = questions["causes-of-osteonecrosis"]
+    assert (causes.en, causes.nl) == ("What can cause osteonecrosis?", "Wat kan botnecrose veroorzaken?")
+    assert all(q.en and q.nl for q in questions.values())
+    answer = service.competency("causes-of-osteonecrosis")
+    assert answer.question == causes and answer.columns == ["cause", "label"]
+    assert {"https://w3id.org/osteokg/OSTEOKG_0002001", "https://w3id.org/osteokg/OSTEOKG_0005003"} <= \
+        {row["cause"].value for row in answer.rows}
+    with pytest.raises(NotFound, match="no competency question"):
+        service.competency("../qc/error-missing-label")
