@@ -6,6 +6,8 @@ import logging
 from flask import Flask, Response, json
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from kg.service import BadValue, NotFound
+
 PROBLEM = "application/problem+json"
 log = logging.getLogger("osteokg.api")
 
@@ -30,6 +32,14 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(Problem)
     def _problem(error: Problem) -> Response:
         return problem(error.status, error.title, error.detail, **error.extra)
+
+    @app.errorhandler(BadValue)
+    def _bad_value(error: BadValue) -> Response:
+        return problem(400, "Bad Request", str(error), parameter=error.parameter)
+
+    @app.errorhandler(NotFound)
+    def _not_found(error: NotFound) -> Response:
+        return problem(404, "Not Found", error.message, **({"id": error.id} if error.id is not None else {}))
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException) -> Response:

@@ -1,7 +1,8 @@
-"""Request parameters, checked: CURIEs and IRIs, language, paging, enumerations.
+"""Request parameters, checked: language, paging, enumerations, unknown parameters.
 
 Every check fails with a :class:`~api.errors.Problem` (400) whose message names the parameter,
-what was wrong and what is allowed.
+what was wrong and what is allowed. CURIEs and IRIs are checked by the service
+(:mod:`kg.service`), whose :class:`~kg.service.BadValue` is the same 400.
 """
 from __future__ import annotations
 
@@ -10,39 +11,12 @@ import re
 from flask import current_app, request
 
 from api.errors import Problem
-from kg import queries
-from kg.vocab import PREFIXES
 
-CURIE = re.compile(r"^([A-Za-z][A-Za-z0-9_.-]*):([A-Za-z0-9_.\-]+)$")
 LANGUAGES = ("en", "nl")
 
 
 def bad(parameter: str, message: str) -> Problem:
     return Problem(400, "Bad Request", f"parameter '{parameter}': {message}", parameter=parameter)
-
-
-def iri_of_curie(curie: str, parameter: str = "id") -> str:
-    """The IRI a CURIE stands for; 400 for malformed CURIEs and unknown prefixes."""
-    match = CURIE.match(curie)
-    if not match:
-        raise bad(parameter, f"'{curie[:80]}' is not a CURIE such as OSTEOKG:0000106")
-    prefix, local = match.groups()
-    namespace = PREFIXES.get(prefix) or PREFIXES.get(prefix.upper())
-    if namespace is None:
-        raise bad(parameter, f"unknown prefix '{prefix}'; known: {', '.join(sorted(PREFIXES))}")
-    if prefix.upper() == "OSTEOKG" and not re.fullmatch(r"\d{7}", local):
-        raise bad(parameter, f"'{curie}' is not an osteokg ID (OSTEOKG: and seven digits)")
-    return namespace + local
-
-
-def term(iri: str, parameter: str = "iri") -> queries.Term:
-    """A validated IRI term for a query; 400 when it is not an absolute IRI."""
-    if len(iri) > 2000:
-        raise bad(parameter, "an IRI may be at most 2000 characters")
-    try:
-        return queries.iri(iri)
-    except queries.QueryError:
-        raise bad(parameter, f"'{iri[:80]}' is not a valid absolute IRI") from None
 
 
 def language() -> str:

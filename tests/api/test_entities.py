@@ -152,7 +152,7 @@ def test_paging_envelope_and_maximum(client) -> None:
 @pytest.mark.parametrize("url, status, words", [
     ("/entities/OSTEOKG:9999999", 404, "no entity OSTEOKG:9999999"),
     ("/entities/not-a-curie", 400, "not a CURIE"),
-    ("/entities/FOO:123", 400, "unknown prefix"),
+    ("/entities/FOO:123", 404, "unknown prefix"),  # an unknown prefix is an ID osteokg does not know
     ("/entities/OSTEOKG:12", 400, "seven digits"),
     ("/entities/OSTEOKG:0000106?lang=fr", 400, "lang"),
     ("/entities/OSTEOKG:0000106?colour=blue", 400, "colour"),
