@@ -19,9 +19,13 @@ from __future__ import annotations
 
 import functools
 import re
+import sys
 from typing import Any
 
 MAX_NESTING = 64  # brackets a query may nest; pyoxigraph's parser crashes the process at a few thousand
+# rdflib's grammar recurses ~50 Python frames per bracket: enough frames for MAX_NESTING levels (the
+# check runs in the single-threaded query process; the limit is raised only while parsing)
+PARSE_RECURSION_LIMIT = 8000
 
 NARROW = ("Narrow the query: give subjects or predicates as IRIs instead of variables, join the patterns "
           "on shared variables (no cross products), add LIMIT, and avoid ORDER BY over large results.")
@@ -152,6 +156,8 @@ def _inspect(text: str) -> tuple | None:
     from pyparsing import ParseBaseException
     from rdflib.plugins.sparql.parser import Query
 
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, PARSE_RECURSION_LIMIT))
     try:
         tree = Query.parse_string(text, parse_all=True)
     except ParseBaseException as error:
@@ -163,6 +169,8 @@ def _inspect(text: str) -> tuple | None:
     except Exception:  # noqa: BLE001 - a grammar action failed: say so without its internals
         refusal = malformed("The query could not be parsed as SPARQL 1.1.")
         return refusal.status, refusal.title, refusal.detail
+    finally:
+        sys.setrecursionlimit(limit)
     names = _component_names(tree)
     if "ServiceGraphPattern" in names:
         refusal = no_service()

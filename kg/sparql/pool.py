@@ -92,7 +92,6 @@ class Worker:
             theirs.close()
         self.conn = Connection(ours.detach())
         self.ready = False
-        self.killed = False  # by us, at the time limit
 
     def wait_ready(self, timeout: float) -> None:
         if self.ready:
@@ -229,7 +228,6 @@ class QueryPool:
                 raise _DiedIdle from None
             if not worker.conn.poll(timeout):
                 log.info("SPARQL query stopped after %s s", timeout)
-                worker.killed = True
                 raise PoolError(504, "Query time limit exceeded",
                                 f"The query ran longer than the time limit of {timeout:g} s and was stopped. {NARROW}",
                                 time_limit_seconds=timeout)

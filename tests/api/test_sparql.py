@@ -8,8 +8,6 @@ import json
 import os
 import select
 import socket
-import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -367,7 +365,7 @@ def test_a_query_that_needs_too_much_memory_is_stopped(tight_app) -> None:
 UPDATES = [
     "INSERT DATA { <urn:x:a> <urn:x:b> <urn:x:c> }",
     f"PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> DELETE WHERE {{ <{OSTEONECROSIS}> rdfs:label ?l }}",
-    f"DELETE {{ ?s ?p ?o }} INSERT {{ <urn:x:a> <urn:x:b> ?o }} WHERE {{ ?s ?p ?o }}",
+    "DELETE { ?s ?p ?o } INSERT { <urn:x:a> <urn:x:b> ?o } WHERE { ?s ?p ?o }",
     "LOAD <http://127.0.0.1:9/graph.ttl>",
     "CLEAR ALL",
     "DROP DEFAULT",

@@ -30,6 +30,18 @@ def test_nesting_limit() -> None:
     assert "5000 levels" in refused.value.detail and f"at most {MAX_NESTING}" in refused.value.detail
 
 
+def test_queries_up_to_the_limit_pass_the_service_check_too() -> None:
+    """A text that mentions "service" or "from" is also parsed by rdflib, whose grammar recurses deeply:
+    up to the nesting limit it is checked, not refused as too deep to check."""
+    inner = MAX_NESTING - 2
+    for text in ("SELECT * WHERE " + "{" * MAX_NESTING + ' ?s ?p "from" ' + "}" * MAX_NESTING,
+                 "SELECT * WHERE { FILTER(" + "(" * inner + ' "service" ' + ")" * inner + ") }"):
+        assert nesting(text) == MAX_NESTING
+        assert check(text)
+    with pytest.raises(Refusal, match="SERVICE"):
+        check("SELECT * WHERE " + "{" * (MAX_NESTING - 1) + " SERVICE <urn:x> {} " + "}" * (MAX_NESTING - 1))
+
+
 def test_service_from_and_updates() -> None:
     for text, title in [("SELECT * { SERVICE <urn:x> { ?s ?p ?o } }", "SERVICE is not offered"),
                         ("SELECT * FROM <urn:g> { ?s ?p ?o }", "The dataset is fixed"),
