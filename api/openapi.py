@@ -61,12 +61,14 @@ def document() -> dict:
     sparql_results = {t: {"schema": {"type": "string"}} for t in (
         "application/sparql-results+json", "application/sparql-results+xml", "text/csv", "text/tab-separated-values",
         "text/turtle", "application/n-triples", "application/ld+json", "application/rdf+xml")}
-    sparql_errors = {"400": problem("Malformed query, an update, a SERVICE clause or a dataset parameter."),
+    sparql_errors = {"400": problem("Malformed query, an update, a SERVICE clause, a dataset parameter, a query nested "
+                                    "deeper than the limit, or a query that is not UTF-8."),
                      "406": problem("No acceptable result format."),
-                     "413": problem("The query is larger than the request-size cap."),
+                     "413": problem("The query (or request body, however framed) is larger than the request-size cap."),
                      "414": problem("The query string is too long."),
                      "415": problem("Unsupported request body type."),
                      "422": problem("The answer has more rows than the row cap."),
+                     "500": problem("The query process crashed while answering (the detail names the signal)."),
                      "503": problem("All query processes are busy (see Retry-After), or the query ran out of memory."),
                      "504": problem("The query ran past the time limit.")}
     return {
