@@ -20,6 +20,7 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import OWL, RDF
 
 from kg.compose import compose
+from kg.errors import QCFailed, ReleaseError, ValidationFailed
 from kg.materialize import Materialization, is_upper_category, materialize
 from kg.reason import reason
 from kg.vocab import CLINICAL_NOTE, OKG, ONTOLOGY_IRI, OSTEOKG, PREFIXES, QUANTITATIVE_STATEMENT
@@ -38,22 +39,6 @@ LOCATIONS = "locations.json"
 SSSOM, KGX_DIR, DOCS_DIR, QC_REPORT = "osteokg.sssom.tsv", "kgx", "docs", "qc-report.tsv"
 
 Progress = Callable[[str], None]
-
-
-class ValidationFailed(RuntimeError):
-    """The built graph does not conform to the shapes; ``report`` says where and why."""
-
-    def __init__(self, report) -> None:
-        self.report = report
-        super().__init__("the graph does not conform to the SHACL shapes")
-
-
-class QCFailed(RuntimeError):
-    """The QC report has error-level rows; ``report`` lists them."""
-
-    def __init__(self, report) -> None:
-        self.report = report
-        super().__init__(f"the QC report has {report.errors} error(s)")
 
 
 @dataclass
@@ -206,5 +191,5 @@ def summary(built: Built) -> str:
     return ", ".join(f"{key.replace('_', ' ')} {show(value)}" for key, value in built.counts.items())
 
 
-__all__ = ["BUILD_DIR", "ONTOLOGY_DIR", "Built", "QCFailed", "ValidationFailed", "build", "build_graph", "check", "qc", "write",
+__all__ = ["BUILD_DIR", "ONTOLOGY_DIR", "Built", "QCFailed", "ReleaseError", "ValidationFailed", "build", "build_graph", "check", "qc", "write",
            "summary", "graph_hash"]

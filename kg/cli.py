@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kg.build import BUILD_DIR, ONTOLOGY_DIR, ROOT
+from kg.errors import KgError, QCFailed, ReasoningError, ReleaseError, SourceError, ValidationFailed
 
 if TYPE_CHECKING:
     from rdflib import Graph
@@ -15,6 +16,33 @@ if TYPE_CHECKING:
 SHAPES = ROOT / "shapes"
 
 EXIT_OK, EXIT_INVALID, EXIT_ERROR = 0, 1, 2
+
+#: the one place errors become exit codes: the first class an error is an instance of decides.
+#: 1 — the graph does not conform (SHACL) or the QC report has errors; 2 — a source cannot be read
+#: or reasoned over, or a build folder cannot be written or is damaged.
+EXIT_CODES: tuple[tuple[type[BaseException], int], ...] = (
+    (ValidationFailed, EXIT_INVALID),
+    (QCFailed, EXIT_INVALID),
+    (SourceError, EXIT_ERROR),  # and TableError, a row of a table
+    (ReasoningError, EXIT_ERROR),
+    (ReleaseError, EXIT_ERROR),
+    (KgError, EXIT_ERROR),
+    # not (yet) of the hierarchy: what the operating system refuses, and the ValueError and
+    # RuntimeError of modules outside it (e.g. kg.queries, kg.quotes)
+    (OSError, EXIT_ERROR),
+    (ValueError, EXIT_ERROR),
+    (RuntimeError, EXIT_ERROR),
+)
+#: what a command catches and reports; anything else is a bug and keeps its traceback
+HANDLED = tuple(cls for cls, _ in EXIT_CODES)
+
+
+def exit_code(exc: BaseException) -> int:
+    """The exit code for ``exc``, from :data:`EXIT_CODES`; an error not there is a bug (``TypeError``)."""
+    for cls, code in EXIT_CODES:
+        if isinstance(exc, cls):
+            return code
+    raise TypeError(f"no exit code for {type(exc).__name__} (a bug, not a source problem): {exc}") from exc
 
 
 def _say(message: str) -> None:
@@ -26,25 +54,30 @@ def _source_problem(exc: Exception) -> int:
     return EXIT_ERROR
 
 
-def cmd_build(args: argparse.Namespace) -> int:
-    from kg.build import QCFailed, ValidationFailed, build, summary
-    from kg.validate import format_report
+def _fail(exc: BaseException) -> int:
+    """Report ``exc`` (a SHACL report or QC table on stdout, anything else on stderr); return its exit code."""
+    if isinstance(exc, ValidationFailed):
+        from kg.validate import format_report
 
-    try:
-        built, paths = build(args.ontology, args.out, _say)
-    except ValidationFailed as exc:
         print(format_report(exc.report))
-        _say(f"build failed: the graph does not conform; {args.out} left as it was")
-        return EXIT_INVALID
-    except QCFailed as exc:
+    elif isinstance(exc, QCFailed):
         from kg.report import format_table
 
         print(format_table(exc.report))
-        _say(f"build failed: the QC report has {exc.report.errors} error(s); {args.out} left as it was")
-        return EXIT_INVALID
-    except (ValueError, RuntimeError, OSError) as exc:
-        code = _source_problem(exc)
-        _say(f"build failed; {args.out} left as it was")
+    else:
+        print(f"osteokg: error: {exc}", file=sys.stderr)
+    return exit_code(exc)
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from kg.build import build, summary
+
+    try:
+        built, paths = build(args.ontology, args.out, _say)
+    except HANDLED as exc:
+        code = _fail(exc)
+        why = f": {exc}" if isinstance(exc, (ValidationFailed, QCFailed)) else ""
+        _say(f"build failed{why}; {args.out} left as it was")
         return code
     for path in paths:
         _say(f"wrote {path}")
@@ -80,8 +113,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
         else:
             built = build_graph(args.ontology, _say)
         report = check(built, _say)
-    except (ValueError, RuntimeError, OSError) as exc:
-        return _source_problem(exc)
+    except HANDLED as exc:
+        return _fail(exc)
     print(format_report(report))
     return EXIT_OK if report.conforms else EXIT_INVALID
 
@@ -95,8 +128,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         built = build_graph(args.ontology, _say)
         report = run_report(built.graph, built.locations)
         path = write_tsv(report, args.out)
-    except (ValueError, RuntimeError, OSError) as exc:
-        return _source_problem(exc)
+    except HANDLED as exc:
+        return _fail(exc)
     print(format_table(report))
     _say(f"wrote {path}")
     return EXIT_INVALID if report.errors else EXIT_OK

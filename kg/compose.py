@@ -17,6 +17,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, XSD
 
+from kg.errors import SourceError
 from kg.tables import (
     COMBINATION, CONDITION, CONDITION_EN, CONDITION_NL, CONTEXT, CURIE_ID, DEF_EN, DEF_NL, EVIDENCE_KIND, LABEL_EN,
     LABEL_NL, NOTES, QUANTIFIED_BY, RELATIONS, REVIEW_NOTE, REVIEW_STATUS, STATEMENTS, STRENGTH, SYNONYMS, TERMS,
@@ -44,10 +45,6 @@ NOTE_RANGE = (7500, 7999)
 STATEMENT_KINDS = ("proportion", "percentage-range", "relative-risk", "ratio", "age-range", "comparison")
 UNITS = ("1", "%", "a")
 DURATION = re.compile(r"^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?$")
-
-
-class SourceError(ValueError):
-    """A source file that cannot be read: names the file and, where known, the line."""
 
 
 @dataclass

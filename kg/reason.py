@@ -16,9 +16,7 @@ import owlready2
 from rdflib import Graph, URIRef
 from rdflib.namespace import OWL, RDF, RDFS
 
-
-class ReasoningError(RuntimeError):
-    """The ontology is inconsistent or has unsatisfiable classes (named in the message)."""
+from kg.errors import ReasoningError
 
 
 @dataclass(frozen=True)

@@ -11,20 +11,10 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kg.errors import TableError
+
 CURIE_ID = re.compile(r"^OSTEOKG:\d{7}$")
 SPLIT = " SPLIT=|"
-
-
-class TableError(ValueError):
-    """A problem in an editors' table, located by file, line and column."""
-
-    def __init__(self, path: Path | str, line: int | None, column: str | None, message: str) -> None:
-        self.path = str(path)
-        self.line = line
-        self.column = column
-        self.message = message
-        where = self.path + (f", line {line}" if line else "") + (f", column '{column}'" if column else "")
-        super().__init__(f"{where}: {message}")
 
 
 @dataclass(frozen=True)
