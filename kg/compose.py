@@ -79,6 +79,34 @@ def parse_turtle(path: Path, graph: Graph) -> None:
             line = int(found.group(1)) if found else None
         where = f"{path}, line {line}" if line else str(path)
         raise SourceError(f"{where}: Turtle syntax error: {message}") from exc
+    _check_iris(path, graph)
+
+
+#: what an IRI cannot contain (Turtle's IRIREF, RFC 3987): rdflib reads such an IRI with only a
+#: logged warning and fails later, when the graph is written, without saying which file holds it
+BAD_IRI_CHARACTER = re.compile(r'[\x00-\x20<>"{}|\\^`]')
+
+
+def bad_iri_character(iri: str) -> str | None:
+    """The first character of ``iri`` that no IRI may contain, or None."""
+    found = BAD_IRI_CHARACTER.search(iri)
+    return found.group() if found else None
+
+
+def _check_iris(path: Path, graph: Graph) -> None:
+    """Refuse an IRI that cannot be written back (e.g. ``<https://example.org/a b>``), naming file and line."""
+    for term in {t for triple in graph for t in triple if isinstance(t, URIRef)}:
+        character = bad_iri_character(term)
+        if character is None:
+            continue
+        text = path.read_text(encoding="utf-8", errors="replace")
+        offset = text.find(f"<{term}>")
+        if offset < 0:  # written relative to a base or a prefix: find an IRI reference with that character
+            found = re.search(r"<[^<>\n]*" + re.escape(character) + r"[^<>\n]*>", text)
+            offset = found.start() if found else -1
+        where = f"{path}, line {text[:offset].count(chr(10)) + 1}" if offset >= 0 else str(path)
+        raise SourceError(f"{where}: the IRI <{term}> contains {character!r}, which no IRI may contain "
+                          "(percent-encode it: a space is %20)")
 
 
 def _in_range(row: Row, directive: str, curie: str, bounds: tuple[int, int]) -> URIRef:
@@ -212,6 +240,8 @@ def _add_term(graph: Graph, resolver: Resolver, row: Row, iri: URIRef) -> None:
             target = expand(curie)
             if target is None:
                 raise row.error(f"A skos:{match}", f"'{curie}' is not a CURIE with a known prefix")
+            if bad_iri_character(target):
+                raise row.error(f"A skos:{match}", f"'{curie}' contains {bad_iri_character(target)!r}, which no IRI may contain")
             graph.add((iri, URIRef(f"http://www.w3.org/2004/02/skos/core#{match}"), URIRef(target)))
     location = row.get("EC OSTEOKG:0009003 some %")
     if location:

@@ -126,10 +126,7 @@ NOTES = TableKind("note table", required=_STATEMENT_COMMON, optional=_STATEMENT_
 
 def read_table(path: Path, kind: TableKind) -> list[Row]:
     """Read ``path`` as a table of ``kind``; raise :class:`TableError` on any structural problem."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise TableError(path, None, None, f"not UTF-8 text ({exc.reason})") from exc
+    text = _decode(path)
     lines = [(number, line) for number, line in enumerate(text.splitlines(), start=1)
              if line.strip() and not line.startswith("#")]
     if len(lines) < 2:
@@ -160,6 +157,7 @@ def read_table(path: Path, kind: TableKind) -> list[Row]:
         raise TableError(path, directive_number, None, f"missing required directive(s): {', '.join(missing)}")
     by_directive = dict(zip(directives, headers))
     rows: list[Row] = []
+    seen: dict[tuple[str, ...], int] = {}
     for number, line in lines[2:]:
         cells = next(csv.reader([line], delimiter="\t", quoting=csv.QUOTE_NONE))
         if len(cells) > len(headers):
@@ -170,5 +168,37 @@ def read_table(path: Path, kind: TableKind) -> list[Row]:
         for directive in kind.non_empty:
             if not row.get(directive):
                 raise row.error(directive, "must not be empty")
+        # an exact copy of a row would add its edge, synonym or statement a second time (a relation
+        # may be stated on several rows, but each with its own evidence: some cell differs)
+        key = tuple(cell.strip() for cell in cells)
+        if key in seen:
+            raise TableError(path, number, None, f"repeats line {seen[key]} exactly (the same row twice); "
+                             f"delete one of lines {seen[key]} and {number}")
+        seen[key] = number
         rows.append(row)
     return rows
+
+
+def _decode(path: Path) -> str:
+    """The table's text; bytes that are not UTF-8 are a :class:`TableError` naming line, column and position."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line_start = data.rfind(b"\n", 0, exc.start) + 1
+        number = data.count(b"\n", 0, exc.start) + 1
+        before = data[line_start:exc.start]
+        column = _column_name(data, before.count(b"\t"))
+        position = len(before.decode("utf-8", "replace")) + 1
+        raise TableError(path, number, column, f"not UTF-8 text: byte 0x{data[exc.start]:02x} at character {position} "
+                         f"of the line ({exc.reason}); save the file as UTF-8") from exc
+
+
+def _column_name(data: bytes, index: int) -> str | None:
+    """The header of column ``index`` (0-based), when the header row can be read."""
+    for raw in data.split(b"\n"):
+        line = raw.decode("utf-8", "replace").rstrip("\r")
+        if line.strip() and not line.startswith("#"):
+            headers = line.split("\t")
+            return headers[index] if index < len(headers) and "\ufffd" not in headers[index] else None
+    return None

@@ -127,3 +127,15 @@ def test_review_writes_the_sheet_from_the_sources(tmp_path: Path) -> None:
     assert (out / "review.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     assert f"wrote {out / 'review.html'}" in result.stdout and " asserted, " in result.stdout
     assert " rejected" in result.stdout
+
+
+def test_an_iri_with_a_space_exits_2_with_file_and_line(ontology_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    schema = ontology_copy / "osteokg-schema.ttl"
+    text = schema.read_text(encoding="utf-8")
+    schema.write_text(text + "<https://example.org/a b> a owl:Class .\n", encoding="utf-8")
+    out = ontology_copy / "out"
+    assert main(["build", "--ontology", str(ontology_copy), "--out", str(out)]) == EXIT_ERROR
+    error = capsys.readouterr().err
+    assert f"osteokg: error: {schema}, line {len(text.splitlines()) + 1}: the IRI <https://example.org/a b>" in error
+    assert "Traceback" not in error and not out.exists()
+

@@ -172,3 +172,32 @@ def test_a_synonym_column_in_a_term_table_says_where_synonyms_live(ontology_copy
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     with pytest.raises(TableError, match="synonyms live in ontology/synonyms.tsv"):
         compose(ontology_copy)
+
+
+def test_an_iri_with_a_space_names_the_schema_file_and_line(ontology_copy: Path) -> None:
+    path = ontology_copy / "osteokg-schema.ttl"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text + "\n<https://example.org/a b> a owl:Class .\n", encoding="utf-8")
+    with pytest.raises(SourceError) as caught:
+        compose(ontology_copy)
+    line = len(text.splitlines()) + 2
+    assert f"osteokg-schema.ttl, line {line}: the IRI <https://example.org/a b> contains ' '" in str(caught.value)
+
+
+def test_a_cross_reference_with_a_space_names_its_row(ontology_copy: Path) -> None:
+    line = append(ontology_copy / "terms" / "disorders.tsv",
+                  term_row("OSTEOKG:0000150", "bone cyst", "botcyste", "disorder").replace("\t\t\t\t\t", "\tMESH:D0 1\t\t\t\t", 1))
+    with pytest.raises(TableError, match="'MESH:D0 1' contains ' '") as caught:
+        compose(ontology_copy)
+    assert caught.value.line == line and caught.value.column == "exact matches"
+
+
+def test_a_duplicated_relation_row_is_refused_with_both_lines(ontology_copy: Path) -> None:
+    path = ontology_copy / "relations.tsv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    first = next(number for number, line in enumerate(lines, start=1) if line.startswith("osteoporosis\tcauses\tfracture\t"))
+    line = append(path, lines[first - 1])
+    with pytest.raises(TableError) as caught:
+        compose(ontology_copy)
+    assert caught.value.path.endswith("relations.tsv") and caught.value.line == line
+    assert f"repeats line {first} exactly" in caught.value.message

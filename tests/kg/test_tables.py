@@ -63,3 +63,33 @@ def test_not_utf8(tmp_path: Path) -> None:
     path.write_bytes(b"subject\n\xff\xfe\n")
     with pytest.raises(TableError, match="not UTF-8"):
         read_table(path, RELATIONS)
+
+
+def test_not_utf8_names_the_line_and_column(tmp_path: Path) -> None:
+    path = tmp_path / "disorders.tsv"
+    path.write_bytes((HEADER + DIRECTIVES).encode("utf-8") + ROW.replace("botcyste", "botcyst\xe9").encode("latin-1"))
+    with pytest.raises(TableError) as caught:
+        read_table(path, TERMS)
+    assert (caught.value.line, caught.value.column) == (3, "label (nl)")
+    assert "byte 0xe9 at character 34 of the line" in caught.value.message and str(path) in str(caught.value)
+
+
+def test_an_exact_duplicate_row_names_both_lines(tmp_path: Path) -> None:
+    with pytest.raises(TableError) as caught:
+        read_table(write(tmp_path, HEADER + DIRECTIVES + ROW + "# a comment\n" + ROW), TERMS)
+    assert caught.value.line == 5 and "repeats line 3 exactly" in caught.value.message
+    assert "lines 3 and 5" in caught.value.message
+
+
+def test_rows_that_differ_only_in_spaces_around_a_cell_are_duplicates(tmp_path: Path) -> None:
+    with pytest.raises(TableError, match="repeats line 3"):
+        read_table(write(tmp_path, HEADER + DIRECTIVES + ROW + ROW.replace("\tbotcyste\t", "\tbotcyste \t")), TERMS)
+
+
+def test_the_same_relation_with_other_evidence_is_not_a_duplicate(tmp_path: Path) -> None:
+    path = tmp_path / "relations.tsv"
+    header = "subject\trelation\tobject\tstrength\tsource\tquote\n"
+    directives = "SUBJECT\tPREDICATE\tOBJECT\t>A okg:strength\t>A dcterms:source\t>A okg:quote\n"
+    row = "osteoporosis\tcauses\tfracture\tcan\tOSTEOKG:0008001\tEen eerste citaat uit de bron\n"
+    path.write_text(header + directives + row + row.replace("eerste", "tweede"), encoding="utf-8")
+    assert [r.line for r in read_table(path, RELATIONS)] == [3, 4]
