@@ -1,0 +1,417 @@
+"""The graph's questions over one :class:`~kg.service.release.Release`: CURIEs and plain values in, plain data out."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from kg import queries
+from kg.service.release import Release, open_release
+from kg.service.values import (DCTERMS, DEFINITION, DIRECTIONS, FIELD_ORDER, HIERARCHY, LABEL, MATCH_NAMES, MATCHES,
+                               MULTI, OKG, PREFIXES, QUANTITATIVE, RDF_TYPE, RDFS, SINGLE, STATEMENT_KINDS, STRENGTHS,
+                               SYNONYMS, Answer, BadValue, EntityPage, NotFound, Page, Question, Resolved, choice,
+                               curie_of, fold, iri_of_curie, page_of, parse_qualifiers, questions, search_text,
+                               split_curie, term, text_in)
+from kg.store import Row
+from kg.vocab import shorten
+
+
+class Service:
+    """The graph's questions over one :class:`Release`."""
+
+    def __init__(self, release: Release) -> None:
+        self.release = release
+        self.questions = questions()
+
+    @classmethod
+    def open(cls, build_dir: Path, engine: str = "oxigraph") -> Service:
+        return cls(open_release(build_dir, engine))
+
+    # -------------------------------------------------- small pieces
+
+    def ref(self, iri: str, lang: str) -> dict:
+        """An entity as the other end of something: its CURIE, IRI and label."""
+        return {"id": curie_of(iri), "iri": iri, "label": self.release.label(iri, lang)}
+
+    def named(self, iri: str, lang: str) -> dict:
+        """A value of the vocabulary (a strength, an evidence kind) as its CURIE and label."""
+        return {"id": curie_of(iri), "label": self.release.label(iri, lang)}
+
+    def _not_found(self, id: str, why: str = "") -> NotFound:
+        message = f"no entity {id} in osteokg {self.release.manifest.get('version_iri', '')}".strip()
+        return NotFound(f"{message} ({why})" if why else message, id=id)
+
+    def _path_iri(self, curie: str) -> str:
+        """The IRI of an ID given as a CURIE; an unknown prefix is an ID this release does not know."""
+        prefix, local = split_curie(curie, "id")
+        namespace = PREFIXES.get(prefix) or PREFIXES.get(prefix.upper())
+        if namespace is None:
+            raise self._not_found(curie, f"unknown prefix '{prefix}'; known: {', '.join(sorted(PREFIXES))}")
+        return namespace + local
+
+    # -------------------------------------------------- resolve
+
+    def resolve(self, id: str | None = None, *, iri: str | None = None) -> Resolved:
+        """What the CURIE ``id`` (or the full ``iri``) names: an entity, or a foreign code and what it maps to.
+
+        :class:`BadValue` for a malformed ID, :class:`NotFound` for one the release does not know.
+        """
+        if iri is None:
+            if id is None:
+                raise BadValue("iri", "give an entity as /entities/{CURIE} or /entities?iri=…")
+            iri = self._path_iri(id)
+        subject = term(iri)
+        release = self.release
+        if iri not in release.entries and iri in release.by_code:
+            mapped = release.by_code[iri]
+            precise = [entity for entity, match in mapped if match in ("exactMatch", "closeMatch")]
+            target = shorten(precise[0]) if len(precise) == 1 and len(mapped) == 1 else None
+            return Resolved(iri, shorten(iri), "code", target)
+        if iri not in release.entries and not release.store.select("entity-exists", entity=subject):
+            raise self._not_found(shorten(iri))
+        return Resolved(iri, shorten(iri), "entity")
+
+    def _entity_iri(self, id: str | Resolved) -> str:
+        """The IRI of the entity ``id`` names; a code that stands for one entity names that entity."""
+        resolved = id if isinstance(id, Resolved) else self.resolve(id)
+        if resolved.kind == "code":
+            if resolved.target is None:
+                raise NotFound(f"{resolved.id} is a code that maps to several osteokg entities, or imprecisely; "
+                               f"see xrefs", id=resolved.id)
+            resolved = self.resolve(resolved.target)
+        return resolved.iri
+
+    def xrefs(self, code: str, lang: str = "en") -> Page:
+        """The osteokg entities a code of another terminology maps to, with the mapping's precision."""
+        prefix, local = split_curie(code, "id")
+        namespace = PREFIXES.get(prefix) or PREFIXES.get(prefix.upper())
+        iri = namespace + local if namespace else None
+        mapped = self.release.by_code.get(iri) if iri else None
+        if not mapped:
+            why = "" if namespace else f" (unknown prefix '{prefix}'; known: {', '.join(sorted(PREFIXES))})"
+            raise NotFound(f"no osteokg entity maps to {shorten(iri) if iri else code}; see /search?q= for words{why}")
+        items = [{**self.ref(entity, lang), "match": match, "code": shorten(iri)}
+                 for entity, match in sorted(mapped, key=lambda m: (m[1] != "exactMatch", m[0]))]
+        return Page(items, len(items), len(items), 0)
+
+    # -------------------------------------------------- the entity
+
+    def entity(self, id: str | Resolved, lang: str = "en") -> dict:
+        """Labels, definitions, synonyms (in ``lang``), categories, types, codes, parents, annotations and
+        the outgoing edges' summary."""
+        iri = self._entity_iri(id)
+        return self._entity(iri, lang, self._edges(iri, lang, "out"))
+
+    def entity_page(self, id: str | Resolved, lang: str = "en") -> EntityPage:
+        """The entity with its outgoing edges in full, the asserted incoming ones and the statements about it."""
+        iri = self._entity_iri(id)
+        outgoing = self._edges(iri, lang, "out")
+        incoming = [e for e in self._edges(iri, lang, "in") if not e["inferred"]]
+        statements = [self.ref(s, lang) for s, st in self.release.statements.items() if st.about_iri == iri]
+        return EntityPage(self._entity(iri, lang, outgoing), outgoing, incoming, statements, self.release.version)
+
+    def entity_triples(self, id: str | Resolved) -> list[Row]:
+        """The entity's own triples (``s p o`` rows) for an RDF view."""
+        return self.release.store.select("entity-graph", entity=queries.iri(self._entity_iri(id)))
+
+    def _entity(self, iri: str, lang: str, outgoing: list[dict]) -> dict:
+        release = self.release
+        subject = queries.iri(iri)
+        labels: dict[str, str] = {}
+        definitions: dict[str, str] = {}
+        synonyms: list[dict] = []
+        xrefs: list[dict] = []
+        types: list[str] = []
+        values: dict[str, list] = {}
+        for row in release.store.select("entity-properties", entity=subject):
+            p, o = row["p"].value, row["o"]
+            if p == LABEL and o.lang:
+                labels[o.lang] = o.value
+            elif p == DEFINITION and o.lang:
+                definitions[o.lang] = o.value
+            elif p in SYNONYMS:
+                synonyms.append({"text": o.value, "lang": o.lang, "type": SYNONYMS[p]})
+            elif p in MATCHES and o.kind == "iri":
+                xrefs.append({"id": shorten(o.value), "iri": o.value, "match": MATCHES[p]})
+            elif p == RDF_TYPE and o.kind == "iri":
+                types.append(shorten(o.value))
+            elif p == f"{RDFS}subClassOf" and o.kind == "iri":
+                pass
+            elif p.startswith(OKG) or p.startswith(DCTERMS) or p == "https://schema.org/url":
+                if o.kind == "literal" and o.lang and o.lang != lang:
+                    continue
+                item = o.python() if o.kind == "literal" else self.ref(o.value, lang)
+                values.setdefault(shorten(p), []).append(item)
+        direct = release.store.select("parents", entity=subject)
+        entry = release.entries.get(iri)
+        body = {
+            "id": shorten(iri),
+            "iri": iri,
+            "lang": lang,
+            "label": labels.get(lang) or labels.get("en"),
+            "labels": labels,
+            "definition": definitions.get(lang) or definitions.get("en"),
+            "definitions": definitions,
+            "synonyms": sorted((s for s in synonyms if s["lang"] == lang),
+                               key=lambda s: (s["type"], s["text"].casefold())),
+            "categories": sorted((self.ref(c, lang) for c in (entry.categories if entry else ())),
+                                 key=lambda c: c["id"]),
+            "types": sorted(types),
+            "xrefs": sorted(xrefs, key=lambda x: x["id"]),
+            "parents": sorted(({**self.ref(r["other"].value, lang), "inferred": "rule" in r} for r in direct),
+                              key=lambda p: p["id"]),
+        }
+        if values:
+            body["annotations"] = {key: (items[0] if len(items) == 1 else items) for key, items in sorted(values.items())}
+        body["relations"] = [{"predicate": e["predicate"]["id"], "predicate_label": e["predicate"]["label"],
+                              "target": e["object"], "inferred": e["inferred"], "strength": e["strength"]}
+                             for e in outgoing]
+        return body
+
+    # -------------------------------------------------- edges
+
+    def relations(self, id: str | Resolved, lang: str = "en", direction: str = "both", predicate: str | None = None,
+                  inferred: bool | None = None, strength: str | None = None, limit: int | None = None,
+                  offset: int = 0) -> Page:
+        """The entity's edges, one per (direction, predicate, other end), each with all its evidence and its
+        strength (the strongest of its evidence). ``predicate`` is a relation's CURIE, ``inferred`` True
+        or False keeps only inferred or asserted edges, ``strength`` one of :data:`STRENGTHS`."""
+        iri = self._entity_iri(id)
+        choice("direction", direction, DIRECTIONS)
+        if strength is not None:
+            choice("strength", strength, STRENGTHS)
+        predicate_iri = None
+        if predicate:
+            predicate_iri = iri_of_curie(predicate, "predicate")
+            if predicate_iri not in self.release.entries or predicate_iri not in self.release.relations:
+                raise BadValue("predicate", f"{predicate} is not a relation of osteokg; see /relations")
+        items = self._edges(iri, lang, direction, predicate_iri, inferred, strength)
+        return page_of(items, limit, offset)
+
+    def _evidence(self, row: Row, lang: str) -> dict:
+        """One evidence node: source, quote, how it was found, and every qualifier the graph gives it."""
+        is_inferred = row["inferred"].value == "true"
+        qualifiers = parse_qualifiers(row)
+        single = {key: qualifiers[name][0][0] for name, key in SINGLE.items() if name in qualifiers}
+        evidence = {"source": self.ref(row["source"].value, lang), "quote": row["quote"].value,
+                    "quote_lang": row["quote"].lang, "inferred": is_inferred,
+                    "strength": self.named(single["strength"], lang) if "strength" in single else None,
+                    "evidence_kind": self.named(single["evidence_kind"], lang) if "evidence_kind" in single else None,
+                    "review_status": single.get("review_status")}
+        if note := text_in(qualifiers.get("reviewNote", []), lang):
+            evidence["review_note"] = note
+        if "condition" in single:
+            evidence["condition"] = self.ref(single["condition"], lang)
+        if text := text_in(qualifiers.get("conditionText", []), lang):
+            evidence["condition_text"] = text
+        for name, key in MULTI.items():
+            evidence[key] = sorted((self.ref(value, lang) for value, _ in qualifiers.get(name, [])),
+                                   key=lambda r: r["id"])
+        if "rule" in row:
+            evidence["rule"] = row["rule"].value
+        if is_inferred and all(k in single for k in ("subject", "predicate", "object")):
+            evidence["premise"] = {k: self.ref(single[k], lang) for k in ("subject", "predicate", "object")}
+        return evidence
+
+    def _edges(self, iri: str, lang: str, direction: str = "both", predicate: str | None = None,
+               inferred: bool | None = None, strength: str | None = None) -> list[dict]:
+        release = self.release
+        subject = queries.iri(iri)
+        orders = release.strength_orders
+        grouped: dict[tuple[str, str, str], dict] = {}
+        for way in ("out", "in"):
+            if direction not in (way, "both"):
+                continue
+            for row in release.store.select(f"relations-{way}", entity=subject):
+                p, other = row["p"].value, row["other"].value
+                if predicate and p != predicate:
+                    continue
+                is_inferred = row["inferred"].value == "true"
+                key = (way, p, other)
+                edge = grouped.get(key)
+                if edge is None:
+                    me, them = self.ref(iri, lang), self.ref(other, lang)
+                    entry = release.entries.get(p)
+                    edge = grouped[key] = {
+                        "direction": way,
+                        "subject": me if way == "out" else them,
+                        "predicate": {**self.ref(p, lang), "labels": entry.labels if entry else {}},
+                        "object": them if way == "out" else me,
+                        "inferred": is_inferred,
+                        "strength": None,
+                        "evidence": [],
+                    }
+                edge["inferred"] = edge["inferred"] and is_inferred  # asserted wins
+                evidence = self._evidence(row, lang)
+                if evidence not in edge["evidence"]:
+                    edge["evidence"].append(evidence)
+        unranked = len(orders) + 1
+        for edge in grouped.values():
+            edge["evidence"].sort(key=lambda ev: (ev["inferred"], orders.get((ev["strength"] or {}).get("id"), unranked),
+                                                  ev["source"]["id"], ev["quote"]))
+            strengths = [ev["strength"] for ev in edge["evidence"] if ev["strength"]]
+            if strengths:
+                edge["strength"] = min(strengths, key=lambda s: orders.get(s["id"], unranked))
+        items = list(grouped.values())
+        if inferred is not None:
+            items = [e for e in items if e["inferred"] == inferred]
+        if strength is not None:
+            items = [e for e in items if (e["strength"] or {}).get("id") == f"okg:{strength}"]
+        items.sort(key=lambda e: (e["direction"] != "out", e["predicate"]["id"], e["inferred"],
+                                  (e["object"] if e["direction"] == "out" else e["subject"])["id"]))
+        return items
+
+    # -------------------------------------------------- hierarchy
+
+    def hierarchy(self, id: str | Resolved, walk: str, lang: str = "en", limit: int | None = None,
+                  offset: int = 0) -> Page:
+        """``walk`` one of :data:`HIERARCHY`: the direct parents or children (asserted, or found by HermiT,
+        each saying which), or all ancestors or descendants; by CURIE."""
+        iri = self._entity_iri(id)
+        choice("walk", walk, HIERARCHY)
+        rows = self.release.store.select(walk, entity=queries.iri(iri))
+        direct = walk in ("parents", "children")
+        items = sorted(({**self.ref(r["other"].value, lang), **({"inferred": "rule" in r} if direct else {})}
+                        for r in rows), key=lambda item: item["id"])
+        return page_of(items, limit, offset)
+
+    def parents(self, id: str | Resolved, lang: str = "en", limit: int | None = None, offset: int = 0) -> Page:
+        return self.hierarchy(id, "parents", lang, limit, offset)
+
+    def children(self, id: str | Resolved, lang: str = "en", limit: int | None = None, offset: int = 0) -> Page:
+        return self.hierarchy(id, "children", lang, limit, offset)
+
+    def ancestors(self, id: str | Resolved, lang: str = "en", limit: int | None = None, offset: int = 0) -> Page:
+        return self.hierarchy(id, "ancestors", lang, limit, offset)
+
+    def descendants(self, id: str | Resolved, lang: str = "en", limit: int | None = None, offset: int = 0) -> Page:
+        return self.hierarchy(id, "descendants", lang, limit, offset)
+
+    # -------------------------------------------------- search
+
+    def search(self, q: str, lang: str = "en", category: str | None = None, limit: int | None = 50,
+               offset: int = 0) -> Page:
+        """Labels, synonyms and codes, case- and accent-insensitive: exact > prefix > substring, a label before a
+        synonym, ``lang`` before the other language, the shorter text first; ties end in the CURIE, so the
+        order is total and the same on every backend and every page."""
+        needle = fold(search_text(q))
+        category_iri = None
+        if category:
+            category_iri = iri_of_curie(category, "category")
+            if category_iri not in self.release.categories:
+                raise BadValue("category", f"{category} is not a category; see /categories")
+        hits = []
+        for entry in self.release.entries.values():
+            if category_iri and category_iri not in entry.categories:
+                continue
+            best = None
+            candidates = [("label", language, label) for language, label in entry.labels.items()] + entry.synonyms + [
+                ("xref", "", code) for _, iri in entry.xrefs for code in (curie_of(iri), curie_of(iri).split(":", 1)[-1])]
+            for fld, language, candidate in candidates:
+                folded = fold(candidate)
+                if folded == needle:
+                    rank = 3
+                elif folded.startswith(needle) or any(word.startswith(needle) for word in folded.split()):
+                    rank = 2
+                elif needle in folded:
+                    rank = 1
+                else:
+                    continue
+                # the best match of this entry: exact > prefix > substring, a label, in lang, the shortest text;
+                # then by field, language and text, so that the choice never depends on the store's row order
+                key = (-rank, fld != "label", language != lang, len(candidate), FIELD_ORDER[fld], language, candidate)
+                if best is None or key < best[0]:
+                    best = (key, fld, language, candidate, rank)
+            if best:
+                hits.append((best[0][:4], len(entry.iri), curie_of(entry.iri), entry, *best[1:]))
+        hits.sort(key=lambda h: h[:3])  # a total order: the match's quality, then the shorter IRI, then the CURIE
+        hits = [h[3:] for h in hits]
+        items = [{**self.ref(entry.iri, lang),
+                  "categories": sorted(curie_of(c) for c in entry.categories),
+                  "match": {"type": MATCH_NAMES[rank], "field": fld, "lang": language or None, "text": candidate}}
+                 for entry, fld, language, candidate, rank in hits]
+        return page_of(items, limit, offset)
+
+    # -------------------------------------------------- listings
+
+    def categories(self, lang: str = "en") -> Page:
+        """The upper categories, each with how many entities it has."""
+        counts: dict[str, int] = {}
+        for entry in self.release.entries.values():
+            for category in entry.categories:
+                counts[category] = counts.get(category, 0) + 1
+        items = [{**self.ref(c, lang), "members": counts.get(c, 0)} for c in sorted(self.release.categories)]
+        return Page(items, len(items), len(items), 0)
+
+    def category(self, category: str) -> str:
+        """The IRI of the upper category ``category`` (a CURIE); :class:`NotFound` when it is not one."""
+        prefix, local = split_curie(category, "id")
+        namespace = PREFIXES.get(prefix) or PREFIXES.get(prefix.upper())
+        iri = namespace + local if namespace else None
+        if iri is None or iri not in self.release.categories:
+            why = "" if namespace else f" (unknown prefix '{prefix}'; known: {', '.join(sorted(PREFIXES))})"
+            raise NotFound(f"{category} is not a category; see /categories{why}")
+        return iri
+
+    def category_members(self, category: str, lang: str = "en", limit: int | None = None, offset: int = 0) -> Page:
+        """Every term in the category ``category`` (a CURIE), or every individual typed by it."""
+        iri = self.category(category)
+        rows = self.release.store.select("category-members", category=queries.iri(iri))
+        items = sorted((self.ref(r["member"].value, lang) for r in rows), key=lambda item: item["id"])
+        return page_of(items, limit, offset)
+
+    def relation_list(self, lang: str = "en") -> Page:
+        """Every relation with its inverse, mappings and how its edges pass through the hierarchy."""
+        release = self.release
+        items = [{**self.ref(p, lang), "labels": release.entries[p].labels if p in release.entries else {},
+                  "inverse": self.ref(info.inverse, lang) if info.inverse else None,
+                  "mappings": sorted(info.mappings, key=lambda m: m["id"]),
+                  "inherited_by_subclasses": info.inherited, "generalizes_object": info.generalizes}
+                 for p, info in sorted(release.relations.items())]
+        return Page(items, len(items), len(items), 0)
+
+    def statements(self, lang: str = "en", kind: str = "quantitative", about: str | None = None,
+                   limit: int | None = None, offset: int = 0) -> Page:
+        """Quantitative statements (``kind='quantitative'``), clinical notes (``'note'``) or both (``'any'``),
+        optionally only those ``about`` an entity (a CURIE), with their typed values and evidence."""
+        wanted = STATEMENT_KINDS[choice("kind", kind, tuple(STATEMENT_KINDS))]
+        about_iri = iri_of_curie(about, "about") if about else None
+        items = []
+        for iri, item in sorted(self.release.statements.items()):
+            if item.kind_iri not in wanted or (about_iri and item.about_iri != about_iri):
+                continue
+            body = {**self.ref(iri, lang), "kind": "quantitative" if item.kind_iri == QUANTITATIVE else "note"}
+            for p, objects in item.values.items():
+                if p == LABEL:
+                    continue
+                key = "definition" if p == DEFINITION else shorten(p).split(":", 1)[-1]
+                chosen = [o for o in objects if o.kind != "literal" or o.lang in (None, lang)]
+                if not chosen or key in ("type",):
+                    continue
+                value = chosen[0]
+                if key == "source":
+                    body["evidence"] = {"source": self.ref(value.value, lang),
+                                        "quote": next(o.value for o in item.values[f"{OKG}quote"])}
+                elif key == "quote":
+                    continue
+                elif value.kind == "iri":
+                    body[key] = self.ref(value.value, lang)
+                else:
+                    body[key] = value.python()
+            items.append(body)
+        return page_of(items, limit, offset)
+
+    # -------------------------------------------------- competency questions
+
+    def competency_questions(self) -> list[Question]:
+        """The competency questions (kg/queries/competency/*.rq), each with its English and Dutch question."""
+        return list(self.questions.values())
+
+    def competency(self, name: str) -> Answer:
+        """Run the competency question ``name``: its columns and rows of plain values."""
+        question = self.questions.get(name)
+        if question is None:
+            raise NotFound(f"no competency question '{name[:80]}'; known: {', '.join(self.questions)}")
+        rows = self.release.store.select(f"competency/{name}")
+        columns: list[str] = []
+        for row in rows:
+            columns.extend(c for c in row if c not in columns)
+        return Answer(question, columns, rows)

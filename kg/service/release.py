@@ -1,0 +1,160 @@
+"""A release: everything one build folder answers with, built whole when it is opened and never changed after.
+
+The store, the manifest, the label/synonym/category/cross-reference index (the entities in CURIE
+order), the relations' properties, the strengths' order and the statements: no request fills a
+cache, so no thread ever sees half of one.
+"""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kg.service.values import LABEL, MATCHES, OKG, OSTEOKG_NS, STRENGTHS, SYNONYM_FIELDS, curie_of
+from kg.store import Store, Value, open_store
+from kg.vocab import shorten
+
+
+@dataclass
+class Entry:
+    """What the index knows of one entity."""
+
+    iri: str
+    labels: dict[str, str] = field(default_factory=dict)  # lang → label
+    synonyms: list[tuple[str, str, str]] = field(default_factory=list)  # (field, lang, text)
+    categories: set[str] = field(default_factory=set)
+    xrefs: list[tuple[str, str]] = field(default_factory=list)  # (match, code IRI)
+
+
+@dataclass(frozen=True)
+class Relation:
+    """A relation's inverse, its mappings (Biolink, RO, BFO) and how its edges pass through the hierarchy."""
+
+    inverse: str | None
+    mappings: tuple[dict[str, str], ...]  # {"id": CURIE, "match": "exactMatch" …}, in the graph's order
+    inherited: bool | None  # okg:inheritedBySubclasses; None when the graph does not say
+    generalizes: bool | None  # okg:generalizesObject
+
+
+@dataclass(frozen=True)
+class Statement:
+    """A quantitative statement or clinical note: its kind, what it is about and every value the graph gives it."""
+
+    kind_iri: str
+    about_iri: str | None
+    values: dict[str, list[Value]]  # property IRI → objects, in the graph's order
+
+
+@dataclass(frozen=True)
+class Release:
+    """Everything one build answers with, built whole by :func:`open_release` and never changed after."""
+
+    store: Store
+    manifest: dict
+    entries: dict[str, Entry]  # IRI → entry, in IRI order
+    by_code: dict[str, list[tuple[str, str]]]  # code IRI → [(osteokg IRI, match)]
+    relations: dict[str, Relation]  # relation IRI → its properties
+    strength_orders: dict[str, int]  # strength CURIE → okg:strengthOrder (1 the strongest)
+    statements: dict[str, Statement]  # statement IRI → statement, in the graph's order
+    categories: frozenset[str]  # the upper categories (OSTEOKG:0000001–0000099) the index knows
+    triples: int
+    loaded_at: float
+
+    @property
+    def etag(self) -> str:
+        return self.manifest.get("graph_sha256", "")[:32]
+
+    @property
+    def version(self) -> str | None:
+        return self.manifest.get("version_iri")
+
+    def label(self, iri: str, lang: str = "en") -> str | None:
+        entry = self.entries.get(iri)
+        if entry is None:
+            return None
+        return entry.labels.get(lang) or entry.labels.get("en") or next(iter(entry.labels.values()), None)
+
+
+def _is_category(iri: str) -> bool:
+    local = iri[len(OSTEOKG_NS):]
+    return iri.startswith(OSTEOKG_NS) and local.isdigit() and int(local) < 100
+
+
+def _index(store: Store) -> tuple[dict[str, Entry], dict[str, list[tuple[str, str]]]]:
+    """Labels, synonyms, categories and cross-references of every entity, the entities in CURIE order."""
+    entries: dict[str, Entry] = {}
+    for row in store.select("index"):
+        iri, fld, text = row["entity"].value, row["field"].value, row["text"]
+        entry = entries.setdefault(iri, Entry(iri))
+        if fld == LABEL:
+            entry.labels.setdefault(text.lang or "", text.value)
+        else:
+            entry.synonyms.append((SYNONYM_FIELDS[fld], text.lang or "", text.value))
+    for row in store.select("categories"):
+        entry = entries.get(row["entity"].value)
+        if entry is not None:
+            entry.categories.add(row["category"].value)
+    by_code: dict[str, list[tuple[str, str]]] = {}
+    for row in store.select("xrefs"):
+        entity, match, code = row["entity"].value, row["match"].value.rsplit("#", 1)[-1], row["code"].value
+        by_code.setdefault(code, []).append((entity, match))
+        if entity in entries:
+            entries[entity].xrefs.append((match, code))
+    return {iri: entries[iri] for iri in sorted(entries, key=curie_of)}, by_code
+
+
+def _relations(store: Store) -> dict[str, Relation]:
+    found: dict[str, dict[str, Any]] = {}
+    for row in store.select("relation-properties"):
+        item = found.setdefault(row["property"].value, {"inverse": None, "mappings": [], "inherited": None,
+                                                        "generalizes": None})
+        if "inverse" in row:
+            item["inverse"] = row["inverse"].value
+        for flag in ("inherited", "generalizes"):
+            if flag in row and isinstance(row[flag].python(), bool):
+                item[flag] = row[flag].python()
+        if "target" in row:
+            mapping = {"id": shorten(row["target"].value), "match": MATCHES[row["match"].value]}
+            if mapping not in item["mappings"]:
+                item["mappings"].append(mapping)
+    return {iri: Relation(i["inverse"], tuple(i["mappings"]), i["inherited"], i["generalizes"]) for iri, i in found.items()}
+
+
+def _strength_orders(store: Store) -> dict[str, int]:
+    """Strength CURIE → okg:strengthOrder; the documented order where the graph gives none."""
+    orders = {f"okg:{name}": rank for rank, name in enumerate(STRENGTHS, 1)}
+    for row in store.select("strengths"):
+        value = row["order"].python()
+        if isinstance(value, int):
+            orders[curie_of(row["strength"].value)] = value
+    return orders
+
+
+def _statements(store: Store) -> dict[str, Statement]:
+    found: dict[str, dict[str, Any]] = {}
+    for row in store.select("statements"):
+        item = found.setdefault(row["statement"].value, {"kind_iri": row["kind"].value, "values": {}, "about_iri": None})
+        p, o = row["p"].value, row["o"]
+        if p == f"{OKG}about":
+            item["about_iri"] = o.value
+        item["values"].setdefault(p, []).append(o)
+    return {iri: Statement(i["kind_iri"], i["about_iri"], i["values"]) for iri, i in found.items()}
+
+
+def open_release(build_dir: Path, engine: str = "oxigraph") -> Release:
+    """Open ``build_dir/osteokg.nt`` and build everything the service answers from, once."""
+    nt_path = build_dir / "osteokg.nt"
+    if not nt_path.exists():
+        raise FileNotFoundError(f"{nt_path} is missing: run 'osteokg build' first")
+    manifest_path = build_dir / "manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8")) if manifest_path.exists() else {}
+    store = open_store(nt_path, engine)
+    entries, by_code = _index(store)
+    return Release(store=store, manifest=manifest, entries=entries, by_code=by_code, relations=_relations(store),
+                   strength_orders=_strength_orders(store), statements=_statements(store),
+                   categories=frozenset(iri for iri in entries if _is_category(iri)),
+                   triples=store.triples(), loaded_at=time.time())
+
+
