@@ -8,8 +8,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
+import secrets
 import shutil
-import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -124,50 +125,169 @@ def graph_hash(nt_path: Path) -> str:
 
 def write(built: Built, out_dir: Path, progress: Progress = _quiet, qc_report=None, review=None) -> list[Path]:
     """Serialize ``built`` (and its SSSOM, KGX, docs, QC report and review sheet) into ``out_dir``
-    atomically: everything is written into a sibling folder, which then replaces ``out_dir`` as a whole."""
+    atomically: everything is written into a sibling folder, which then replaces ``out_dir`` as a whole.
+
+    A file that cannot be written (a full disk) is a :class:`ReleaseError` naming it, and leaves
+    ``out_dir`` as it was. No staging or old folder is left behind, and those a crashed earlier
+    build left next to ``out_dir`` are removed first. ``out_dir`` gets the mode a plain ``mkdir``
+    would give it under the process's umask."""
     from kg.docs import write_docs
     from kg.export import write_kgx, write_sssom
 
     out_dir = out_dir.resolve()
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-new-", dir=out_dir.parent))
+    remove_stale(out_dir)
+    staging = _sibling(out_dir, "new", create=True)
     extra_names: list[str] = []
+    writing = staging  # what is being written, for the message when it cannot be
     try:
-        for name, fmt in ARTEFACTS.items():
-            kwargs = {"auto_compact": True} if fmt == "json-ld" else {}
-            built.graph.serialize(staging / name, format=fmt, encoding="utf-8", **kwargs)
-            progress(f"serialized {name}")
-        extra = [write_sssom(built.graph, staging / SSSOM), *write_kgx(built.graph, staging / KGX_DIR),
-                 write_docs(built.graph, staging / DOCS_DIR)]
-        if qc_report is not None:
-            from kg.report import write_tsv
+        try:
+            for name, fmt in ARTEFACTS.items():
+                kwargs = {"auto_compact": True} if fmt == "json-ld" else {}
+                writing = staging / name
+                built.graph.serialize(writing, format=fmt, encoding="utf-8", **kwargs)
+                progress(f"serialized {name}")
+            writing = staging / SSSOM
+            extra = [write_sssom(built.graph, writing)]
+            writing = staging / KGX_DIR
+            extra.extend(write_kgx(built.graph, writing))
+            writing = staging / DOCS_DIR
+            extra.append(write_docs(built.graph, writing))
+            if qc_report is not None:
+                from kg.report import write_tsv
 
-            extra.append(write_tsv(qc_report, staging / QC_REPORT))
-        if review is not None:
-            from kg.review import write_review
+                writing = staging / QC_REPORT
+                extra.append(write_tsv(qc_report, writing))
+            if review is not None:
+                from kg.review import write_review
 
-            extra.extend(write_review(review, staging))
-        extra_names = [p.relative_to(staging).as_posix() for p in extra]
-        progress(f"exported {', '.join(extra_names)}")
-        manifest = {
-            "ontology": ONTOLOGY_IRI,
-            "version_iri": str(built.graph.value(URIRef(ONTOLOGY_IRI), OWL.versionIRI)),
-            "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "graph_sha256": graph_hash(staging / "osteokg.nt"),
-            "counts": built.counts,
-            "artefacts": sorted([*ARTEFACTS, *extra_names]),
-        }
-        (staging / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-        (staging / LOCATIONS).write_text(json.dumps(built.locations, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-        previous = out_dir.with_name(f".{out_dir.name}-old-{os.getpid()}")
-        if out_dir.exists():
+                writing = staging
+                extra.extend(write_review(review, staging))
+            extra_names = [p.relative_to(staging).as_posix() for p in extra]
+            progress(f"exported {', '.join(extra_names)}")
+            writing = staging / "osteokg.nt"
+            manifest = {
+                "ontology": ONTOLOGY_IRI,
+                "version_iri": str(built.graph.value(URIRef(ONTOLOGY_IRI), OWL.versionIRI)),
+                "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "graph_sha256": graph_hash(writing),
+                "counts": built.counts,
+                "artefacts": sorted([*ARTEFACTS, *extra_names]),
+            }
+            writing = staging / MANIFEST
+            writing.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+            writing = staging / LOCATIONS
+            writing.write_text(json.dumps(built.locations, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        except OSError as exc:
+            target = Path(exc.filename) if isinstance(exc.filename, str) else writing
+            if target.is_relative_to(staging):  # name the file as it would have been, not its staging copy
+                target = out_dir / target.relative_to(staging)
+            raise ReleaseError(target, f"cannot write: {exc.strerror or exc} (the new build was being written "
+                                       f"in {staging.name}, now removed; {out_dir} left as it was)") from exc
+        _swap(staging, out_dir)
+        remove_stale(out_dir)  # an old folder kept above while it might have been the only copy
+    finally:
+        _IN_USE.discard(staging)
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+    return [out_dir / name for name in [*ARTEFACTS, *extra_names, MANIFEST, LOCATIONS]]
+
+
+#: the staging and old folders this process is using now (any other is stale once its process is gone)
+_IN_USE: set[Path] = set()
+
+
+def _sibling(out_dir: Path, kind: str, create: bool = False) -> Path:
+    """A fresh ``.<name>-<kind>-<pid>-<random>`` next to ``out_dir``; with ``create``, made by a plain
+    ``mkdir`` (the umask's mode, where ``tempfile.mkdtemp`` would make it 0700)."""
+    while True:
+        path = out_dir.with_name(f".{out_dir.name}-{kind}-{os.getpid()}-{secrets.token_hex(4)}")
+        if create:
+            try:
+                path.mkdir()
+            except FileExistsError:
+                continue
+        elif path.exists() or path.is_symlink():
+            continue
+        _IN_USE.add(path)
+        return path
+
+
+def _swap(staging: Path, out_dir: Path) -> None:
+    """Put ``staging`` in the place of ``out_dir``; on any failure ``out_dir`` is put back as it was."""
+    previous = None
+    try:
+        if out_dir.exists() or out_dir.is_symlink():
+            previous = _sibling(out_dir, "old")
             out_dir.rename(previous)
         staging.rename(out_dir)
-        shutil.rmtree(previous, ignore_errors=True)
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return [out_dir / name for name in [*ARTEFACTS, *extra_names, MANIFEST, LOCATIONS]]
+        if previous is not None and previous.exists() and not out_dir.exists():
+            previous.rename(out_dir)
+            _IN_USE.discard(previous)
+        raise  # a previous build that could not be put back stays in use, never removed by this process
+    if previous is not None:
+        shutil.rmtree(previous, ignore_errors=True)  # what cannot be removed now goes with the next build
+        _IN_USE.discard(previous)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # e.g. PermissionError: it exists, under another user
+        return True
+    return True
+
+
+def remove_stale(out_dir: Path) -> list[Path]:
+    """Remove the staging and old folders (``.<name>-new-<pid>…``, ``.<name>-old-<pid>…``) that a
+    build which crashed left next to ``out_dir``: those whose process is gone, or that are this
+    process's but no longer in use. Nothing else is touched: not another name, not a file or a
+    symlink, not a folder of a build that is still running."""
+    pattern = re.compile(rf"\.{re.escape(out_dir.name)}-(?:new|old)-(\d+)(?:-[0-9a-f]{{8}})?")
+    removed = []
+    for sibling in out_dir.parent.iterdir():
+        found = pattern.fullmatch(sibling.name)
+        if not found or sibling.is_symlink() or not sibling.is_dir() or sibling in _IN_USE:
+            continue
+        if "-old-" in sibling.name and not out_dir.exists():  # a swap that failed midway: the only copy left
+            continue
+        pid = int(found.group(1))
+        if pid != os.getpid() and _running(pid):
+            continue
+        shutil.rmtree(sibling, ignore_errors=True)
+        removed.append(sibling)
+    return removed
+
+
+def verify(out_dir: Path) -> dict:
+    """Check a written build before it is served: its ``osteokg.nt`` must have the graph hash its
+    ``manifest.json`` records. Return the manifest; raise :class:`ReleaseError` naming the damaged
+    or missing file (a truncated graph would otherwise fail later, in every worker, naming none)."""
+    manifest_path, graph_path = out_dir / MANIFEST, out_dir / "osteokg.nt"
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ReleaseError(manifest_path, "missing: not a finished build (build one with `osteokg build`)") from None
+    except (OSError, ValueError) as exc:
+        raise ReleaseError(manifest_path, f"cannot be read: {exc}; rebuild with `osteokg build`") from exc
+    expected = manifest.get("graph_sha256") if isinstance(manifest, dict) else None
+    if not isinstance(expected, str):
+        raise ReleaseError(manifest_path, "records no graph_sha256; rebuild with `osteokg build`")
+    try:
+        actual = graph_hash(graph_path)
+    except FileNotFoundError:
+        raise ReleaseError(graph_path, f"missing, though {MANIFEST} lists it; rebuild with `osteokg build`") from None
+    except UnicodeDecodeError as exc:
+        raise ReleaseError(graph_path, f"damaged: not UTF-8 text ({exc.reason}); rebuild with `osteokg build`") from exc
+    except OSError as exc:
+        raise ReleaseError(graph_path, f"cannot be read: {exc.strerror or exc}") from exc
+    if actual != expected:
+        raise ReleaseError(graph_path, f"damaged or changed since it was built: its graph hash is {actual[:12]}…, "
+                                       f"{MANIFEST} records {expected[:12]}…; rebuild with `osteokg build`")
+    return manifest
 
 
 def build(ontology_dir: Path = ONTOLOGY_DIR, out_dir: Path = BUILD_DIR, progress: Progress = _quiet) -> tuple[Built, list[Path]]:
@@ -191,5 +311,5 @@ def summary(built: Built) -> str:
     return ", ".join(f"{key.replace('_', ' ')} {show(value)}" for key, value in built.counts.items())
 
 
-__all__ = ["BUILD_DIR", "ONTOLOGY_DIR", "Built", "QCFailed", "ReleaseError", "ValidationFailed", "build", "build_graph", "check", "qc", "write",
-           "summary", "graph_hash"]
+__all__ = ["BUILD_DIR", "ONTOLOGY_DIR", "Built", "QCFailed", "ReleaseError", "ValidationFailed", "build", "build_graph",
+           "check", "graph_hash", "qc", "remove_stale", "summary", "verify", "write"]

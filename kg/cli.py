@@ -195,16 +195,28 @@ def _stale(ontology: Path, out: Path) -> bool:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    """Serve the API under granian (WSGI), building first when build/ is missing or stale."""
+    """Serve the API under granian (WSGI), building first when build/ is missing or stale; a build
+    folder whose graph does not match its manifest's hash is refused, not served."""
     import os
 
+    from kg.build import verify
+
+    rebuild_failed = False
     if _stale(args.ontology, args.out):
         _say(f"{args.out} is missing or older than the sources: building first")
         code = cmd_build(argparse.Namespace(ontology=args.ontology, out=args.out))
         if code != EXIT_OK:
             if not (args.out / "osteokg.nt").exists():
                 return code
-            _say(f"the new build failed (above); serving the previous build in {args.out}")
+            rebuild_failed = True
+    try:
+        verify(args.out)  # a damaged build would fail in every worker, naming no file
+    except ReleaseError as exc:
+        code = _fail(exc)
+        _say(f"not serving {args.out} (above)" + ("; the new build failed too" if rebuild_failed else ""))
+        return code
+    if rebuild_failed:
+        _say(f"the new build failed (above); serving the previous build in {args.out}")
     os.environ["OSTEOKG_BUILD_DIR"] = str(args.out.resolve())
     from granian import Granian
     from granian.constants import Interfaces

@@ -9,8 +9,8 @@ from pathlib import Path
 def write_atomically(files: dict[Path, str]) -> list[Path]:
     """Write every file to a temporary name next to it, then rename them all into place.
 
-    On an error no temporary file is left and no target is replaced. The files get the
-    permissions any new file would (mkstemp alone would make them 0600).
+    On an error no temporary file is left and no target is replaced, and the error names the file
+    it was writing. The files get the permissions any new file would (mkstemp alone would make them 0600).
     """
     temporary: list[tuple[str, Path]] = []
     try:
@@ -18,8 +18,11 @@ def write_atomically(files: dict[Path, str]) -> list[Path]:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
             temporary.append((tmp, path))
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-                handle.write(text)
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+                    handle.write(text)
+            except OSError as exc:  # e.g. a full disk: say which file (write() and close() name none)
+                raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from exc
         for tmp, path in temporary:
             os.chmod(tmp, 0o666 & ~_umask())
             os.replace(tmp, path)

@@ -1,13 +1,17 @@
 """The whole build: artefacts written only after every check, atomically, and readable back."""
 from __future__ import annotations
 
+import errno
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from rdflib import BNode, Graph
 
-from kg.build import ARTEFACTS, ValidationFailed, build
+from kg.build import ARTEFACTS, Built, ReleaseError, ValidationFailed, build, remove_stale, verify, write
 from kg.compose import SourceError
 from kg.reason import ReasoningError
 from kg.tables import TableError
@@ -113,3 +117,125 @@ def test_a_qc_error_fails_the_build_and_writes_nothing(build_dir: Path, ontology
         build(ontology_copy, build_dir)
     assert caught.value.report.errors >= 1
     assert snapshot(build_dir) == before
+
+
+def siblings(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.parent.iterdir() if p.name != folder.name)
+
+
+def test_a_full_disk_names_the_file_and_leaves_the_build_untouched(build_dir: Path, built: Built, monkeypatch) -> None:
+    before, around = snapshot(build_dir), siblings(build_dir)
+    serialize = Graph.serialize
+
+    def full_disk(self, destination=None, *args, **kwargs):
+        if isinstance(destination, Path) and destination.name == "osteokg.nt":
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))  # as write() raises it: no file named
+        return serialize(self, destination, *args, **kwargs)
+
+    monkeypatch.setattr(Graph, "serialize", full_disk)
+    with pytest.raises(ReleaseError) as caught:
+        write(built, build_dir)
+    assert str(caught.value).startswith(f"{build_dir / 'osteokg.nt'}: cannot write: No space left on device")
+    assert caught.value.path == str(build_dir / "osteokg.nt")
+    assert snapshot(build_dir) == before and siblings(build_dir) == around
+
+
+def test_a_full_disk_in_an_export_names_that_file(build_dir: Path, built: Built, monkeypatch) -> None:
+    import kg.files
+
+    before = snapshot(build_dir)
+    fdopen = os.fdopen
+
+    class Full:
+        def __init__(self, handle) -> None:
+            self.handle = handle
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc) -> None:
+            self.handle.close()
+
+        def write(self, text: str) -> int:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(kg.files.os, "fdopen", lambda fd, *a, **k: Full(fdopen(fd, *a, **k)))
+    with pytest.raises(ReleaseError, match="No space left on device") as caught:
+        write(built, build_dir)
+    assert caught.value.path == str(build_dir / "osteokg.sssom.tsv")
+    assert snapshot(build_dir) == before and not [p for p in build_dir.parent.iterdir() if p.name.startswith(".build-")]
+
+
+def test_a_failed_swap_puts_the_previous_build_back(build_dir: Path, built: Built, monkeypatch) -> None:
+    before, around = snapshot(build_dir), siblings(build_dir)
+    rename = Path.rename
+
+    def refuse(self, target):
+        if Path(target) == build_dir.resolve() and self.name.startswith(".build-new-"):
+            raise OSError(errno.EIO, "simulated")
+        return rename(self, target)
+
+    monkeypatch.setattr(Path, "rename", refuse)
+    with pytest.raises(OSError, match="simulated"):
+        write(built, build_dir)
+    assert snapshot(build_dir) == before and siblings(build_dir) == around
+
+
+def test_stale_staging_and_old_folders_of_a_crashed_build_are_removed_and_nothing_else(tmp_path: Path, built: Built) -> None:
+    out = tmp_path / "build"
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True,
+                          check=True).stdout.strip()
+    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        stale = [f".build-old-{dead}", f".build-new-{dead}-0123abcd", f".build-new-{os.getpid()}-89abcdef"]
+        kept = [f".build-new-{alive.pid}-0123abcd", ".build-notes", f".other-old-{dead}", f"build-old-{dead}",
+                f".build-old-{dead}-not-ours"]
+        for name in stale + kept:
+            (tmp_path / name).mkdir()
+            (tmp_path / name / "osteokg.nt").write_text("", encoding="utf-8")
+        (tmp_path / f".build-new-{dead}-fedcba98").write_text("a file, not a folder we made", encoding="utf-8")
+        (tmp_path / f".build-old-{dead}1").symlink_to(tmp_path / ".build-notes")
+        kept += [f".build-new-{dead}-fedcba98", f".build-old-{dead}1"]
+        # with no build/, the old folder of a swap that crashed midway may be the only copy: kept
+        assert sorted(p.name for p in remove_stale(out)) == sorted(stale[1:])
+        assert (tmp_path / stale[0] / "osteokg.nt").exists()
+        write(built, out)  # once a new build is in place, it goes too
+        assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["build", *kept])
+    finally:
+        alive.kill()
+        alive.wait()
+
+
+def test_the_build_folder_gets_the_umask_mode(tmp_path: Path, built: Built) -> None:
+    previous = os.umask(0o027)
+    try:
+        write(built, tmp_path / "build")
+        write(built, tmp_path / "build")  # and again, over an existing build
+    finally:
+        os.umask(previous)
+    assert (tmp_path / "build").stat().st_mode & 0o777 == 0o750
+    assert (tmp_path / "build" / "kgx").stat().st_mode & 0o777 == 0o750
+    assert (tmp_path / "build" / "osteokg.nt").stat().st_mode & 0o777 == 0o640
+    assert [p.name for p in tmp_path.iterdir()] == ["build"]
+
+
+def test_verify_accepts_a_build_and_names_a_damaged_file(tmp_path: Path, build_dir: Path) -> None:
+    import shutil
+
+    assert len(verify(build_dir)["graph_sha256"]) == 64
+    copy = tmp_path / "build"
+    shutil.copytree(build_dir, copy)
+    graph = copy / "osteokg.nt"
+    data = graph.read_bytes()
+    graph.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ReleaseError, match="damaged or changed since it was built") as caught:
+        verify(copy)
+    assert caught.value.path == str(graph)
+    graph.unlink()
+    with pytest.raises(ReleaseError, match="missing") as caught:
+        verify(copy)
+    assert caught.value.path == str(graph)
+    (copy / "manifest.json").write_text("{", encoding="utf-8")
+    with pytest.raises(ReleaseError, match="cannot be read") as caught:
+        verify(copy)
+    assert caught.value.path == str(copy / "manifest.json")

@@ -1,6 +1,7 @@
 """The osteokg command: exit codes and what it prints."""
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -139,3 +140,86 @@ def test_an_iri_with_a_space_exits_2_with_file_and_line(ontology_copy: Path, cap
     assert f"osteokg: error: {schema}, line {len(text.splitlines()) + 1}: the IRI <https://example.org/a b>" in error
     assert "Traceback" not in error and not out.exists()
 
+
+class FakeGranian:
+    """Stands in for granian's server: records that serving started, and serves nothing."""
+
+    started: list[str] = []
+
+    def __init__(self, target: str, **options) -> None:
+        self.target = target
+
+    def serve(self) -> None:
+        FakeGranian.started.append(self.target)
+
+
+def fake_build(folder: Path, triples: list[str]) -> None:
+    """A build folder with ``triples`` as its graph and a manifest with their hash, newer than any source."""
+    import json
+    import os
+    import time
+
+    from kg.build import graph_hash
+
+    folder.mkdir()
+    graph = folder / "osteokg.nt"
+    graph.write_text("".join(triples), encoding="utf-8")
+    (folder / "manifest.json").write_text(json.dumps({"graph_sha256": graph_hash(graph)}), encoding="utf-8")
+    future = time.time() + 3600
+    os.utime(folder / "manifest.json", (future, future))
+
+
+TRIPLES = ["<https://example.org/a> <https://example.org/b> <https://example.org/c> .\n",
+           "<https://example.org/a> <https://example.org/b> \"a literal long enough to cut\" .\n"]
+
+
+@pytest.fixture
+def granian(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    import granian as granian_module
+
+    FakeGranian.started = []
+    monkeypatch.setattr(granian_module, "Granian", FakeGranian)
+    monkeypatch.setenv("OSTEOKG_BUILD_DIR", "")  # serve sets it; monkeypatch puts it back as it was
+    return FakeGranian.started
+
+
+def test_serve_refuses_a_truncated_graph_with_a_fresh_manifest(tmp_path: Path, ontology_copy: Path, granian: list[str],
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "build"
+    fake_build(out, TRIPLES)
+    with (out / "osteokg.nt").open("r+", encoding="utf-8") as handle:
+        handle.truncate(len(TRIPLES[0]) + 40)
+    assert main(["serve", "--ontology", str(ontology_copy), "--out", str(out)]) == EXIT_ERROR
+    error = capsys.readouterr().err
+    assert error.startswith(f"osteokg: error: {out / 'osteokg.nt'}: damaged or changed since it was built")
+    assert granian == []
+
+
+def test_serve_serves_a_build_that_matches_its_manifest(tmp_path: Path, ontology_copy: Path, granian: list[str]) -> None:
+    out = tmp_path / "build"
+    fake_build(out, TRIPLES)
+    assert main(["serve", "--ontology", str(ontology_copy), "--out", str(out)]) == EXIT_OK
+    assert granian == ["api.wsgi:app"]
+
+
+@pytest.mark.parametrize("damaged", [False, True])
+def test_serve_after_a_failed_rebuild_serves_the_previous_build_only_when_it_is_intact(
+        damaged: bool, tmp_path: Path, ontology_copy: Path, granian: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    import time
+
+    out = tmp_path / "build"
+    fake_build(out, TRIPLES)
+    if damaged:
+        (out / "osteokg.nt").write_text(TRIPLES[0], encoding="utf-8")
+    relations = ontology_copy / "relations.tsv"
+    relations.write_text(relations.read_text(encoding="utf-8") + "osteoporsis\ttreats\tbone\n", encoding="utf-8")
+    future = time.time() + 7200  # newer than the build: serve rebuilds first, and the rebuild fails
+    os.utime(relations, (future, future))
+    code = main(["serve", "--ontology", str(ontology_copy), "--out", str(out)])
+    captured = capsys.readouterr()
+    assert "relations.tsv, line 75" in captured.err
+    if damaged:
+        assert code == EXIT_ERROR and granian == [] and f"{out / 'osteokg.nt'}: damaged" in captured.err
+    else:
+        assert code == EXIT_OK and granian == ["api.wsgi:app"]
+        assert "serving the previous build" in captured.out
