@@ -24,3 +24,14 @@ def test_the_words_people_search_with_find_the_term(client, words: str, expected
 def test_a_misnamed_synonym_is_gone(client) -> None:
     assert client.get("/search", query_string={"q": "brittle bone disease"}).json["total"] == 0
     assert client.get("/search", query_string={"q": "Liaison-service"}).json["total"] == 0
+
+
+@pytest.mark.parametrize("words", ["o", "bot", "breuk"])
+def test_search_pages_follow_one_total_order(client, words: str) -> None:
+    """The same question twice gives the same order, and the pages put together are the whole list (issue 8)."""
+    query = {"q": words, "lang": "nl", "limit": 500}
+    full = client.get("/search", query_string=query).json
+    assert full == client.get("/search", query_string=query).json and full["total"] > 10
+    pages = [item for offset in range(0, full["total"], 7)
+             for item in client.get("/search", query_string={**query, "limit": 7, "offset": offset}).json["items"]]
+    assert pages == full["items"] and len({item["id"] for item in pages}) == full["total"]
