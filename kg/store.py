@@ -1,20 +1,44 @@
-"""The stores the API reads from: one small interface, two embedded engines.
+"""The stores the service reads from: small capability interfaces, three backends, one selector string.
 
-``OxigraphStore`` (pyoxigraph, the default — chosen by ``bench/store_bench.py``) and
-``RdflibStore`` (rdflib's own SPARQL engine, kept as the measured baseline) both load the built
-N-Triples and answer the named queries of :mod:`kg.queries` with plain Python values, so the API
-does not depend on either engine's term classes. Reasoning happened at build time: a store only
-serves triples.
+A store says what it can do by the capabilities it implements (the manner of OAK's interfaces):
+
+- :class:`Selects` — ``select(name, **terms)``: a named SELECT query of :mod:`kg.queries` with its
+  parameters bound, rows of plain :class:`Value` objects;
+- :class:`Constructs` — ``construct(name, **terms)``: a named CONSTRUCT query, triples of values;
+- :class:`Counts` — ``triples()``: how many triples the store holds;
+- :class:`Queries` — ``query(text, accept)``: a raw SPARQL 1.1 Protocol query, the answer's media
+  type and bytes (for a door that forwards a client's query; its policy checks come first).
+
+:class:`Store` is all four. The backends: :class:`OxigraphStore` (embedded pyoxigraph, the default,
+chosen by ``bench/store_bench.py``), :class:`RdflibStore` (rdflib's engine, the measured baseline)
+and :class:`RemoteStore` (any SPARQL 1.1 Protocol endpoint over HTTP: an Oxigraph server,
+Virtuoso, Fuseki …; nothing in it is specific to one server). :func:`open_store` picks one from a
+selector (:data:`SELECTOR_FORMS`). Rows are identical on every backend: the same :class:`Value`
+objects, an endpoint's JSON results mapped the same way as the embedded engines' terms (blank-node
+labels are each store's own). Reasoning happened at build time: a store only serves triples.
+
+A value reaches a query only as an RDF term built and checked by pyoxigraph and serialized by it
+(:func:`kg.queries.bind`), on every backend alike — the remote store sends the bound text.
+Credentials of a remote store come from ``OSTEOKG_STORE_USER`` / ``OSTEOKG_STORE_PASSWORD`` and never
+appear in a message or a log; every request to it has a bounded time-out (``OSTEOKG_STORE_TIMEOUT``,
+seconds, default 30).
 """
 from __future__ import annotations
 
+import base64
+import json
+import os
+import urllib.error
+import urllib.parse
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Protocol
+from typing import Iterator, Protocol, runtime_checkable
 
 import pyoxigraph
 
 from kg import queries
+from kg.errors import KgError
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,21 +65,93 @@ class Value:
 
 
 Row = dict[str, Value]
+Triple = tuple[Value, Value, Value]
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
+PLAIN = (XSD_STRING, RDF_LANG_STRING)  # datatypes a Value leaves out (a plain or language-tagged string)
+XSD_BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
+ASK_COLUMN = "answer"  # an ASK query's one row: {"answer": true or false}
+
+SELECTOR_FORMS = ("oxigraph:PATH (embedded, the default)", "rdflib:PATH", "http(s)://HOST/… (a SPARQL 1.1 endpoint)",
+                  "oxigraph or rdflib (over the build folder)")
+ENV_USER, ENV_PASSWORD, ENV_TIMEOUT = "OSTEOKG_STORE_USER", "OSTEOKG_STORE_PASSWORD", "OSTEOKG_STORE_TIMEOUT"
+DEFAULT_TIMEOUT = 30.0
+SPARQL_JSON = "application/sparql-results+json"
+N_TRIPLES = "application/n-triples"
+#: the one query text not in kg/queries/: how a remote store counts its triples (an embedded one knows)
+COUNT_TRIPLES = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 
 
-class Store(Protocol):
-    """What the API needs from a store."""
+class StoreError(KgError, RuntimeError):
+    """A store cannot be opened or did not answer: the message names the store (never its credentials)."""
+
+
+class SelectorError(KgError, ValueError):
+    """A store selector that is none of :data:`SELECTOR_FORMS`."""
+
+
+# ---------------------------------------------------------------------------------------- capabilities
+
+@runtime_checkable
+class Selects(Protocol):
+    """Answers named SELECT queries with bound terms."""
 
     name: str
 
-    def select(self, query: str, **params: queries.Term) -> list[Row]:
-        """Run the named SELECT ``query`` with its parameters bound; rows of plain values."""
+    def select(self, query: str, **terms: queries.Term) -> list[Row]:
+        """Run the named SELECT ``query`` with its parameters bound; rows of plain values. A named ASK query
+        answers one row, ``{"answer": xsd:boolean}`` (:func:`ask_row`)."""
+        ...
+
+
+@runtime_checkable
+class Constructs(Protocol):
+    """Answers named CONSTRUCT queries with bound terms."""
+
+    def construct(self, query: str, **terms: queries.Term) -> list[Triple]:
+        """Run the named CONSTRUCT ``query`` with its parameters bound; triples of plain values."""
+        ...
+
+
+@runtime_checkable
+class Counts(Protocol):
+    """Knows its size."""
 
     def triples(self) -> int:
         """How many triples the store holds."""
+        ...
 
+
+@dataclass(frozen=True)
+class RawAnswer:
+    """The answer to a raw protocol query: its media type and body, as the engine wrote them."""
+
+    content_type: str
+    body: bytes
+
+
+@runtime_checkable
+class Queries(Protocol):
+    """Answers a raw SPARQL query as the SPARQL 1.1 Protocol would (for a door that forwards one)."""
+
+    def query(self, text: str, accept: str = SPARQL_JSON) -> RawAnswer:
+        """Run ``text`` (already checked by the caller's policy) and give the answer in the media type ``accept``."""
+        ...
+
+
+@runtime_checkable
+class Store(Selects, Constructs, Counts, Queries, Protocol):
+    """Every capability: what the service layer is given."""
+
+    selector: str
+
+
+def ask_row(answer: bool) -> list[Row]:
+    """The one row of an ASK query's answer, the same on every backend."""
+    return [{ASK_COLUMN: Value("true" if answer else "false", "literal", None, XSD_BOOLEAN)}]
+
+
+# ---------------------------------------------------------------------------------------- pyoxigraph
 
 def _from_oxigraph(term) -> Value:
     if isinstance(term, pyoxigraph.NamedNode):
@@ -63,31 +159,73 @@ def _from_oxigraph(term) -> Value:
     if isinstance(term, pyoxigraph.BlankNode):
         return Value(term.value, "bnode")
     datatype = term.datatype.value
-    return Value(term.value, "literal", term.language,
-                 None if datatype in (XSD_STRING, RDF_LANG_STRING) else datatype)
+    return Value(term.value, "literal", term.language, None if datatype in PLAIN else datatype)
+
+
+def _oxigraph_answer(result, accept: str) -> RawAnswer:
+    """A pyoxigraph query result serialized in the media type ``accept`` (ValueError when it has none)."""
+    if isinstance(result, pyoxigraph.QueryTriples):
+        fmt = pyoxigraph.RdfFormat.from_media_type(accept)
+        if fmt is None:
+            raise ValueError(f"no RDF format for {accept!r}")
+        return RawAnswer(fmt.media_type, result.serialize(format=fmt) or b"")
+    results_format = pyoxigraph.QueryResultsFormat.from_media_type(accept)
+    if results_format is None:
+        raise ValueError(f"no SPARQL results format for {accept!r}")
+    return RawAnswer(results_format.media_type, result.serialize(format=results_format) or b"")
 
 
 class OxigraphStore:
-    """pyoxigraph's in-memory store."""
+    """pyoxigraph's in-memory store, loaded from the built N-Triples."""
 
     name = "oxigraph"
 
     def __init__(self, nt_path: Path) -> None:
+        self.selector = f"oxigraph:{nt_path}"
         self.store = pyoxigraph.Store()
         self.store.bulk_load(path=str(nt_path), format=pyoxigraph.RdfFormat.N_TRIPLES)
 
-    def select(self, query: str, **params: queries.Term) -> list[Row]:
-        solutions = self.store.query(queries.bind(query, **params))
+    def select(self, query: str, **terms: queries.Term) -> list[Row]:
+        solutions = self.store.query(queries.bind(query, **terms))
+        if isinstance(solutions, pyoxigraph.QueryBoolean):
+            return ask_row(bool(solutions))
         variables = [v.value for v in solutions.variables]
         return [{name: _from_oxigraph(term) for name, term in zip(variables, solution) if term is not None}
                 for solution in solutions]
 
+    def construct(self, query: str, **terms: queries.Term) -> list[Triple]:
+        return [(_from_oxigraph(t.subject), _from_oxigraph(t.predicate), _from_oxigraph(t.object))
+                for t in self.store.query(queries.bind(query, **terms))]
+
+    def query(self, text: str, accept: str = SPARQL_JSON) -> RawAnswer:
+        return _oxigraph_answer(self.store.query(text), accept)
+
     def run(self, sparql: str, **options):
-        """A raw query for the SPARQL endpoint (results in pyoxigraph's own classes)."""
+        """A raw query, results in pyoxigraph's own classes."""
         return self.store.query(sparql, **options)
 
     def triples(self) -> int:
         return len(self.store)
+
+
+# ---------------------------------------------------------------------------------------- rdflib
+
+def _from_rdflib(term) -> Value | None:
+    from rdflib import BNode, Literal, URIRef
+
+    if isinstance(term, URIRef):
+        return Value(str(term), "iri")
+    if isinstance(term, BNode):
+        return Value(str(term), "bnode")
+    if isinstance(term, Literal):
+        datatype = str(term.datatype) if term.datatype else None
+        return Value(str(term), "literal", term.language, None if datatype in PLAIN else datatype)
+    return None
+
+
+RDFLIB_FORMATS = {"application/sparql-results+json": "json", "application/sparql-results+xml": "xml",
+                  "text/csv": "csv", "text/tab-separated-values": "tsv", "text/turtle": "turtle",
+                  "application/n-triples": "nt", "application/rdf+xml": "xml"}
 
 
 class RdflibStore:
@@ -98,48 +236,229 @@ class RdflibStore:
     def __init__(self, nt_path: Path) -> None:
         from rdflib import Graph
 
+        self.selector = f"rdflib:{nt_path}"
         self.graph = Graph()
         self.graph.parse(nt_path, format="nt")
 
-    def select(self, query: str, **params: queries.Term) -> list[Row]:
-        from rdflib import BNode, Literal, URIRef
-
-        text = queries.bind(query, **params)
+    def select(self, query: str, **terms: queries.Term) -> list[Row]:
+        text = queries.bind(query, **terms)
         result = self.graph.query(text)
+        if result.type == "ASK":
+            return ask_row(bool(result.askAnswer))
         # rdflib answers a GROUP BY over no solutions with one empty row; SPARQL 1.1 (§11.2, and
         # pyoxigraph) gives no group and so no row. Drop it, so both engines answer alike.
         grouped = "GROUP BY" in text.upper()
+        variables = list(result.vars or [])
         rows: list[Row] = []
         for binding in result.bindings:
             if grouped and not binding:
                 continue
             row: Row = {}
-            for variable, term in binding.items():
-                if isinstance(term, URIRef):
-                    row[str(variable)] = Value(str(term), "iri")
-                elif isinstance(term, BNode):
-                    row[str(variable)] = Value(str(term), "bnode")
-                elif isinstance(term, Literal):
-                    datatype = str(term.datatype) if term.datatype else None
-                    row[str(variable)] = Value(str(term), "literal", term.language,
-                                               None if datatype in (XSD_STRING, RDF_LANG_STRING) else datatype)
+            for variable in variables:  # in the projection's order, as pyoxigraph gives them
+                value = _from_rdflib(binding.get(variable))
+                if value is not None:
+                    row[str(variable)] = value
             rows.append(row)
         return rows
+
+    def construct(self, query: str, **terms: queries.Term) -> list[Triple]:
+        result = self.graph.query(queries.bind(query, **terms))
+        found: list[Triple] = []
+        for s, p, o in result:  # type: ignore[misc]
+            values = (_from_rdflib(s), _from_rdflib(p), _from_rdflib(o))
+            if None not in values:
+                found.append(values)  # type: ignore[arg-type]
+        return found
+
+    def query(self, text: str, accept: str = SPARQL_JSON) -> RawAnswer:
+        fmt = RDFLIB_FORMATS.get(accept)
+        if fmt is None:
+            raise ValueError(f"rdflib cannot write {accept!r}")
+        body = self.graph.query(text).serialize(format=fmt, encoding="utf-8")
+        return RawAnswer(accept, body if isinstance(body, bytes) else (body or "").encode("utf-8"))
 
     def triples(self) -> int:
         return len(self.graph)
 
 
-ENGINES = {"oxigraph": OxigraphStore, "rdflib": RdflibStore}
+# ---------------------------------------------------------------------------------------- remote
+
+def _from_json(binding: dict) -> Value:
+    """One term of SPARQL 1.1 Query Results JSON, mapped as the embedded engines map theirs."""
+    kind, value = binding.get("type"), binding.get("value", "")
+    if kind == "uri":
+        return Value(value, "iri")
+    if kind == "bnode":
+        return Value(value, "bnode")
+    if kind in ("literal", "typed-literal"):
+        datatype = binding.get("datatype")
+        return Value(value, "literal", binding.get("xml:lang"), None if datatype in PLAIN else datatype)
+    raise StoreError(f"the endpoint answered a term of unknown type {kind!r}")
 
 
-def open_store(nt_path: Path, engine: str = "oxigraph") -> Store:
-    """Open the built graph with ``engine`` (``oxigraph`` by default)."""
+def credentials() -> tuple[str, str] | None:
+    """The remote store's user and password from the environment, or None."""
+    user = os.environ.get(ENV_USER)
+    return (user, os.environ.get(ENV_PASSWORD, "")) if user else None
+
+
+def _public(url: str) -> str:
+    """``url`` without user information (for messages)."""
+    parts = urllib.parse.urlsplit(url)
+    host = parts.hostname or ""
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
+
+
+def check_url(url: str, what: str = "store") -> str:
+    """``url`` if it is an http(s) URL with a host and no user information; else :class:`SelectorError`."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise SelectorError(f"the {what} URL must be http:// or https:// with a host, not {_public(url)!r}")
+    if parts.username is not None or parts.password is not None:
+        raise SelectorError(f"the {what} URL must not hold credentials; set {ENV_USER} and {ENV_PASSWORD} "
+                            f"instead ({_public(url)})")
+    return url
+
+
+def request(url: str, data: bytes | None, headers: dict[str, str], method: str, timeout: float,
+            what: str) -> tuple[str, bytes]:
+    """One bounded HTTP request with the environment's credentials: (Content-Type, body), or :class:`StoreError`
+    naming ``what`` and the URL (never the credentials)."""
+    headers = dict(headers)
+    user = credentials()
+    if user is not None:
+        token = base64.b64encode(f"{user[0]}:{user[1]}".encode("utf-8")).decode("ascii")
+        headers["Authorization"] = f"Basic {token}"
+    req = urllib.request.Request(url, data=data, headers=headers, method=method)
     try:
-        factory = ENGINES[engine]
-    except KeyError:
-        raise ValueError(f"unknown store engine {engine!r}; choose one of {', '.join(ENGINES)}") from None
-    return factory(nt_path)
+        with urllib.request.urlopen(req, timeout=timeout) as response:  # noqa: S310 - checked http(s) URL
+            return response.headers.get("Content-Type", ""), response.read()
+    except urllib.error.HTTPError as error:
+        detail = " ".join(error.read(500).decode("utf-8", "replace").split())[:300]
+        error.close()
+        raise StoreError(f"{what} failed: {_public(url)} answered {error.code} {error.reason}"
+                         + (f": {detail}" if detail else "")) from None
+    except (urllib.error.URLError, OSError) as error:
+        reason = getattr(error, "reason", error)
+        raise StoreError(f"{what} failed: {_public(url)} did not answer within {timeout:g} s ({reason})") from None
+
+
+class RemoteStore:
+    """A SPARQL 1.1 Protocol endpoint over HTTP: POST ``query=`` (form-encoded), answers as SPARQL results JSON
+    (SELECT) or N-Triples (CONSTRUCT). Any standard server works; a query string in the URL (e.g.
+    ``?default-graph-uri=…``) is sent with every query."""
+
+    name = "remote"
+
+    def __init__(self, url: str, timeout: float | None = None) -> None:
+        self.url = check_url(url)
+        self.selector = _public(url)
+        self.timeout = timeout if timeout is not None else float(os.environ.get(ENV_TIMEOUT) or DEFAULT_TIMEOUT)
+
+    def __repr__(self) -> str:
+        return f"RemoteStore({self.selector!r})"
+
+    def _post(self, text: str, accept: str) -> tuple[str, bytes]:
+        data = urllib.parse.urlencode({"query": text}).encode("ascii")
+        return request(self.url, data, {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8",
+                                        "Accept": accept}, "POST", self.timeout, "a query to the store")
+
+    def _rows(self, text: str) -> list[Row]:
+        _, body = self._post(text, SPARQL_JSON)
+        try:
+            document = json.loads(body)
+            if isinstance(document.get("boolean"), bool):
+                return ask_row(document["boolean"])
+            bindings = document["results"]["bindings"]
+            variables = list(document["head"]["vars"])
+        except (ValueError, KeyError, TypeError):
+            raise StoreError(f"{self.selector} did not answer with SPARQL results JSON") from None
+        # in the projection's order (head.vars), as the embedded engines give them
+        return [{name: _from_json(binding[name]) for name in variables if name in binding} for binding in bindings]
+
+    def select(self, query: str, **terms: queries.Term) -> list[Row]:
+        return self._rows(queries.bind(query, **terms))
+
+    def construct(self, query: str, **terms: queries.Term) -> list[Triple]:
+        _, body = self._post(queries.bind(query, **terms), N_TRIPLES)
+        try:
+            parsed = list(pyoxigraph.parse(body, format=pyoxigraph.RdfFormat.N_TRIPLES))
+        except SyntaxError:
+            raise StoreError(f"{self.selector} did not answer a CONSTRUCT with N-Triples") from None
+        return [(_from_oxigraph(t.subject), _from_oxigraph(t.predicate), _from_oxigraph(t.object)) for t in parsed]
+
+    def query(self, text: str, accept: str = SPARQL_JSON) -> RawAnswer:
+        content_type, body = self._post(text, accept)
+        return RawAnswer(content_type, body)
+
+    def triples(self) -> int:
+        rows = self._rows(COUNT_TRIPLES)
+        value = rows[0]["n"].python() if rows and "n" in rows[0] else None
+        if not isinstance(value, int):
+            raise StoreError(f"{self.selector} did not count its triples")
+        return value
+
+
+# ---------------------------------------------------------------------------------------- the selector
+
+ENGINES = {"oxigraph": OxigraphStore, "rdflib": RdflibStore}
+NT_FILE = "osteokg.nt"
+
+
+@dataclass(frozen=True)
+class Selector:
+    """A parsed selector: ``engine`` (``oxigraph``, ``rdflib`` or ``remote``) and where (a file or a URL)."""
+
+    engine: str
+    location: str
+
+    @property
+    def remote(self) -> bool:
+        return self.engine == "remote"
+
+
+def _bad(selector: str) -> SelectorError:
+    shown = _public(selector) if "://" in selector else selector
+    return SelectorError(f"unknown store {shown!r}; give one of: {'; '.join(SELECTOR_FORMS)}")
+
+
+def parse_selector(selector: str | Path, build_dir: Path | None = None) -> Selector:
+    """``oxigraph:PATH``, ``rdflib:PATH`` (a build folder or its ``osteokg.nt``), ``http(s)://…``, or the old
+    bare ``oxigraph`` / ``rdflib`` over ``build_dir``; anything else is a :class:`SelectorError`."""
+    if isinstance(selector, Path):
+        selector = f"oxigraph:{selector}"
+    text = selector.strip()
+    if text.lower().startswith(("http://", "https://")):
+        return Selector("remote", check_url(text))
+    engine, sep, rest = text.partition(":")
+    if engine not in ENGINES:
+        raise _bad(text)
+    if not sep:
+        if build_dir is None:
+            from kg.build import BUILD_DIR
+
+            build_dir = BUILD_DIR
+        rest = str(build_dir)
+    if not rest:
+        raise _bad(text)
+    path = Path(rest)
+    return Selector(engine, str(path / NT_FILE if path.suffix != ".nt" else path))
+
+
+def open_store(selector: str | Path, engine: str | None = None, *, build_dir: Path | None = None) -> Store:
+    """The store ``selector`` names (:func:`parse_selector`). The old call ``open_store(nt_path, engine)`` still works."""
+    if engine is not None:
+        if engine not in ENGINES:
+            raise _bad(engine)
+        selector = f"{engine}:{selector}"
+    chosen = parse_selector(selector, build_dir)
+    if chosen.remote:
+        return RemoteStore(chosen.location)
+    path = Path(chosen.location)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} is missing: run 'osteokg build' first")
+    return ENGINES[chosen.engine](path)
 
 
 def iter_rows(rows: list[Row], *names: str) -> Iterator[tuple[Value | None, ...]]:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from kg.service.values import LABEL, MATCHES, OKG, OSTEOKG_NS, STRENGTHS, SYNONYM_FIELDS, curie_of
-from kg.store import Store, Value, open_store
+from kg.store import Store, Value, open_store, parse_selector
 from kg.vocab import shorten
 
 
@@ -44,7 +44,7 @@ class Statement:
 
     kind_iri: str
     about_iri: str | None
-    values: dict[str, list[Value]]  # property IRI → objects, in the graph's order
+    values: dict[str, list[Value]]  # property IRI → objects, in value order
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,7 @@ class Release:
     by_code: dict[str, list[tuple[str, str]]]  # code IRI → [(osteokg IRI, match)]
     relations: dict[str, Relation]  # relation IRI → its properties
     strength_orders: dict[str, int]  # strength CURIE → okg:strengthOrder (1 the strongest)
-    statements: dict[str, Statement]  # statement IRI → statement, in the graph's order
+    statements: dict[str, Statement]  # statement IRI → statement, in IRI order
     categories: frozenset[str]  # the upper categories (OSTEOKG:0000001–0000099) the index knows
     triples: int
     loaded_at: float
@@ -85,7 +85,8 @@ def _is_category(iri: str) -> bool:
 def _index(store: Store) -> tuple[dict[str, Entry], dict[str, list[tuple[str, str]]]]:
     """Labels, synonyms, categories and cross-references of every entity, the entities in CURIE order."""
     entries: dict[str, Entry] = {}
-    for row in store.select("index"):
+    # in one order whatever the store's: the first label in a language wins, synonyms keep this order
+    for row in sorted(store.select("index"), key=_row_order):
         iri, fld, text = row["entity"].value, row["field"].value, row["text"]
         entry = entries.setdefault(iri, Entry(iri))
         if fld == LABEL:
@@ -132,9 +133,16 @@ def _strength_orders(store: Store) -> dict[str, int]:
     return orders
 
 
+def _row_order(row: dict[str, Value]) -> tuple:
+    """A total order of rows that does not depend on the store (blank-node labels aside)."""
+    return tuple((name, value.kind, value.value, value.lang or "", value.datatype or "")
+                 for name, value in sorted(row.items()))
+
+
 def _statements(store: Store) -> dict[str, Statement]:
+    """Statement IRI → statement, in IRI order, each property's objects in value order: the same on every store."""
     found: dict[str, dict[str, Any]] = {}
-    for row in store.select("statements"):
+    for row in sorted(store.select("statements"), key=_row_order):
         item = found.setdefault(row["statement"].value, {"kind_iri": row["kind"].value, "values": {}, "about_iri": None})
         p, o = row["p"].value, row["o"]
         if p == f"{OKG}about":
@@ -143,18 +151,22 @@ def _statements(store: Store) -> dict[str, Statement]:
     return {iri: Statement(i["kind_iri"], i["about_iri"], i["values"]) for iri, i in found.items()}
 
 
-def open_release(build_dir: Path, engine: str = "oxigraph") -> Release:
-    """Open ``build_dir/osteokg.nt`` and build everything the service answers from, once."""
-    nt_path = build_dir / "osteokg.nt"
-    if not nt_path.exists():
-        raise FileNotFoundError(f"{nt_path} is missing: run 'osteokg build' first")
+def open_release(build_dir: Path, store: str = "oxigraph") -> Release:
+    """Open the release in ``build_dir`` over the store ``store`` names (a selector of :func:`kg.store.open_store`:
+    ``oxigraph`` or ``rdflib`` over ``build_dir/osteokg.nt``, ``oxigraph:PATH``, ``rdflib:PATH`` or a SPARQL 1.1
+    endpoint URL) and build everything the service answers from, once. The manifest always comes from
+    ``build_dir``, also when the triples are served by a remote store."""
+    selector = parse_selector(store, build_dir)
+    if not selector.remote and not Path(selector.location).exists():
+        raise FileNotFoundError(f"{selector.location} is missing: run 'osteokg build' first")
     manifest_path = build_dir / "manifest.json"
+    if selector.remote and not manifest_path.exists():
+        raise FileNotFoundError(f"{manifest_path} is missing: a remote store is served with the manifest of the "
+                                f"build loaded into it (run 'osteokg build', then 'osteokg load --into URL')")
     manifest = json.loads(manifest_path.read_text(encoding="utf-8")) if manifest_path.exists() else {}
-    store = open_store(nt_path, engine)
-    entries, by_code = _index(store)
-    return Release(store=store, manifest=manifest, entries=entries, by_code=by_code, relations=_relations(store),
-                   strength_orders=_strength_orders(store), statements=_statements(store),
+    opened = open_store(store, build_dir=build_dir)
+    entries, by_code = _index(opened)
+    return Release(store=opened, manifest=manifest, entries=entries, by_code=by_code, relations=_relations(opened),
+                   strength_orders=_strength_orders(opened), statements=_statements(opened),
                    categories=frozenset(iri for iri in entries if _is_category(iri)),
-                   triples=store.triples(), loaded_at=time.time())
-
-
+                   triples=opened.triples(), loaded_at=time.time())
