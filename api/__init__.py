@@ -14,7 +14,7 @@ from kg.build import BUILD_DIR
 
 DEFAULTS: dict[str, Any] = {
     "BUILD_DIR": str(BUILD_DIR),
-    "STORE": "oxigraph",
+    "STORE": "oxigraph",  # a store selector (kg.store): oxigraph[:PATH], rdflib[:PATH] or a SPARQL 1.1 endpoint URL
     "BASE_URL": "http://127.0.0.1:8000/",  # the public address: the SPARQL service description's sd:endpoint
     "SPARQL_TIMEOUT": 10.0,  # seconds a /sparql query may run
     "SPARQL_MAX_ROWS": 10_000,  # rows (or triples) a /sparql answer may hold

@@ -4,6 +4,10 @@ kg builds it whole when the build folder is opened (:func:`kg.service.open_relea
 the manifest, the index of labels, synonyms, categories and codes, the relations, strengths and
 statements); this module only keeps it. :func:`served` gives the release (store, manifest, graph
 hash, triples) to the SPARQL and metadata routes, :func:`service` the questions to the REST routes.
+
+``STORE`` (``OSTEOKG_STORE``) is a store selector (:func:`kg.store.open_store`): ``oxigraph`` (the
+default) or ``rdflib`` over ``BUILD_DIR``, ``oxigraph:PATH``, ``rdflib:PATH``, or a SPARQL 1.1 endpoint
+URL; the release's manifest comes from ``BUILD_DIR`` in every case.
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The ``osteokg`` command: build, validate, report, review, serve. (The API is started by name; kg never imports Flask.)"""
+"""The ``osteokg`` command: build, validate, report, review, serve, load. (The API is started by name; kg never imports Flask.)"""
 from __future__ import annotations
 
 import argparse
@@ -218,6 +218,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if rebuild_failed:
         _say(f"the new build failed (above); serving the previous build in {args.out}")
     os.environ["OSTEOKG_BUILD_DIR"] = str(args.out.resolve())
+    if args.store:
+        from kg.store import SelectorError, StoreError, open_store, parse_selector
+
+        try:
+            if parse_selector(args.store, args.out).remote:  # an embedded store is opened by each worker
+                remote = open_store(args.store)
+                _say(f"store {remote.selector}: {remote.triples()} triples")
+        except (SelectorError, StoreError) as exc:
+            return _fail(exc)
+        os.environ["OSTEOKG_STORE"] = args.store
     from granian import Granian
     from granian.constants import Interfaces
 
@@ -225,6 +235,33 @@ def cmd_serve(args: argparse.Namespace) -> int:
     server = Granian("api.wsgi:app", address=args.host, port=args.port, interface=Interfaces.WSGI,
                      workers=args.workers, log_access=False)
     server.serve()
+    return EXIT_OK
+
+
+def graph_store_url(url: str) -> str:
+    """The Graph Store Protocol address of ``url``'s default graph: ``URL?default`` unless the URL names a graph."""
+    from kg.store import check_url
+
+    check_url(url, "--into")
+    return url if "?" in url else f"{url}?default"
+
+
+def cmd_load(args: argparse.Namespace) -> int:
+    """Put ``--graph`` (N-Triples) into the default graph of the store at ``--into`` with an HTTP PUT
+    (SPARQL 1.1 Graph Store Protocol), bounded by ``--timeout``; credentials from the environment."""
+    from kg.store import SelectorError, StoreError, request
+
+    try:
+        target = graph_store_url(args.into)
+        if not args.graph.is_file():
+            raise SourceError(f"{args.graph}: no such file (build one with `osteokg build`)")
+        body = args.graph.read_bytes()
+        request(target, body, {"Content-Type": "application/n-triples"}, "PUT", args.timeout,
+                f"loading {args.graph}")
+    except (SelectorError, StoreError, SourceError, OSError) as exc:
+        return _fail(exc)
+    triples = sum(1 for line in body.splitlines() if line.strip() and not line.startswith(b"#"))
+    _say(f"loaded {triples} triples from {args.graph} into {target.split('?', 1)[0]} (default graph)")
     return EXIT_OK
 
 
@@ -261,7 +298,20 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--ontology", type=Path, default=ONTOLOGY_DIR, help=argparse.SUPPRESS)
     serve.add_argument("--out", type=Path, default=Path(os.environ.get("OSTEOKG_BUILD_DIR", BUILD_DIR)),
                        help="the build folder to serve (env OSTEOKG_BUILD_DIR; default: %(default)s)")
+    serve.add_argument("--store", default=os.environ.get("OSTEOKG_STORE"),
+                       help="the store: oxigraph:PATH (embedded, the default), rdflib:PATH, or a SPARQL 1.1 endpoint "
+                            "URL such as http://127.0.0.1:7878/query (env OSTEOKG_STORE; credentials from "
+                            "OSTEOKG_STORE_USER and OSTEOKG_STORE_PASSWORD)")
     serve.set_defaults(run=cmd_serve)
+    load = commands.add_parser("load", help="put the built graph into a remote store (SPARQL 1.1 Graph Store Protocol)")
+    load.add_argument("--into", required=True, metavar="URL",
+                      help="the store's Graph Store Protocol endpoint, e.g. http://127.0.0.1:7878/store; the graph "
+                           "replaces its default graph (URL?default); credentials from OSTEOKG_STORE_USER and "
+                           "OSTEOKG_STORE_PASSWORD")
+    load.add_argument("--graph", type=Path, default=BUILD_DIR / "osteokg.nt",
+                      help="the N-Triples to load (default: %(default)s)")
+    load.add_argument("--timeout", type=float, default=300.0, help="seconds the upload may take (default: %(default)s)")
+    load.set_defaults(run=cmd_load)
     return main
 
 
