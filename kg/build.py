@@ -22,9 +22,10 @@ from rdflib.namespace import OWL, RDF
 
 from kg.compose import compose
 from kg.errors import QCFailed, ReleaseError, ValidationFailed
-from kg.materialize import Materialization, is_upper_category, materialize
+from kg.materialize import Materialization, materialize
 from kg.reason import reason
-from kg.vocab import CLINICAL_NOTE, OKG, ONTOLOGY_IRI, OSTEOKG, PREFIXES, QUANTITATIVE_STATEMENT
+from kg.vocab import (CLINICAL_NOTE, OKG, ONTOLOGY_IRI, OSTEOKG, PREFIXES, QUANTITATIVE_STATEMENT,
+                      is_upper_category)
 
 ROOT = Path(__file__).resolve().parent.parent
 ONTOLOGY_DIR = ROOT / "ontology"

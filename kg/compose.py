@@ -25,23 +25,12 @@ from kg.tables import (
 )
 from kg.vocab import (
     CLINICAL_NOTE, COMBINED_READING, DEFINING, DEFINITION, EVIDENCE_KINDS, OIO, OKG, OSTEOKG, QUANTITATIVE_STATEMENT,
-    REGIONS, REVIEW_STATUSES, SYNONYM_PROPERTIES, SYNONYM_TYPES, TIME_FRAME_KINDS, expand,
+    RANGES, REGIONS, REVIEW_STATUSES, SCHEMA_TABLE, SYNONYM_PROPERTIES, SYNONYM_TYPES, TERM_RANGES, TIME_FRAME_KINDS,
+    IdRange, expand,
 )
 
-SCHEMA_FILE = "osteokg-schema.ttl"
+SCHEMA_FILE = SCHEMA_TABLE
 TERM_DIR = "terms"
-#: ID ranges per term table (inclusive), from docs/model.md
-TERM_RANGES: dict[str, tuple[int, int]] = {
-    "disorders.tsv": (100, 999),
-    "anatomy.tsv": (1000, 1999),
-    "causes.tsv": (2000, 2999),
-    "phenotypes.tsv": (3000, 3999),
-    "diagnostics.tsv": (4000, 4999),
-    "treatments.tsv": (5000, 5999),
-    "care.tsv": (6000, 6999),
-}
-STATEMENT_RANGE = (7000, 7499)
-NOTE_RANGE = (7500, 7999)
 STATEMENT_KINDS = ("proportion", "percentage-range", "relative-risk", "ratio", "age-range", "comparison")
 UNITS = ("1", "%", "a")
 DURATION = re.compile(r"^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?$")
@@ -109,12 +98,11 @@ def _check_iris(path: Path, graph: Graph) -> None:
                           "(percent-encode it: a space is %20)")
 
 
-def _in_range(row: Row, directive: str, curie: str, bounds: tuple[int, int]) -> URIRef:
+def _in_range(row: Row, directive: str, curie: str, bounds: IdRange) -> URIRef:
     if not CURIE_ID.match(curie):
         raise row.error(directive, f"'{curie}' is not an osteokg ID (expected OSTEOKG: and seven digits)")
-    number = int(curie.split(":")[1])
-    if not bounds[0] <= number <= bounds[1]:
-        raise row.error(directive, f"ID {curie} is outside this table's range OSTEOKG:{bounds[0]:07d}–{bounds[1]:07d}")
+    if int(curie.split(":")[1]) not in bounds:
+        raise row.error(directive, f"ID {curie} is outside this table's range {bounds}")
     return OSTEOKG[curie.split(":")[1]]
 
 
@@ -169,10 +157,10 @@ def compose(ontology_dir: Path) -> Composition:
             iri = _in_range(row, "ID", row.get("ID"), bounds)
             resolver.add(iri, row.get(LABEL_EN), row)
             term_rows.append((row, iri))
-    statement_rows = [(row, _in_range(row, "ID", row.get("ID"), STATEMENT_RANGE))
-                      for row in _optional_table(ontology_dir / "statements.tsv", STATEMENTS)]
-    note_rows = [(row, _in_range(row, "ID", row.get("ID"), NOTE_RANGE))
-                 for row in _optional_table(ontology_dir / "notes.tsv", NOTES)]
+    statement_rows = [(row, _in_range(row, "ID", row.get("ID"), RANGES["statement"]))
+                      for row in _optional_table(ontology_dir / RANGES["statement"].table, STATEMENTS)]
+    note_rows = [(row, _in_range(row, "ID", row.get("ID"), RANGES["note"]))
+                 for row in _optional_table(ontology_dir / RANGES["note"].table, NOTES)]
     for row, iri in statement_rows + note_rows:
         resolver.add(iri, row.get(LABEL_EN), row)
     for row, iri in term_rows:

@@ -28,7 +28,7 @@ from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS
 from rdflib.util import guess_format
 
 from kg.files import write_atomically
-from kg.vocab import DEFINITION, OIO, OKG, ONTOLOGY_IRI, OSTEOKG, SCHEMA, shorten
+from kg.vocab import DEFINITION, OIO, OKG, ONTOLOGY_IRI, OSTEOKG, SCHEMA, id_number, is_upper_category, shorten
 
 _OSTEOKG = str(OSTEOKG)
 _LANGS = ("en", "nl")
@@ -91,8 +91,9 @@ def _osteokg(node) -> bool:
 
 
 def _number(node: URIRef) -> int:
-    local = str(node)[len(_OSTEOKG):]
-    return int(local) if local.isdigit() else -1
+    """The ID number of an osteokg IRI, for sorting (-1 when it has none)."""
+    number = id_number(node)
+    return -1 if number is None else number
 
 
 # ---------------------------------------------------------------- rendering
@@ -212,7 +213,7 @@ class _Page:
         children = [c for c in g.subjects(RDFS.subClassOf, node) if isinstance(c, URIRef) and c != node]
         equivalent = [e for e in g.objects(node, OWL.equivalentClass)]
         disjoint = list(g.objects(node, OWL.disjointWith))
-        uppers = sorted({a for a in self.ancestors(node) if _osteokg(a) and 0 < _number(a) < 100 and a != node},
+        uppers = sorted({a for a in self.ancestors(node) if is_upper_category(a) and a != node},
                         key=_number)
         rows = [("exact synonyms", self.lang_values(node, OIO.hasExactSynonym)),
                 ("broad synonyms", self.lang_values(node, OIO.hasBroadSynonym)),
@@ -277,8 +278,8 @@ class _Page:
             return sorted(found, key=lambda n: (not _osteokg(n), _number(n) if _osteokg(n) else 0, shorten(str(n))))
 
         classes = [c for c in ours(OWL.Class) if _osteokg(c)]
-        uppers = [c for c in classes if _number(c) < 100]
-        terms = [c for c in classes if _number(c) >= 100]
+        uppers = [c for c in classes if is_upper_category(c)]
+        terms = [c for c in classes if not is_upper_category(c)]
         self.object_properties = ours(OWL.ObjectProperty)
         annotations = ours(OWL.AnnotationProperty)
         datatypes = ours(OWL.DatatypeProperty)

@@ -60,7 +60,7 @@ from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS
 
 from kg.files import write_atomically
 from kg.vocab import (ANATOMICAL_SITE, BIOLINK, DEFINITION, DISORDER, OIO, OKG, ONTOLOGY_IRI, OSTEOKG, PREFIXES,
-                      shorten)
+                      is_upper_category, shorten)
 
 #: the SSSOM mapping set's identifier (where the release publishes it)
 MAPPING_SET_ID = "https://w3id.org/osteokg/osteokg.sssom.tsv"
@@ -98,11 +98,6 @@ _BIOLINK = str(BIOLINK)
 
 
 # ---------------------------------------------------------------- helpers
-
-
-def _is_upper_category(node: URIRef) -> bool:
-    number = str(node)[len(_OSTEOKG):]
-    return str(node).startswith(_OSTEOKG) and number.isdigit() and int(number) < 100
 
 
 def _is_osteokg(node) -> bool:
@@ -272,7 +267,7 @@ def _ancestors(graph: Graph, node: URIRef) -> set[URIRef]:
 
 def categories(graph: Graph, node: URIRef) -> list[str]:
     """The Biolink categories (CURIEs) of a class, from its upper categories' mappings."""
-    uppers = sorted(a for a in _ancestors(graph, node) if _is_upper_category(a))
+    uppers = sorted(a for a in _ancestors(graph, node) if is_upper_category(a))
     out: list[str] = []
     for upper in uppers:
         for target in _biolink_targets(graph, upper):
@@ -493,7 +488,7 @@ def kgx_tables(graph: Graph, include_inverse: bool = False) -> tuple[list[dict[s
             **_qualifier_cells(graph, pieces, order, what),
         })
 
-    terms = {c for c in graph.subjects(RDF.type, OWL.Class) if _is_osteokg(c) and not _is_upper_category(c)}
+    terms = {c for c in graph.subjects(RDF.type, OWL.Class) if _is_osteokg(c) and not is_upper_category(c)}
     for subject, parent in sorted(graph.subject_objects(RDFS.subClassOf)):
         if subject not in terms or parent not in terms or subject == parent:
             continue

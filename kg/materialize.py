@@ -40,7 +40,7 @@ from rdflib.namespace import DCTERMS, OWL, RDF, RDFS
 
 from kg.vocab import (
     CAN, DEFINING, DEFINITION, DEFINITION_KIND, MAIN, MOST, OKG, ONTOLOGY_IRI, OSTEOKG, PART_OF, PROPORTION,
-    STRENGTHS,
+    STRENGTHS, is_upper_category,
 )
 
 Key = tuple[URIRef, URIRef, URIRef]
@@ -86,10 +86,6 @@ class Materialization:
     by_rule: dict[str, int]
     #: asserted edges per strength (their strongest evidence), by local name
     by_strength: dict[str, int]
-
-
-def is_upper_category(iri: URIRef) -> bool:
-    return iri.startswith(str(OSTEOKG)) and iri[len(str(OSTEOKG)):].isdigit() and int(iri[len(str(OSTEOKG)):]) < 100
 
 
 def weaker(a: URIRef, b: URIRef) -> URIRef:

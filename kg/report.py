@@ -53,6 +53,7 @@ from rdflib.namespace import OWL
 
 from kg.validate import curie, label
 from kg.files import write_atomically
+from kg.vocab import SCHEMA_TABLE, id_range
 from kg.vocab import PREFIXES as _VOCAB_PREFIXES
 
 #: the folder of the check queries
@@ -65,8 +66,7 @@ LEVELS: tuple[str, ...] = ("error", "warning", "info")
 COLUMNS: tuple[str, ...] = ("level", "check", "entity", "label", "property", "value", "location")
 
 _ROOT = Path(__file__).resolve().parent.parent
-_SCHEMA = "ontology/osteokg-schema.ttl"
-_OSTEOKG = "https://w3id.org/osteokg/OSTEOKG_"
+_SCHEMA = f"ontology/{SCHEMA_TABLE}"
 
 
 @dataclass(frozen=True)
@@ -244,11 +244,9 @@ def _location(node: rdflib.term.Node, locations: Mapping[str, str] | None) -> st
     where = None
     if locations:
         where = locations.get(str(node)) or locations.get(curie(node))
-        if where is None and str(node).startswith(_OSTEOKG):
-            number = str(node)[len(_OSTEOKG):]
-            # upper categories, sources and relations are written in the schema (docs/model.md)
-            if number.isdigit() and (int(number) < 100 or 8000 <= int(number) < 8100 or 9000 <= int(number) < 9100):
-                where = _SCHEMA
+        # upper categories, sources and relations are written in the schema (kg.vocab.ID_RANGES)
+        if where is None and (found := id_range(node)) is not None and found.table == SCHEMA_TABLE:
+            where = _SCHEMA
     if where and Path(where).is_absolute() and Path(where).is_relative_to(_ROOT):
         where = Path(where).relative_to(_ROOT).as_posix()  # ontology/terms/x.tsv:7, as the editors know it
     return where

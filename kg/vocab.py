@@ -1,11 +1,96 @@
-"""Namespaces and the fixed IRIs of the osteokg model (see docs/model.md)."""
+"""Namespaces, the fixed IRIs and the ID ranges of the osteokg model (see docs/model.md).
+
+This is the one place that says which IRIs exist: ``OKG`` lists every term of the graph's own
+vocabulary (a misspelt ``OKG.qoute`` raises AttributeError instead of minting a new IRI),
+:data:`PREFIXES` with :func:`expand` and :func:`shorten` is the one prefix map and CURIE⇄IRI pair,
+and :data:`ID_RANGES` is the table of ID ranges of docs/model.md ("Namespaces and identifiers"),
+so that no module tests ``number < 100`` to mean "an upper category" by itself.
+"""
 from __future__ import annotations
 
-from rdflib import Namespace
-from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS, XSD
+import re
+from dataclasses import dataclass
+
+from rdflib import Namespace, URIRef
+from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS, XSD, DefinedNamespace
 
 OSTEOKG = Namespace("https://w3id.org/osteokg/OSTEOKG_")
-OKG = Namespace("https://w3id.org/osteokg/vocab/")
+
+
+class OKG(DefinedNamespace):
+    """The graph's own technical vocabulary (``okg:``), declared in ontology/osteokg-schema.ttl.
+
+    Every term any code writes or reads is listed here; ``_fail = True`` makes any other name an
+    AttributeError (``OKG.name`` and ``OKG["name"]`` alike)."""
+
+    _NS = Namespace("https://w3id.org/osteokg/vocab/")
+    _fail = True
+
+    # classes of the strength and evidence-kind individuals
+    Strength: URIRef
+    EvidenceKind: URIRef
+    # strengths, strongest first
+    defining: URIRef
+    main: URIRef
+    most: URIRef
+    often: URIRef
+    proportion: URIRef
+    generally: URIRef
+    can: URIRef
+    strengthOrder: URIRef
+    # evidence kinds (``definition`` is the build's own: an edge read from a term's definition)
+    quoted: URIRef
+    combinedReading: URIRef
+    citedTitle: URIRef
+    definition: URIRef
+    # synonym types
+    laySynonym: URIRef
+    clinicalSynonym: URIRef
+    # the evidence and qualifiers on an edge's axiom
+    strength: URIRef
+    evidenceKind: URIRef
+    quote: URIRef
+    condition: URIRef
+    conditionText: URIRef
+    context: URIRef
+    inCombinationWith: URIRef
+    quantifiedBy: URIRef
+    reviewStatus: URIRef
+    reviewNote: URIRef
+    confirmed: URIRef
+    # inferred edges
+    inferred: URIRef
+    inferenceRule: URIRef
+    premiseSubject: URIRef
+    premisePredicate: URIRef
+    premiseObject: URIRef
+    # what a relation declares
+    inheritedBySubclasses: URIRef
+    generalizesObject: URIRef
+    sentence: URIRef
+    possibilitySentence: URIRef
+    # quantitative statements and clinical notes
+    about: URIRef
+    outcome: URIRef
+    outcomeText: URIRef
+    populationCondition: URIRef
+    populationText: URIRef
+    comparator: URIRef
+    comparatorText: URIRef
+    comparison: URIRef
+    statementKind: URIRef
+    unit: URIRef
+    value: URIRef
+    minValue: URIRef
+    maxValue: URIRef
+    ageMin: URIRef
+    ageMax: URIRef
+    sex: URIRef
+    timeFrame: URIRef
+    timeFrameKind: URIRef
+    timeFrameText: URIRef
+
+
 IAO = Namespace("http://purl.obolibrary.org/obo/IAO_")
 OBO = Namespace("http://purl.obolibrary.org/obo/")
 OIO = Namespace("http://www.geneontology.org/formats/oboInOwl#")
@@ -26,11 +111,10 @@ HAS_LOCATION = OSTEOKG["0009003"]
 # Strengths and evidence kinds: declared (labels, definitions, order) in ontology/osteokg-schema.ttl;
 # these names are the ones the build's rules use.
 DEFINING, MAIN, MOST, OFTEN, PROPORTION, GENERALLY, CAN = (
-    OKG[name] for name in ("defining", "main", "most", "often", "proportion", "generally", "can"))
+    OKG.defining, OKG.main, OKG.most, OKG.often, OKG.proportion, OKG.generally, OKG.can)
 #: the strengths from strongest to weakest (the schema's okg:strengthOrder says the same; a test checks it)
 STRENGTHS = (DEFINING, MAIN, MOST, OFTEN, PROPORTION, GENERALLY, CAN)
-QUOTED, COMBINED_READING, CITED_TITLE, DEFINITION_KIND = (
-    OKG[name] for name in ("quoted", "combinedReading", "citedTitle", "definition"))
+QUOTED, COMBINED_READING, CITED_TITLE, DEFINITION_KIND = OKG.quoted, OKG.combinedReading, OKG.citedTitle, OKG.definition
 #: how the tables write an evidence kind → its IRI (``definition`` is the build's own)
 EVIDENCE_KINDS = {"quoted": QUOTED, "combined-reading": COMBINED_READING, "cited-title": CITED_TITLE}
 REVIEW_STATUSES = ("unreviewed", "accepted", "rejected")
@@ -38,6 +122,78 @@ TIME_FRAME_KINDS = ("within", "at", "after", "lifetime", "not-stated")
 SYNONYM_PROPERTIES = {scope: OIO[f"has{scope.capitalize()}Synonym"] for scope in ("exact", "broad", "narrow", "related")}
 SYNONYM_TYPES = {"lay": OKG.laySynonym, "clinical": OKG.clinicalSynonym}
 REGIONS = ("NL", "BE")
+
+# ---------------------------------------------------------------- ID ranges
+
+#: the editors' schema file under ontology/: upper categories, sources and relations are written there
+SCHEMA_TABLE = "osteokg-schema.ttl"
+
+
+@dataclass(frozen=True)
+class IdRange:
+    """One family of osteokg IDs: its numbers ``first``–``last`` (inclusive) and the table under
+    ontology/ its entities are written in (docs/model.md, "Namespaces and identifiers")."""
+
+    name: str
+    family: str
+    first: int
+    last: int
+    table: str
+
+    def __contains__(self, number: object) -> bool:
+        return isinstance(number, int) and self.first <= number <= self.last
+
+    def __str__(self) -> str:
+        return f"OSTEOKG:{self.first:07d}–{self.last:07d}"
+
+
+#: the ID ranges, in order; a test checks them against docs/model.md's table
+ID_RANGES: tuple[IdRange, ...] = (
+    IdRange("category", "upper categories", 1, 99, SCHEMA_TABLE),
+    IdRange("disorder", "disorders", 100, 999, "terms/disorders.tsv"),
+    IdRange("anatomy", "anatomical sites", 1000, 1999, "terms/anatomy.tsv"),
+    IdRange("cause", "causes, risk factors, mechanisms", 2000, 2999, "terms/causes.tsv"),
+    IdRange("phenotype", "signs, symptoms, findings, outcomes", 3000, 3999, "terms/phenotypes.tsv"),
+    IdRange("diagnostic", "diagnostic procedures", 4000, 4999, "terms/diagnostics.tsv"),
+    IdRange("treatment", "treatments", 5000, 5999, "terms/treatments.tsv"),
+    IdRange("care", "care pathways", 6000, 6999, "terms/care.tsv"),
+    IdRange("statement", "quantitative statements", 7000, 7499, "statements.tsv"),
+    IdRange("note", "clinical notes", 7500, 7999, "notes.tsv"),
+    IdRange("source", "sources", 8000, 8099, SCHEMA_TABLE),
+    IdRange("relation", "relations (object properties)", 9000, 9099, SCHEMA_TABLE),
+)
+#: range name → range
+RANGES: dict[str, IdRange] = {r.name: r for r in ID_RANGES}
+#: term table file name (under ontology/terms/) → the range its IDs must be in
+TERM_RANGES: dict[str, IdRange] = {r.table.removeprefix("terms/"): r for r in ID_RANGES if r.table.startswith("terms/")}
+
+_ID_LOCAL = re.compile(r"[0-9]{7}")
+
+
+def id_number(iri: str) -> int | None:
+    """The number of an osteokg ID IRI (``…/OSTEOKG_`` and seven digits), else None."""
+    text = str(iri)
+    local = text[len(str(OSTEOKG)):]
+    if not text.startswith(str(OSTEOKG)) or not _ID_LOCAL.fullmatch(local):
+        return None
+    return int(local)
+
+
+def id_range(iri: str) -> IdRange | None:
+    """The range ``iri``'s ID is in, or None (not an osteokg ID, or in no range)."""
+    number = id_number(iri)
+    return next((r for r in ID_RANGES if number in r), None) if number is not None else None
+
+
+def in_range(iri: str, name: str) -> bool:
+    """Whether ``iri`` is an osteokg ID in the range called ``name`` (a KeyError for an unknown name)."""
+    return id_number(iri) in RANGES[name]
+
+
+def is_upper_category(iri: str) -> bool:
+    """Whether ``iri`` is one of the upper categories (OSTEOKG:0000001–0000099)."""
+    return in_range(iri, "category")
+
 
 #: prefix → namespace, for CURIEs in tables, reports and JSON
 PREFIXES: dict[str, str] = {

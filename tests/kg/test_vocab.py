@@ -1,0 +1,123 @@
+"""kg.vocab: the ID ranges as docs/model.md gives them, the closed okg vocabulary, the CURIE⇄IRI pair."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from rdflib import URIRef
+from rdflib.namespace import DefinedNamespace
+
+from kg import tables
+from kg.build import ONTOLOGY_DIR, ROOT
+from kg.vocab import (ID_RANGES, OKG, OSTEOKG, PREFIXES, RANGES, SCHEMA_TABLE, TERM_RANGES, expand, id_number,
+                      id_range, in_range, is_upper_category, shorten)
+
+MODEL = ROOT / "docs" / "model.md"
+_ROW = re.compile(r"^\|\s*(\d{7})–(\d{7})\s*\|\s*([^|]+?)\s*\|\s*`([^`]+)`\s*\|$")
+
+
+def _model_ranges() -> list[tuple[int, int, str, str]]:
+    """(first, last, family, table) of each row of docs/model.md's "ID ranges" table, in order."""
+    text = MODEL.read_text(encoding="utf-8")
+    section = text.split("ID ranges", 1)[1].split("\n## ", 1)[0]
+    rows = []
+    for line in section.splitlines():
+        match = _ROW.match(line.strip())
+        if match:
+            rows.append((int(match[1]), int(match[2]), match[3], match[4]))
+    return rows
+
+
+def test_the_ranges_are_the_table_of_docs_model_md() -> None:
+    documented = _model_ranges()
+    assert len(documented) >= 12, "the ID ranges table of docs/model.md was not found"
+    assert [(r.first, r.last, r.family, f"ontology/{r.table}") for r in ID_RANGES] == documented
+
+
+def test_every_range_is_well_formed_and_disjoint() -> None:
+    ordered = sorted(ID_RANGES, key=lambda r: r.first)
+    assert all(1 <= r.first <= r.last <= 9_999_999 for r in ordered)
+    assert all(a.last < b.first for a, b in zip(ordered, ordered[1:]))
+    assert len(RANGES) == len(ID_RANGES)  # no two ranges share a name
+    for r in ID_RANGES:
+        assert r.first in r and r.last in r and r.first - 1 not in r and r.last + 1 not in r
+        assert id_range(OSTEOKG[f"{r.first:07d}"]) is r and id_range(OSTEOKG[f"{r.last:07d}"]) is r
+
+
+def test_every_term_table_has_its_range() -> None:
+    tables_on_disk = {p.name for p in (ONTOLOGY_DIR / "terms").glob("*.tsv")}
+    assert tables_on_disk == set(TERM_RANGES)
+    assert all(TERM_RANGES[name].table == f"terms/{name}" for name in TERM_RANGES)
+    assert all((ONTOLOGY_DIR / r.table).is_file() for r in ID_RANGES)
+    assert {r.name for r in ID_RANGES if r.table == SCHEMA_TABLE} == {"category", "source", "relation"}
+
+
+@pytest.mark.parametrize(("iri", "expected"), [
+    (OSTEOKG["0000001"], True),
+    (OSTEOKG["0000010"], True),
+    (OSTEOKG["0000099"], True),
+    (str(OSTEOKG["0000092"]), True),  # a plain string works as well as a URIRef
+    (OSTEOKG["0000000"], False),  # below the first range
+    (OSTEOKG["0000100"], False),  # the first disorder
+    (OSTEOKG["0008001"], False),  # a source
+    (OSTEOKG["0009001"], False),  # a relation
+    (OSTEOKG["99"], False),  # not seven digits
+    (OSTEOKG["00000010"], False),  # eight digits
+    (OSTEOKG["00000١٠"], False),  # digits, but not ASCII ones
+    (URIRef(str(OSTEOKG["0000010"]) + "\n"), False),
+    (OSTEOKG["0000010x"], False),
+    (URIRef("http://purl.obolibrary.org/obo/OSTEOKG_0000010"), False),  # another namespace
+    (OKG.defining, False),
+    (URIRef(""), False),
+])
+def test_is_upper_category(iri: str, expected: bool) -> None:
+    assert is_upper_category(iri) is expected
+
+
+def test_id_number_and_in_range() -> None:
+    assert id_number(OSTEOKG["0000106"]) == 106
+    assert id_number(OKG.quote) is None and id_number(OSTEOKG["106"]) is None
+    assert in_range(OSTEOKG["0007000"], "statement") and not in_range(OSTEOKG["0007500"], "statement")
+    assert in_range(OSTEOKG["0007500"], "note") and not in_range(OKG.quote, "note")
+    assert id_range(OSTEOKG["0009999"]) is None  # an ID, in no range
+    with pytest.raises(KeyError):
+        in_range(OSTEOKG["0000100"], "disorders")  # the range is called "disorder"
+
+
+def test_okg_is_a_closed_defined_namespace() -> None:
+    assert issubclass(OKG, DefinedNamespace) and OKG._fail is True
+    assert str(OKG) == "https://w3id.org/osteokg/vocab/" == PREFIXES["okg"]
+    assert OKG.quote == URIRef("https://w3id.org/osteokg/vocab/quote") == OKG["quote"]
+
+
+@pytest.mark.parametrize("misspelt", ["qoute", "Quote", "strenght", "combined-reading", "inferred "])
+def test_a_misspelt_okg_term_raises(misspelt: str) -> None:
+    with pytest.raises(AttributeError):
+        getattr(OKG, misspelt)
+    with pytest.raises(AttributeError):
+        OKG[misspelt]
+
+
+def test_every_okg_term_of_the_built_graph_is_listed(built) -> None:
+    namespace = str(OKG)
+    used = {str(node)[len(namespace):] for triple in built.graph for node in triple
+            if isinstance(node, URIRef) and str(node).startswith(namespace)}
+    assert used, "the built graph uses no okg term"
+    assert sorted(name for name in used if name not in OKG) == []
+
+
+def test_every_okg_directive_of_the_tables_is_listed() -> None:
+    """compose builds some okg IRIs from the directive's name (``OKG[directive.split(":")[1]]``)."""
+    kinds = [value for value in vars(tables).values() if isinstance(value, tables.TableKind)]
+    directives = {d for kind in kinds for d in kind.required + kind.optional}
+    names = {d.split("okg:", 1)[1].split("@", 1)[0] for d in directives if "okg:" in d}
+    assert names and sorted(name for name in names if name not in OKG) == []
+
+
+def test_curie_and_iri_round_trip() -> None:
+    for prefix, namespace in PREFIXES.items():
+        assert expand(f"{prefix}:X1") == namespace + "X1"
+        assert shorten(namespace + "X1") == f"{prefix}:X1"
+    assert expand("NOPE:1") is None and expand("OSTEOKG:") is None and expand("plain") is None
+    assert shorten(str(OSTEOKG["0000106"])) == "OSTEOKG:0000106"
+    assert shorten("http://example.org/x") == "http://example.org/x"
