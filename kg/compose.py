@@ -15,7 +15,7 @@ from pathlib import Path
 
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
-from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, XSD
+from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS, XSD
 
 from kg.errors import SourceError
 from kg.tables import (
@@ -230,7 +230,7 @@ def _add_term(graph: Graph, resolver: Resolver, row: Row, iri: URIRef) -> None:
                 raise row.error(f"A skos:{match}", f"'{curie}' is not a CURIE with a known prefix")
             if bad_iri_character(target):
                 raise row.error(f"A skos:{match}", f"'{curie}' contains {bad_iri_character(target)!r}, which no IRI may contain")
-            graph.add((iri, URIRef(f"http://www.w3.org/2004/02/skos/core#{match}"), URIRef(target)))
+            graph.add((iri, SKOS[match], URIRef(target)))
     location = row.get("EC OSTEOKG:0009003 some %")
     if location:
         site = resolver.resolve(row, "EC OSTEOKG:0009003 some %", location)

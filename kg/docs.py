@@ -28,7 +28,7 @@ from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS
 from rdflib.util import guess_format
 
 from kg.files import write_atomically
-from kg.vocab import DEFINITION, OIO, OKG, ONTOLOGY_IRI, OSTEOKG, SCHEMA, id_number, is_upper_category, shorten
+from kg.vocab import DEFINITION, IAO, OIO, OKG, ONTOLOGY_IRI, OSTEOKG, SCHEMA, id_number, is_upper_category, shorten
 
 _OSTEOKG = str(OSTEOKG)
 _LANGS = ("en", "nl")
@@ -200,7 +200,7 @@ class _Page:
                   ("comment", self.lang_values(node, RDFS.comment))]
         deprecated = g.value(node, OWL.deprecated)
         if deprecated is not None and str(deprecated).lower() == "true":
-            replaced = g.value(node, URIRef("http://purl.obolibrary.org/obo/IAO_0100001"))
+            replaced = g.value(node, IAO["0100001"])
             common.append(("deprecated", "yes" + (f"; replaced by {self.link(replaced)}" if replaced is not None else "")))
         return (f'<section class="entity" id="{_esc(_anchor(node))}">{head}'
                 f"{self.table(common + rows)}</section>")

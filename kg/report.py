@@ -49,7 +49,7 @@ from pathlib import Path
 import pyoxigraph
 import rdflib
 from rdflib import BNode, Graph, Literal, URIRef
-from rdflib.namespace import OWL
+from rdflib.namespace import OWL, XSD
 
 from kg.validate import curie, label
 from kg.files import write_atomically
@@ -211,7 +211,7 @@ def _from_oxigraph(term) -> rdflib.term.Node | None:
     datatype = term.datatype.value if term.datatype is not None else None
     if term.language:
         return Literal(term.value, lang=term.language)
-    if datatype == "http://www.w3.org/2001/XMLSchema#string":
+    if datatype == str(XSD.string):
         return Literal(term.value)
     return Literal(term.value, datatype=URIRef(datatype) if datatype else None)
 
