@@ -12,9 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kg.service.values import LABEL, MATCHES, OKG, OSTEOKG_NS, STRENGTHS, SYNONYM_FIELDS, curie_of
+from kg.service.values import LABEL, MATCHES, OKG, STRENGTHS, SYNONYM_FIELDS, curie_of
+from rdflib import URIRef
+
 from kg.store import Store, Value, open_store, parse_selector
-from kg.vocab import shorten
+from kg.vocab import is_upper_category, shorten
 
 
 @dataclass
@@ -78,8 +80,8 @@ class Release:
 
 
 def _is_category(iri: str) -> bool:
-    local = iri[len(OSTEOKG_NS):]
-    return iri.startswith(OSTEOKG_NS) and local.isdigit() and int(local) < 100
+    """An upper category: the ID range of kg.vocab.ID_RANGES, not a number written here."""
+    return is_upper_category(URIRef(iri))
 
 
 def _index(store: Store) -> tuple[dict[str, Entry], dict[str, list[tuple[str, str]]]]:
