@@ -231,9 +231,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from granian import Granian
     from granian.constants import Interfaces
 
-    _say(f"serving http://{args.host}:{args.port}/ with {args.workers} worker(s)")
+    threads = f", {args.threads} thread(s) each" if args.threads else ""
+    _say(f"serving http://{args.host}:{args.port}/ with {args.workers} worker(s){threads}")
+    # a worker that dies (killed, crashed) is replaced instead of taking the server down (granian >= 1.0);
+    # granian still stops when a respawned worker dies again within 5.5 s (a crash loop)
+    options = {"blocking_threads": args.threads} if args.threads else {}
     server = Granian("api.wsgi:app", address=args.host, port=args.port, interface=Interfaces.WSGI,
-                     workers=args.workers, log_access=False)
+                     workers=args.workers, log_access=False, respawn_failed_workers=True, **options)
     server.serve()
     return EXIT_OK
 
@@ -295,6 +299,9 @@ def parser() -> argparse.ArgumentParser:
                        help="port (env OSTEOKG_PORT; default: %(default)s)")
     serve.add_argument("--workers", type=int, default=int(os.environ.get("OSTEOKG_WORKERS", "2")),
                        help="worker processes (env OSTEOKG_WORKERS; default: %(default)s)")
+    serve.add_argument("--threads", type=int, default=int(os.environ.get("OSTEOKG_THREADS", "0")) or None,
+                       help="WSGI threads per worker, i.e. requests a worker answers at once (env OSTEOKG_THREADS; "
+                            "default: granian's, 512 / workers: 256 each with 2)")
     serve.add_argument("--ontology", type=Path, default=ONTOLOGY_DIR, help=argparse.SUPPRESS)
     serve.add_argument("--out", type=Path, default=Path(os.environ.get("OSTEOKG_BUILD_DIR", BUILD_DIR)),
                        help="the build folder to serve (env OSTEOKG_BUILD_DIR; default: %(default)s)")
