@@ -22,6 +22,7 @@ DEFAULTS: dict[str, Any] = {
     "SPARQL_MAX_MEMORY": 1024**3,  # bytes a query process may grow above its loaded size
     "SPARQL_MAX_QUERY_STRING": 32 * 1024,  # a GET query string (granian refuses 64 KiB URIs bare)
     "MAX_CONTENT_LENGTH": 64 * 1024,  # request bodies, incl. a POSTed query
+    "BODY_TIMEOUT": 5.0,  # seconds a request body may take to arrive (then 408): slow clients cannot hold the threads
     "PAGE_MAX": 500,
     "PAGE_DEFAULT": 50,
     "CACHE_MAX_AGE": 300,

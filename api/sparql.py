@@ -23,6 +23,7 @@ Refusals, all ``application/problem+json`` with a detail that says what to chang
          ``query=`` or ``update=``), ``SERVICE``, a dataset (``default-graph-uri``/``named-graph-uri`` or
          ``FROM``/``FROM NAMED``), brackets nested deeper than ``kg.sparql.policy.MAX_NESTING`` (64).
     406  none of the formats above is acceptable (e.g. ``text/csv`` for a CONSTRUCT).
+    408  a POSTed body that has not arrived within ``BODY_TIMEOUT`` seconds (default 5; ``Connection: close``).
     413  a POSTed body over ``MAX_CONTENT_LENGTH``, however it is framed (``Content-Length`` or chunked):
          an oversized body is refused, never cut short.
     414  a GET query string over ``SPARQL_MAX_QUERY_STRING`` bytes (default 32 KiB, below the HTTP
@@ -37,6 +38,7 @@ Refusals, all ``application/problem+json`` with a detail that says what to chang
 from __future__ import annotations
 
 import io
+import time
 import urllib.parse
 from contextlib import suppress
 from pathlib import Path
@@ -58,6 +60,7 @@ DEFAULT_QUERY_BYTES = 64 * 1024
 DEFAULT_QUERY_STRING = 32 * 1024  # SPARQL_MAX_QUERY_STRING: bytes of a GET query string
 DEFAULT_MEMORY = 1024 * 1024 * 1024  # SPARQL_MAX_MEMORY: address space a query may add to its process
 DEFAULT_BASE_URL = "http://127.0.0.1:8000/"
+DEFAULT_BODY_TIMEOUT = 5.0  # BODY_TIMEOUT: seconds a POSTed body may take to arrive
 
 FORM = "application/x-www-form-urlencoded"
 SPARQL_QUERY = "application/sparql-query"
@@ -124,37 +127,62 @@ def _too_large(limit: int) -> Problem:
                    f"The request body is larger than {limit} bytes, the largest query this endpoint takes.")
 
 
-@bp.before_request
-def _buffer_body() -> None:
-    """Read a POST body of unknown length (chunked) whole, up to the limit, or refuse it with 413.
+def _body_timeout() -> float:
+    return max(0.1, float(current_app.config.get("BODY_TIMEOUT") or DEFAULT_BODY_TIMEOUT))
 
-    werkzeug reads such a stream up to ``MAX_CONTENT_LENGTH`` and stops there without an error when the
-    body is longer, so an oversized query would run cut short. A body with a ``Content-Length`` is
-    checked against the limit by werkzeug before it is read."""
+
+def _read_by_deadline(stream, limit: int, timeout: float) -> tuple[bytes, int] | None:
+    """Up to ``limit + 1`` bytes of ``stream`` and how many there were (more than ``limit``: too
+    large), or None when they did not arrive within ``timeout`` seconds.
+
+    granian's ``wsgi.input.read(n)`` blocks until ``n`` bytes have arrived and cannot be interrupted
+    (a reader in a helper thread, still waiting after the answer, stalled the whole worker), so the
+    body is read a byte at a time from granian's buffer and the deadline is checked between reads: a
+    client that trickles its body holds a WSGI thread for ``timeout`` (plus the gap to its next byte)
+    and then gets 408; one that sends nothing at all blocks in the read until it disconnects."""
+    deadline = time.monotonic() + timeout
+    body = bytearray()
+    read = stream.read
+    while len(body) <= limit:
+        if time.monotonic() > deadline:
+            return None
+        data = read(1)
+        if not data:
+            break
+        body += data
+    return bytes(body), len(body)
+
+
+@bp.before_request
+def _buffer_body() -> Response | None:
+    """Read a POST body whole, within ``BODY_TIMEOUT`` seconds (else 408) and up to the limit (else 413).
+
+    werkzeug reads a stream of unknown length (chunked) up to ``MAX_CONTENT_LENGTH`` and stops there
+    without an error when the body is longer, so an oversized query would run cut short. A body with
+    a ``Content-Length`` is checked against the limit before it is read."""
     if request.method != "POST":
-        return
+        return None
     limit = _query_limit()
     environ = request.environ
     length = request.content_length
-    if length is not None:
-        if length > limit:
-            raise _too_large(limit)
-        return
-    if "wsgi.input_terminated" not in environ:
-        return  # the server does not end the stream: werkzeug reads no body (safe fallback)
-    stream, chunks, size = environ["wsgi.input"], [], 0
-    while size <= limit:
-        data = stream.read(min(64 * 1024, limit + 1 - size))
-        if not data:
-            break
-        chunks.append(data)
-        size += len(data)
+    if length is not None and length > limit:
+        raise _too_large(limit)
+    if length is None and "wsgi.input_terminated" not in environ:
+        return None  # the server does not end the stream: werkzeug reads no body (safe fallback)
+    if length == 0:
+        return None
+    timeout = _body_timeout()
+    read = _read_by_deadline(environ["wsgi.input"], limit if length is None else length, timeout)
+    if read is None:
+        return problem(408, "Request Timeout", f"The request body did not arrive within {timeout:g} s "
+                       "(OSTEOKG_BODY_TIMEOUT); send it whole and at once.", {"Connection": "close"})
+    body, size = read
     if size > limit:
         raise _too_large(limit)
-    body = b"".join(chunks)
     environ["wsgi.input"] = io.BytesIO(body)
     environ["CONTENT_LENGTH"] = str(len(body))  # now framed by its length (werkzeug ignores a length
     environ.pop("HTTP_TRANSFER_ENCODING", None)  # while the request says chunked)
+    return None
 
 
 def _utf8(raw: bytes, what: str) -> str:
