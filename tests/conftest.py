@@ -1,7 +1,9 @@
 """Shared fixtures: the real graph built once per session, and paths to the sources and seeds."""
 from __future__ import annotations
 
+import select
 import shutil
+import socket
 from pathlib import Path
 
 import pytest
@@ -35,3 +37,18 @@ def ontology_copy(tmp_path: Path) -> Path:
     target = tmp_path / "ontology"
     shutil.copytree(ONTOLOGY_DIR, target)
     return target
+
+
+@pytest.fixture
+def listener():
+    """A loopback socket that nobody should ever connect to (the SPARQL sandbox tests); yields (socket, port)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(8)
+        yield sock, sock.getsockname()[1]
+
+
+def nobody_connected(sock: socket.socket, wait: float = 0.5) -> bool:
+    """True when no connection reached ``sock`` within ``wait`` seconds."""
+    readable, _, _ = select.select([sock], [], [], wait)
+    return not readable

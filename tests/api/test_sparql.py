@@ -6,8 +6,6 @@ import csv
 import io
 import json
 import os
-import select
-import socket
 import threading
 import time
 import urllib.error
@@ -21,6 +19,7 @@ from rdflib import Graph, Literal, Namespace, URIRef
 
 from api import create_app, sparql
 from tests.api.conftest import start_server, stop_server
+from tests.conftest import nobody_connected
 
 OSTEONECROSIS = "https://w3id.org/osteokg/OSTEOKG_0000106"
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
@@ -86,20 +85,6 @@ def triple_count(base: str) -> int:
     status, _, body = get(base, COUNT)
     assert status == 200
     return int(json.loads(body)["results"]["bindings"][0]["n"]["value"])
-
-
-@pytest.fixture
-def listener():
-    """A loopback socket that nobody should ever connect to; yields (socket, port)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        sock.listen(8)
-        yield sock, sock.getsockname()[1]
-
-
-def nobody_connected(sock: socket.socket, wait: float = 0.5) -> bool:
-    readable, _, _ = select.select([sock], [], [], wait)
-    return not readable
 
 
 def query_processes_under(pid: int) -> set[int]:

@@ -2,9 +2,7 @@
 from __future__ import annotations
 
 import os
-import select
 import signal
-import socket
 import subprocess
 import sys
 import textwrap
@@ -14,22 +12,9 @@ from pathlib import Path
 import pytest
 
 import kg
+from tests.conftest import nobody_connected
 
 ROOT = str(Path(kg.__file__).resolve().parents[1])
-
-
-@pytest.fixture
-def listener():
-    """A loopback socket that nobody should ever connect to; yields (socket, port)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        sock.listen(8)
-        yield sock, sock.getsockname()[1]
-
-
-def nobody_connected(sock: socket.socket, wait: float = 0.5) -> bool:
-    readable, _, _ = select.select([sock], [], [], wait)
-    return not readable
 
 
 def test_a_query_process_cannot_open_a_connection(listener) -> None:
