@@ -64,15 +64,17 @@ def start_server(build_dir: Path, extra_env: dict[str, str] | None = None, worke
     raise RuntimeError("osteokg serve did not become healthy within 60 s")
 
 
-def stop_server(process: subprocess.Popen) -> None:
+def stop_server(process: subprocess.Popen, wait: float = 20) -> None:
+    """Terminate a server process (kill it after ``wait`` seconds) and close its pipes."""
     process.terminate()
     try:
-        process.wait(timeout=20)
+        process.wait(timeout=wait)
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait(timeout=10)
-    if process.stdout:
-        process.stdout.close()
+    for pipe in (process.stdout, process.stderr):
+        if pipe:
+            pipe.close()
 
 
 @pytest.fixture(scope="session")

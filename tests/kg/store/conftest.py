@@ -22,6 +22,8 @@ from rdflib.namespace import OWL, RDFS
 from kg.build import graph_hash
 from kg.store import open_store
 
+from tests.api.conftest import stop_server
+
 MINI = Path(__file__).resolve().parents[2] / "data" / "mini"
 OSTEOKG = "https://w3id.org/osteokg/OSTEOKG_"
 ABOUT = URIRef("https://w3id.org/osteokg/vocab/about")
@@ -138,14 +140,7 @@ def start_oxigraph(location: Path, read_only: bool = True) -> tuple[subprocess.P
 
 
 def stop_oxigraph(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=10)
-    if process.stderr:
-        process.stderr.close()
+    stop_server(process, wait=10)
 
 
 @pytest.fixture(scope="session")
