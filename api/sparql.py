@@ -49,6 +49,7 @@ from werkzeug.datastructures import MultiDict
 
 from api.errors import Problem, problem
 from api.graph import served
+from kg import settings
 from kg.sparql import policy
 from kg.sparql.pool import PoolError, PoolSettings, QueryPool
 from kg.sparql.results import GRAPH_FORMATS, GRAPH_TYPES, PREFIXED, PREFIXES, RESULT_FORMATS, RESULT_TYPES, offered
@@ -56,11 +57,12 @@ from kg.sparql.results import GRAPH_FORMATS, GRAPH_TYPES, PREFIXED, PREFIXES, RE
 bp = Blueprint("sparql", __name__)
 
 EXTENSION = "osteokg.sparql"
-DEFAULT_QUERY_BYTES = 64 * 1024
-DEFAULT_QUERY_STRING = 32 * 1024  # SPARQL_MAX_QUERY_STRING: bytes of a GET query string
-DEFAULT_MEMORY = 1024 * 1024 * 1024  # SPARQL_MAX_MEMORY: address space a query may add to its process
-DEFAULT_BASE_URL = "http://127.0.0.1:8000/"
-DEFAULT_BODY_TIMEOUT = 5.0  # BODY_TIMEOUT: seconds a POSTed body may take to arrive
+# the defaults are kg.settings' (the one table of OSTEOKG_* settings)
+DEFAULT_QUERY_BYTES = settings.default("MAX_CONTENT_LENGTH")
+DEFAULT_QUERY_STRING = settings.default("SPARQL_MAX_QUERY_STRING")  # bytes of a GET query string
+DEFAULT_MEMORY = settings.default("SPARQL_MAX_MEMORY")  # address space a query may add to its process
+DEFAULT_BASE_URL = settings.default("BASE_URL")
+DEFAULT_BODY_TIMEOUT = settings.default("BODY_TIMEOUT")  # seconds a POSTed body may take to arrive
 
 FORM = "application/x-www-form-urlencoded"
 SPARQL_QUERY = "application/sparql-query"
