@@ -1,7 +1,10 @@
 """osteokg's HTTP API: a Flask application factory.
 
-Configuration comes from defaults, then ``OSTEOKG_*`` environment variables, then the test
-config. The served graph is opened once per process (``api.graph``); blueprints add the SPARQL
+Configuration comes from defaults (:mod:`kg.settings`, docs/settings.md), then ``OSTEOKG_*`` environment
+variables (a known setting parsed as its type: ``OSTEOKG_SPARQL_TIMEOUT=abc`` is a
+:class:`kg.settings.SettingError` naming the variable), then the test config. Importing this package
+imports neither the build nor what only the build needs (owlready2, pyshacl); tests/api/test_imports.py
+checks it. The served graph is opened once per process (``api.graph``); blueprints add the SPARQL
 endpoint, the REST routes, the linked-data pages and the service's own metadata.
 """
 from __future__ import annotations
@@ -10,31 +13,17 @@ from typing import Any
 
 from flask import Flask
 
-from kg.build import BUILD_DIR
+from kg import settings
 
-DEFAULTS: dict[str, Any] = {
-    "BUILD_DIR": str(BUILD_DIR),
-    "STORE": "oxigraph",  # a store selector (kg.store): oxigraph[:PATH], rdflib[:PATH] or a SPARQL 1.1 endpoint URL
-    "BASE_URL": "http://127.0.0.1:8000/",  # the public address: the SPARQL service description's sd:endpoint
-    "SPARQL_TIMEOUT": 10.0,  # seconds a /sparql query may run
-    "SPARQL_MAX_ROWS": 10_000,  # rows (or triples) a /sparql answer may hold
-    "SPARQL_WORKERS": 2,  # query processes per API process (a runaway query blocks one, not the API)
-    "SPARQL_MAX_MEMORY": 1024**3,  # bytes a query process may grow above its loaded size
-    "SPARQL_MAX_QUERY_STRING": 32 * 1024,  # a GET query string (granian refuses 64 KiB URIs bare)
-    "MAX_CONTENT_LENGTH": 64 * 1024,  # request bodies, incl. a POSTed query
-    "BODY_TIMEOUT": 5.0,  # seconds a request body may take to arrive (then 408): slow clients cannot hold the threads
-    "PAGE_MAX": 500,
-    "PAGE_DEFAULT": 50,
-    "CACHE_MAX_AGE": 300,
-    "RESPONSE_CACHE_SIZE": 4096,  # rendered GET answers kept per process (the graph changes only with a build)
-    "CORS_ORIGIN": "*",
-}
+#: the config defaults: the ``api`` settings of :mod:`kg.settings` (the one table of OSTEOKG_* settings)
+DEFAULTS: dict[str, Any] = settings.defaults("api")
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, static_folder=None)
     app.config.from_mapping(DEFAULTS)
-    app.config.from_prefixed_env("OSTEOKG")
+    app.config.from_prefixed_env("OSTEOKG")  # any OSTEOKG_* (JSON-decoded where it parses) ...
+    app.config.from_mapping(settings.from_environ("api"))  # ... the known ones typed, or a SettingError naming it
     if test_config:
         app.config.from_mapping(test_config)
     app.json.sort_keys = False

@@ -24,12 +24,10 @@ from kg.compose import compose
 from kg.errors import QCFailed, ReleaseError, ValidationFailed
 from kg.materialize import Materialization, materialize
 from kg.reason import reason
+from kg.settings import BUILD_DIR, ONTOLOGY_DIR, ROOT  # re-exported; the folders are kg.settings'
 from kg.vocab import (CLINICAL_NOTE, OKG, ONTOLOGY_IRI, OSTEOKG, PREFIXES, QUANTITATIVE_STATEMENT,
                       is_upper_category)
 
-ROOT = Path(__file__).resolve().parent.parent
-ONTOLOGY_DIR = ROOT / "ontology"
-BUILD_DIR = ROOT / "build"
 ARTEFACTS = {
     "osteokg.ttl": "turtle",
     "osteokg.nt": "nt",

@@ -217,7 +217,7 @@ def _shown(s: Setting) -> str:
         return f"`{s.default.relative_to(ROOT)}/` of the checkout" if s.default.is_relative_to(ROOT) else f"`{s.default}`"
     if isinstance(s.default, bool):
         return f"`{str(s.default).lower()}`"
-    if isinstance(s.default, int) and s.default >= KIB and s.default % KIB == 0:
+    if s.meaning.startswith("bytes") and isinstance(s.default, int) and s.default >= KIB and s.default % KIB == 0:
         for unit, size in (("GiB", GIB), ("MiB", MIB), ("KiB", KIB)):
             if s.default % size == 0:
                 return f"`{s.default}` ({s.default // size} {unit})"

@@ -153,6 +153,8 @@ def test_paging_envelope_and_maximum(client) -> None:
     ("/entities/OSTEOKG:9999999", 404, "no entity OSTEOKG:9999999"),
     ("/entities/not-a-curie", 400, "not a CURIE"),
     ("/entities/FOO:123", 404, "unknown prefix"),  # an unknown prefix is an ID osteokg does not know
+    ("/entities/NOPE:0000000", 404, "unknown prefix 'NOPE'"),  # issue 8: like any unknown ID, not a 400 or 500
+    ("/entities/NOPE:0000000/relations", 404, "unknown prefix 'NOPE'"),
     ("/entities/OSTEOKG:12", 400, "seven digits"),
     ("/entities/OSTEOKG:0000106?lang=fr", 400, "lang"),
     ("/entities/OSTEOKG:0000106?colour=blue", 400, "colour"),
