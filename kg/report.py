@@ -16,8 +16,9 @@ Each check is one SPARQL file in ``kg/queries/qc/`` named ``<level>-<check>.rq``
 - ``?value`` (optional): the offending value, an IRI or a literal (or an aggregated text).
 
 Other variables are ignored. A query must not depend on the data graph's prefix bindings: it
-declares its own ``PREFIX`` lines. The queries run on pyoxigraph (the project's query engine);
-they are plain SPARQL 1.1 and run as well with ``robot query`` or rdflib.
+declares its own ``PREFIX`` lines. The queries run through the store interface (:mod:`kg.store`):
+by default on an :class:`kg.store.OxigraphStore` made from the graph in memory (pyoxigraph, the
+project's query engine); they are plain SPARQL 1.1 and run as well with ``robot query`` or rdflib.
 
 One substitution is made before a query runs: a line ``# @known-prefixes`` (a comment, so the
 file stays valid SPARQL) inside a ``VALUES (?prefix ?namespace ?localPattern) { }`` block is
@@ -46,13 +47,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-import pyoxigraph
 import rdflib
 from rdflib import BNode, Graph, Literal, URIRef
-from rdflib.namespace import OWL, XSD
+from rdflib.namespace import OWL
 
 from kg.validate import curie, label
 from kg.files import write_atomically
+from kg.store import OxigraphStore, Queries, Value, solutions
 from kg.vocab import SCHEMA_TABLE, id_range
 from kg.vocab import PREFIXES as _VOCAB_PREFIXES
 
@@ -187,40 +188,22 @@ def load_checks(qc_dir: Path = QC_DIR) -> tuple[Check, ...]:
 # ---------------------------------------------------------------- running them
 
 
-def _to_oxigraph(node: rdflib.term.Node):
-    if isinstance(node, URIRef):
-        return pyoxigraph.NamedNode(str(node))
-    if isinstance(node, BNode):
-        return pyoxigraph.BlankNode(str(node))
-    if isinstance(node, Literal):
-        if node.language:
-            return pyoxigraph.Literal(str(node), language=node.language)
-        if node.datatype is not None:
-            return pyoxigraph.Literal(str(node), datatype=pyoxigraph.NamedNode(str(node.datatype)))
-        return pyoxigraph.Literal(str(node))
-    raise TypeError(f"cannot store {node!r}")
-
-
-def _from_oxigraph(term) -> rdflib.term.Node | None:
-    if term is None:
+def _to_rdflib(value: Value | None) -> rdflib.term.Node | None:
+    """A row's plain value as the rdflib term of the graph (a blank node by its label, as the store kept it)."""
+    if value is None:
         return None
-    if isinstance(term, pyoxigraph.NamedNode):
-        return URIRef(term.value)
-    if isinstance(term, pyoxigraph.BlankNode):
-        return BNode(term.value)
-    datatype = term.datatype.value if term.datatype is not None else None
-    if term.language:
-        return Literal(term.value, lang=term.language)
-    if datatype == str(XSD.string):
-        return Literal(term.value)
-    return Literal(term.value, datatype=URIRef(datatype) if datatype else None)
+    if value.kind == "iri":
+        return URIRef(value.value)
+    if value.kind == "bnode":
+        return BNode(value.value)
+    if value.lang:
+        return Literal(value.value, lang=value.lang)
+    return Literal(value.value, datatype=URIRef(value.datatype) if value.datatype else None)
 
 
-def load_store(graph: Graph) -> pyoxigraph.Store:
-    """``graph`` copied into an in-memory pyoxigraph store (blank-node labels kept)."""
-    store = pyoxigraph.Store()
-    store.bulk_extend(pyoxigraph.Quad(_to_oxigraph(s), _to_oxigraph(p), _to_oxigraph(o)) for s, p, o in graph)
-    return store
+def load_store(graph: Graph) -> OxigraphStore:
+    """``graph`` copied into an in-memory store (:meth:`kg.store.OxigraphStore.from_graph`, blank-node labels kept)."""
+    return OxigraphStore.from_graph(graph, selector="oxigraph:qc-report")
 
 
 def owner(graph: Graph, node: rdflib.term.Node) -> rdflib.term.Node:
@@ -266,20 +249,16 @@ def _value_text(node: rdflib.term.Node | None) -> str | None:
     return curie(node)
 
 
-def run_check(store: pyoxigraph.Store, check: Check) -> list[dict[str, rdflib.term.Node | None]]:
-    """The solutions of one check as dicts of ``entity``, ``property``, ``value`` (rdflib terms)."""
+def run_check(store: Queries, check: Check) -> list[dict[str, rdflib.term.Node | None]]:
+    """The solutions of one check on ``store`` (any :class:`kg.store.Queries`; :func:`load_store` makes one from a
+    graph) as dicts of ``entity``, ``property``, ``value`` (rdflib terms)."""
     try:
-        solutions = store.query(check.query)
+        variables, rows = solutions(store, check.query)
     except SyntaxError as exc:
         raise ValueError(f"{check.path}: {exc}") from exc
-    variables = {v.value for v in solutions.variables}
     if "entity" not in variables:
         raise ValueError(f"{check.path}: a check must SELECT ?entity (and optionally ?property, ?value)")
-    out = []
-    for solution in solutions:
-        out.append({name: _from_oxigraph(solution[name]) if name in variables else None
-                    for name in ("entity", "property", "value")})
-    return out
+    return [{name: _to_rdflib(row.get(name)) for name in ("entity", "property", "value")} for row in rows]
 
 
 def run_report(graph: Graph, locations: Mapping[str, str] | None = None,

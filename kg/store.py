@@ -17,6 +17,12 @@ selector (:data:`SELECTOR_FORMS`). Rows are identical on every backend: the same
 objects, an endpoint's JSON results mapped the same way as the embedded engines' terms (blank-node
 labels are each store's own). Reasoning happened at build time: a store only serves triples.
 
+Every reader goes through this module: the API's service layer, the QC report (an
+:meth:`OxigraphStore.from_graph` of the graph in memory, its checks run by :func:`solutions`), the
+SPARQL query process (:meth:`OxigraphStore.run`, pyoxigraph's own result objects) and the benches.
+Only this module makes a ``pyoxigraph.Store`` (tests/kg/test_store.py checks the source tree), and
+every query text, the triple count's too, is a named file of :mod:`kg.queries`.
+
 A value reaches a query only as an RDF term built and checked by pyoxigraph and serialized by it
 (:func:`kg.queries.bind`), on every backend alike — the remote store sends the bound text.
 Credentials of a remote store come from ``OSTEOKG_STORE_USER`` / ``OSTEOKG_STORE_PASSWORD`` and never
@@ -78,8 +84,8 @@ ENV_USER, ENV_PASSWORD, ENV_TIMEOUT = "OSTEOKG_STORE_USER", "OSTEOKG_STORE_PASSW
 DEFAULT_TIMEOUT = 30.0
 SPARQL_JSON = "application/sparql-results+json"
 N_TRIPLES = "application/n-triples"
-#: the one query text not in kg/queries/: how a remote store counts its triples (an embedded one knows)
-COUNT_TRIPLES = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+#: the named query (kg/queries/count-triples.rq) a remote store counts its triples with (an embedded one knows)
+COUNT_TRIPLES = "count-triples"
 
 
 class StoreError(KgError, RuntimeError):
@@ -175,15 +181,60 @@ def _oxigraph_answer(result, accept: str) -> RawAnswer:
     return RawAnswer(results_format.media_type, result.serialize(format=results_format) or b"")
 
 
+def _to_oxigraph(node):
+    """An rdflib term as the pyoxigraph term of the same RDF value (a blank node keeps its label)."""
+    from rdflib import BNode, Literal, URIRef
+
+    if isinstance(node, URIRef):
+        return pyoxigraph.NamedNode(str(node))
+    if isinstance(node, BNode):
+        return pyoxigraph.BlankNode(str(node))
+    if isinstance(node, Literal):
+        if node.language:
+            return pyoxigraph.Literal(str(node), language=node.language)
+        if node.datatype is not None:
+            return pyoxigraph.Literal(str(node), datatype=pyoxigraph.NamedNode(str(node.datatype)))
+        return pyoxigraph.Literal(str(node))
+    raise TypeError(f"cannot store {node!r}")
+
+
 class OxigraphStore:
-    """pyoxigraph's in-memory store, loaded from the built N-Triples."""
+    """pyoxigraph's in-memory store: loaded from the built N-Triples (``OxigraphStore(path)``, what
+    :func:`open_store` does), or from what a caller holds — :meth:`from_graph` (an rdflib graph, at build
+    time), :meth:`from_bytes` (serialized RDF), :meth:`from_file` (any RDF file). This is the one place
+    that makes a ``pyoxigraph.Store`` (tests/kg/test_store.py checks it)."""
 
     name = "oxigraph"
 
-    def __init__(self, nt_path: Path) -> None:
-        self.selector = f"oxigraph:{nt_path}"
+    def __init__(self, nt_path: Path | str | None = None, *, selector: str | None = None) -> None:
+        self.selector = selector or f"oxigraph:{nt_path}"
         self.store = pyoxigraph.Store()
-        self.store.bulk_load(path=str(nt_path), format=pyoxigraph.RdfFormat.N_TRIPLES)
+        if nt_path is not None:
+            self.store.bulk_load(path=str(nt_path), format=pyoxigraph.RdfFormat.N_TRIPLES)
+
+    @classmethod
+    def from_file(cls, path: Path | str, format: pyoxigraph.RdfFormat | None = None) -> OxigraphStore:
+        """The RDF file ``path`` (its format ``format``, or else guessed by pyoxigraph from its extension)."""
+        found = cls(selector=f"oxigraph:{path}")
+        found.store.bulk_load(path=str(path), format=format)
+        return found
+
+    @classmethod
+    def from_bytes(cls, data: bytes | str, format: pyoxigraph.RdfFormat = pyoxigraph.RdfFormat.N_TRIPLES,
+                   *, selector: str = "oxigraph:memory") -> OxigraphStore:
+        """RDF held in memory (N-Triples unless ``format`` says otherwise), with no file in between."""
+        found = cls(selector=selector)
+        found.store.bulk_load(data, format=format)
+        return found
+
+    @classmethod
+    def from_graph(cls, graph, *, selector: str = "oxigraph:memory") -> OxigraphStore:
+        """An rdflib ``graph`` copied term by term (blank-node labels kept, so a blank node of a result is
+        the graph's own), with no serialization and no file in between."""
+        found = cls(selector=selector)
+        found.store.bulk_extend(pyoxigraph.Quad(_to_oxigraph(s), _to_oxigraph(p), _to_oxigraph(o))
+                                for s, p, o in graph)
+        return found
 
     def select(self, query: str, **terms: queries.Term) -> list[Row]:
         solutions = self.store.query(queries.bind(query, **terms))
@@ -201,7 +252,9 @@ class OxigraphStore:
         return _oxigraph_answer(self.store.query(text), accept)
 
     def run(self, sparql: str, **options):
-        """A raw query, results in pyoxigraph's own classes."""
+        """A raw query, results in pyoxigraph's own classes (``QuerySolutions``, ``QueryBoolean``,
+        ``QueryTriples``); ``options`` are pyoxigraph's (``base_iri``, ``use_default_graph_as_union`` …).
+        For a door that serializes pyoxigraph's answers itself (the query process) and the benches."""
         return self.store.query(sparql, **options)
 
     def triples(self) -> int:
@@ -233,12 +286,25 @@ class RdflibStore:
 
     name = "rdflib"
 
-    def __init__(self, nt_path: Path) -> None:
+    def __init__(self, nt_path: Path | str | None = None, *, graph=None, selector: str | None = None) -> None:
         from rdflib import Graph
 
-        self.selector = f"rdflib:{nt_path}"
-        self.graph = Graph()
-        self.graph.parse(nt_path, format="nt")
+        self.selector = selector or f"rdflib:{nt_path}"
+        self.graph = graph if graph is not None else Graph()
+        if nt_path is not None:
+            self.graph.parse(nt_path, format="nt")
+
+    @classmethod
+    def from_graph(cls, graph, *, selector: str = "rdflib:memory") -> RdflibStore:
+        """An rdflib ``graph`` itself (not a copy: a change to it is a change to the store)."""
+        return cls(graph=graph, selector=selector)
+
+    @classmethod
+    def from_bytes(cls, data: bytes | str, format: str = "nt", *, selector: str = "rdflib:memory") -> RdflibStore:
+        """RDF held in memory (N-Triples unless ``format``, an rdflib format name, says otherwise)."""
+        found = cls(selector=selector)
+        found.graph.parse(data=data, format=format)
+        return found
 
     def select(self, query: str, **terms: queries.Term) -> list[Row]:
         text = queries.bind(query, **terms)
@@ -277,6 +343,10 @@ class RdflibStore:
         body = self.graph.query(text).serialize(format=fmt, encoding="utf-8")
         return RawAnswer(accept, body if isinstance(body, bytes) else (body or "").encode("utf-8"))
 
+    def run(self, sparql: str, **options):
+        """A raw query, the answer in rdflib's own classes (a ``Result``); ``options`` go to ``Graph.query``."""
+        return self.graph.query(sparql, **options)
+
     def triples(self) -> int:
         return len(self.graph)
 
@@ -294,6 +364,31 @@ def _from_json(binding: dict) -> Value:
         datatype = binding.get("datatype")
         return Value(value, "literal", binding.get("xml:lang"), None if datatype in PLAIN else datatype)
     raise StoreError(f"the endpoint answered a term of unknown type {kind!r}")
+
+
+def _json_rows(body: bytes, selector: str) -> tuple[list[str], list[Row]]:
+    """SPARQL 1.1 Query Results JSON as (the projected variables, rows of plain values); an ASK answer is
+    ``[ASK_COLUMN]`` and :func:`ask_row`."""
+    try:
+        document = json.loads(body)
+        if isinstance(document.get("boolean"), bool):
+            return [ASK_COLUMN], ask_row(document["boolean"])
+        bindings = document["results"]["bindings"]
+        variables = list(document["head"]["vars"])
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise StoreError(f"{selector} did not answer with SPARQL results JSON") from None
+    # in the projection's order (head.vars), as the embedded engines give them
+    return variables, [{name: _from_json(binding[name]) for name in variables if name in binding}
+                       for binding in bindings]
+
+
+def solutions(store: Queries, text: str) -> tuple[list[str], list[Row]]:
+    """A SELECT (or ASK) given as text, not by name — e.g. a QC check read from its folder — through the
+    raw-query capability :class:`Queries`, so it runs on every backend: the projected variables and rows
+    of plain values, mapped as every backend maps its own. A syntax error is the engine's own
+    (``SyntaxError`` from pyoxigraph)."""
+    answer = store.query(text, SPARQL_JSON)
+    return _json_rows(answer.body, getattr(store, "selector", type(store).__name__))
 
 
 def credentials() -> tuple[str, str] | None:
@@ -366,16 +461,7 @@ class RemoteStore:
 
     def _rows(self, text: str) -> list[Row]:
         _, body = self._post(text, SPARQL_JSON)
-        try:
-            document = json.loads(body)
-            if isinstance(document.get("boolean"), bool):
-                return ask_row(document["boolean"])
-            bindings = document["results"]["bindings"]
-            variables = list(document["head"]["vars"])
-        except (ValueError, KeyError, TypeError):
-            raise StoreError(f"{self.selector} did not answer with SPARQL results JSON") from None
-        # in the projection's order (head.vars), as the embedded engines give them
-        return [{name: _from_json(binding[name]) for name in variables if name in binding} for binding in bindings]
+        return _json_rows(body, self.selector)[1]
 
     def select(self, query: str, **terms: queries.Term) -> list[Row]:
         return self._rows(queries.bind(query, **terms))
@@ -393,7 +479,7 @@ class RemoteStore:
         return RawAnswer(content_type, body)
 
     def triples(self) -> int:
-        rows = self._rows(COUNT_TRIPLES)
+        rows = self.select(COUNT_TRIPLES)
         value = rows[0]["n"].python() if rows and "n" in rows[0] else None
         if not isinstance(value, int):
             raise StoreError(f"{self.selector} did not count its triples")
