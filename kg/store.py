@@ -34,9 +34,7 @@ from __future__ import annotations
 import base64
 import json
 import os
-import urllib.error
 import urllib.parse
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Protocol, runtime_checkable
@@ -420,6 +418,11 @@ def request(url: str, data: bytes | None, headers: dict[str, str], method: str, 
             what: str) -> tuple[str, bytes]:
     """One bounded HTTP request with the environment's credentials: (Content-Type, body), or :class:`StoreError`
     naming ``what`` and the URL (never the credentials)."""
+    # imported here, not with the module: the SPARQL query processes import kg.store for OxigraphStore and
+    # would otherwise each carry urllib.request, http.client and ssl (about 9 MB) they never use
+    import urllib.error
+    import urllib.request
+
     headers = dict(headers)
     user = credentials()
     if user is not None:

@@ -2,7 +2,8 @@
 
 A fresh interpreter started by :mod:`kg.sparql.pool` (spawned, never forked: the API process has
 threads; and unlike multiprocessing's "spawn" it does not re-import the server's ``__main__``). It
-asks to die with its parent, loads ``nt_path`` into its own in-memory store once, runs every code
+asks to die with its parent, loads ``nt_path`` into its own in-memory store once (a
+:class:`kg.store.OxigraphStore`, the store interface every reader goes through), runs every code
 path once (nothing is imported lazily later), confines itself (:mod:`kg.sparql.sandbox`) and then
 answers one request at a time over its end of a socket pair (``multiprocessing.connection``
 framing): a request is ``(text, results_format, graph_format)``; it checks (:mod:`kg.sparql.policy`),
@@ -17,21 +18,21 @@ import sys
 from contextlib import suppress
 from typing import Any
 
-import pyoxigraph
-
 from kg.sparql import policy, sandbox
 from kg.sparql.policy import NARROW, Refusal
 from kg.sparql.results import GRAPH_FORMATS, RESULT_FORMATS, serialize
+from kg.store import OxigraphStore
 
 log = logging.getLogger("osteokg.sparql")
 
 
 class Engine:
-    """What a query process holds: the store, the row cap and the base IRI of relative IRIs."""
+    """What a query process holds: the store (:class:`kg.store.OxigraphStore`), the row cap and the base IRI
+    of relative IRIs. A client's query runs raw (:meth:`OxigraphStore.run`) and its pyoxigraph result is
+    serialized here (:mod:`kg.sparql.results`: the row cap, formats)."""
 
     def __init__(self, nt_path: str, max_rows: int, base_iri: str | None = None) -> None:
-        self.store = pyoxigraph.Store()
-        self.store.bulk_load(path=nt_path, format=pyoxigraph.RdfFormat.N_TRIPLES)
+        self.store = OxigraphStore(nt_path)
         self.max_rows = max_rows
         self.base_iri = base_iri
 
@@ -53,7 +54,7 @@ class Engine:
     def _answer(self, text: str, results_format: str | None, graph_format: str | None) -> dict:
         text = policy.check(text)
         try:
-            result = self.store.query(text, base_iri=self.base_iri)
+            result = self.store.run(text, base_iri=self.base_iri)
         except SyntaxError as error:
             if policy.is_update(text):
                 raise policy.read_only() from None
