@@ -31,13 +31,18 @@ import urllib.parse
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from kg import queries  # noqa: E402 - after the path above (run as a script from anywhere)
+
 HOST = "127.0.0.1"
 SPARQL_JSON = "application/sparql-results+json"
-COMPETENCY = ROOT / "kg" / "queries" / "competency" / "causes-of-osteonecrosis.rq"
+COMPETENCY = "competency/causes-of-osteonecrosis"  # a named query of kg.queries
 
 
 def endpoints() -> list[dict]:
-    query = urllib.parse.quote(COMPETENCY.read_text(encoding="utf-8"), safe="")
+    query = urllib.parse.quote(queries.text(COMPETENCY), safe="")
     return [
         {"name": "/health", "server": "api", "path": "/health", "accept": "application/json"},
         {"name": "entity lookup /entities/OSTEOKG:0000106", "server": "api", "path": "/entities/OSTEOKG:0000106",

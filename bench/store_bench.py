@@ -1,7 +1,8 @@
 """Which embedded store: rdflib's in-memory graph vs pyoxigraph, on the API's own named queries.
 
 Runs every named query of ``kg/queries/*.rq`` (with realistic parameters) plus two competency
-questions (raw text) through ``kg.store.RdflibStore`` / ``kg.store.OxigraphStore`` — the same
+questions (raw text, ``run()``: the engine's own result objects) through ``kg.store.RdflibStore`` /
+``kg.store.OxigraphStore``, opened by ``kg.store.open_store`` as the API opens them — the same
 ``select()`` the API calls, so binding and result conversion are included — over
 
   (a) the built graph (``--build DIR``/osteokg.nt), and
@@ -95,25 +96,22 @@ def _emit(**event) -> None:
 
 def worker(engine: str, nt: Path, skip: set[str], reps: int, budget: float, timeout: float) -> None:
     from kg import queries
-    from kg.store import OxigraphStore, RdflibStore
+    from kg.store import open_store
 
     rss_before = _status("VmRSS")
     started = time.perf_counter()
-    store = (OxigraphStore if engine == "oxigraph" else RdflibStore)(nt)
+    store = open_store(f"{engine}:{nt}")  # kg.store.OxigraphStore or RdflibStore, as the API opens them
     load_s = time.perf_counter() - started
     _emit(event="loaded", load_s=load_s, rss_mb=_status("VmRSS"), rss_before_mb=rss_before,
           hwm_mb=_status("VmHWM"), triples=store.triples())
-
-    competency = ROOT / "kg" / "queries" / "competency"
 
     def runner(kind: str, target: str, params: dict[str, str]):
         if kind == "named":
             terms = {k: queries.iri(v) for k, v in params.items()}
             return lambda: len(store.select(target, **terms))
-        text = (competency / target).read_text(encoding="utf-8")
-        if engine == "oxigraph":
-            return lambda: sum(1 for _ in store.store.query(text))
-        return lambda: len(list(store.graph.query(text)))
+        # a competency question as raw text: the store's run(), the engine's own result objects (no conversion)
+        text = queries.text(f"competency/{target.removesuffix('.rq')}")
+        return lambda: sum(1 for _ in store.run(text))
 
     signal.signal(signal.SIGALRM, _alarm)
     for label, kind, target, params in QUERIES:
