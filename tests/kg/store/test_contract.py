@@ -1,5 +1,6 @@
 """The store contract: every named query and every :class:`kg.service.Service` function answers alike on the
-embedded store (pyoxigraph), rdflib and an Oxigraph server (SPARQL 1.1 Protocol), over the mini graph.
+embedded store (pyoxigraph), rdflib, an Oxigraph server and Virtuoso (both over the SPARQL 1.1 Protocol), over
+the mini graph.
 
 Documented differences, and how they are compared:
 
@@ -11,7 +12,19 @@ Documented differences, and how they are compared:
   numeric literals are compared by value (as :meth:`Value.python` gives them to the service);
 - ``ORDER BY`` over labels in different languages is each engine's own (SPARQL leaves it open);
 - a ``LIMIT`` without ``ORDER BY`` (``entity-exists``: "does the graph say anything about it?") may pick
-  any row: only the number of rows is compared.
+  any row: only the number of rows is compared;
+- Virtuoso (7.2.5) has no boolean type: it writes an ``xsd:boolean`` as ``"1"`` or ``"0"`` (values of
+  XSD's lexical space, not the canonical ``"true"``/``"false"``): booleans are compared by value, and
+  :func:`test_virtuoso_writes_booleans_as_1_and_0` pins what it writes;
+- Virtuoso answers an ASK in SPARQL results JSON as a SELECT of one column ``__ASK_RETVAL`` (one row
+  ``"1"^^xsd:integer`` when true, no row when false), not as ``{"boolean": …}``:
+  :func:`test_virtuoso_answers_ask_as_a_one_column_select` pins it.
+
+The last two are differences of the server that :class:`kg.store.RemoteStore` does not yet absorb: on
+Virtuoso the service reads every ``"1"^^xsd:boolean`` as false (an inferred edge shows as asserted) and
+a named ASK query gives no row. Those cases are strict xfails (:data:`VIRTUOSO_BOOLEANS`,
+:data:`VIRTUOSO_ASK`) naming the change ``kg/store.py`` needs (docs/deploy.md, "Virtuoso"): once it is
+made they pass, and strict turns that into a failure that says to remove the marks.
 """
 from __future__ import annotations
 
@@ -35,14 +48,36 @@ PLAIN_QUERIES = sorted(name for name in queries.names() if not queries.parameter
 COMPETENCY = sorted(f"competency/{p.name[:-3]}" for p in (queries.resources.files("kg") / "queries" / "competency")
                     .iterdir() if p.name.endswith(".rq"))
 OTHERS = [b for b in BACKENDS if b != "oxigraph"]
+XSD = "http://www.w3.org/2001/XMLSchema#"
+ASK_QUERY = "competency/hip-fracture-and-femoral-head-osteonecrosis"  # the one named ASK query
+
+#: the service functions whose answers carry a boolean read from the graph (inferred, inherited, generalizes)
+BOOLEAN_FUNCTIONS = {"entity", "entity_page", "relations", "relation_list"}
+VIRTUOSO_BOOLEANS = ("Virtuoso writes xsd:boolean as \"1\"/\"0\"; kg.store.RemoteStore keeps that lexical form and the "
+                     "service reads it as false (Value.python(), .value == \"true\"): RemoteStore._from_json must map "
+                     "\"1\"/\"0\" of xsd:boolean to \"true\"/\"false\" (docs/deploy.md)")
+VIRTUOSO_ASK = ("Virtuoso answers ASK in JSON as a SELECT of __ASK_RETVAL (a row of 1, or no row), which "
+                "kg.store.RemoteStore._rows passes on as rows: it must map it to ask_row() (docs/deploy.md)")
+
+
+def pending_on_virtuoso(request, backend: str, reason: str) -> None:
+    """Mark this case a strict xfail on Virtuoso, for a RemoteStore change named in ``reason``."""
+    if backend == "virtuoso":
+        request.node.add_marker(pytest.mark.xfail(strict=True, raises=AssertionError, reason=reason))
 
 
 NUMERIC = {f"http://www.w3.org/2001/XMLSchema#{t}" for t in ("decimal", "double", "float", "integer", "int", "long")}
 
 
+XSD_BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
+BOOLEAN_FORMS = {"true": "true", "1": "true", "false": "false", "0": "false"}  # XSD's lexical space of xsd:boolean
+
+
 def same_value(value: Value) -> tuple:
     if value.kind == "literal" and value.datatype in NUMERIC:
         return (value.kind, value.python(), value.lang, value.datatype)
+    if value.kind == "literal" and value.datatype == XSD_BOOLEAN:  # Virtuoso writes "1" and "0"
+        return (value.kind, BOOLEAN_FORMS.get(value.value, value.value), value.lang, value.datatype)
     return (value.kind, "_" if value.kind == "bnode" else value.value, value.lang, value.datatype)
 
 
@@ -111,7 +146,9 @@ def test_named_entity_queries_answer_alike(stores, backend: str, name: str, enti
 
 @pytest.mark.parametrize("backend", OTHERS)
 @pytest.mark.parametrize("name", PLAIN_QUERIES + COMPETENCY + ["category-members"])
-def test_named_queries_answer_alike(stores, backend: str, name: str) -> None:
+def test_named_queries_answer_alike(request, stores, backend: str, name: str) -> None:
+    if name == ASK_QUERY:
+        pending_on_virtuoso(request, backend, VIRTUOSO_ASK)
     terms = {"category": queries.iri(OSTEOKG + CATEGORY)} if name == "category-members" else {}
     expected = _answer(stores, "oxigraph", name, terms)
     assert _answer(stores, backend, name, terms) == expected
@@ -208,13 +245,46 @@ def test_every_service_function_is_in_the_contract(services) -> None:
 
 @pytest.mark.parametrize("backend", OTHERS)
 @pytest.mark.parametrize("function", SERVICE_FUNCTIONS)
-def test_every_service_function_answers_alike(service_answers, backend: str, function: str) -> None:
+def test_every_service_function_answers_alike(request, service_answers, backend: str, function: str) -> None:
+    if function in BOOLEAN_FUNCTIONS:
+        pending_on_virtuoso(request, backend, VIRTUOSO_BOOLEANS)
+    elif function == "competency":  # the ASK question, and the boolean-free others
+        pending_on_virtuoso(request, backend, VIRTUOSO_ASK)
     expected = service_answers["oxigraph"][function]
     assert expected not in (None, [], {})
     assert service_answers[backend][function] == expected
 
 
 def test_errors_are_the_same_everywhere(service_answers) -> None:
-    for backend in BACKENDS:
+    for backend in service_answers:  # every backend that runs here (Virtuoso's only when installed)
         assert service_answers[backend]["resolve-unknown"][0] == "NotFound"
         assert service_answers[backend]["resolve-bad"][0] == "BadValue"
+
+
+# ---------------------------------------------------------------------------------------- Virtuoso's differences
+
+@pytest.mark.parametrize("backend", ["virtuoso"])
+def test_virtuoso_writes_booleans_as_1_and_0(stores, backend: str) -> None:
+    """Every xsd:boolean the graph holds comes back as "1" or "0" from Virtuoso (a ``typed-literal``), as "true"
+    or "false" from the embedded store: the same values (the comparison above maps one onto the other). The
+    server's own answer, on the wire: it stays whatever RemoteStore makes of it."""
+    def flags(store) -> Counter:
+        document = json.loads(store.query(queries.text("relation-properties")).body)
+        return Counter((value["type"], value["value"]) for row in document["results"]["bindings"]
+                       for value in row.values() if value.get("datatype") == XSD + "boolean")
+    theirs, ours = flags(stores[backend]), flags(stores["oxigraph"])
+    assert set(theirs) == {("typed-literal", "1"), ("typed-literal", "0")}
+    assert set(ours) == {("literal", "true"), ("literal", "false")}
+    assert (theirs["typed-literal", "1"], theirs["typed-literal", "0"]) == (ours["literal", "true"],
+                                                                             ours["literal", "false"])
+
+
+@pytest.mark.parametrize("backend", ["virtuoso"])
+def test_virtuoso_answers_ask_as_a_one_column_select(stores, backend: str) -> None:
+    for text, rows in ((f"ASK {{ <{OSTEOKG}0000106> ?p ?o }}", [{"__ASK_RETVAL": {
+            "type": "typed-literal", "datatype": XSD + "integer", "value": "1"}}]),
+                       (f"ASK {{ <{OSTEOKG}0009999> ?p ?o }}", [])):
+        document = json.loads(stores[backend].query(text).body)
+        assert "boolean" not in document
+        assert document["head"]["vars"] == ["__ASK_RETVAL"] and document["results"]["bindings"] == rows
+        assert json.loads(stores["oxigraph"].query(text).body)["boolean"] is bool(rows)
