@@ -259,6 +259,14 @@ class OxigraphStore:
         return len(self.store)
 
 
+def check_syntax(text: str, base_iri: str | None = None) -> None:
+    """Parse ``text`` as the embedded engine would run it (its relative IRIs against ``base_iri``): a
+    ``SyntaxError`` (pyoxigraph's message) when it is not SPARQL 1.1, ``UnicodeEncodeError`` for a character
+    that is not a Unicode scalar value. For a door that forwards a query to a remote store and checks it here
+    first; it runs over an empty store, so it costs a parse and nothing else."""
+    pyoxigraph.Store().query(text, base_iri=base_iri)
+
+
 # ---------------------------------------------------------------------------------------- rdflib
 
 def _from_rdflib(term) -> Value | None:
