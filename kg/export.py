@@ -59,7 +59,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS
 
 from kg.files import write_atomically
-from kg.vocab import (ANATOMICAL_SITE, BIOLINK, DEFINITION, DISORDER, OIO, OKG, ONTOLOGY_IRI, OSTEOKG, PREFIXES,
+from kg.vocab import (ANATOMICAL_SITE, BIOLINK, DEFINITION, DISORDER, OIO, OKG, ONTOLOGY_IRI, OSTEOKG, PREFIXES, prefixes,
                       is_upper_category, shorten)
 
 #: the SSSOM mapping set's identifier (where the release publishes it)
@@ -92,7 +92,6 @@ EDGE_COLUMNS = ("id", "subject", "predicate", "object", "relation", "original_pr
 #: the strengths, strongest first, where the graph gives no okg:strengthOrder
 STRENGTH_NAMES = ("defining", "main", "most", "often", "proportion", "generally", "can")
 
-_EXTRA_PREFIXES = {"semapv": "https://w3id.org/semapv/vocab/"}
 _OSTEOKG = str(OSTEOKG)
 _BIOLINK = str(BIOLINK)
 
@@ -203,8 +202,7 @@ def sssom_text(graph: Graph) -> str:
 
     used = {r[c].split(":", 1)[0] for r in rows for c in ("subject_id", "predicate_id", "object_id",
                                                           "mapping_justification")}
-    known = {**PREFIXES, **_EXTRA_PREFIXES}
-    curie_map = {p: known[p] for p in sorted(used | {"OSTEOKG", "skos", "semapv"}, key=str.lower)}
+    curie_map = prefixes(*sorted(used | {"OSTEOKG", "skos", "semapv"}, key=str.lower))
 
     ontology = _ontology(graph)
     metadata: list[tuple[str, object]] = [("curie_map", curie_map), ("mapping_set_id", MAPPING_SET_ID)]
@@ -427,7 +425,7 @@ def kgx_tables(graph: Graph, include_inverse: bool = False) -> tuple[list[dict[s
     predicates: dict[URIRef, str] = {}
     for prop in relations:
         targets = _biolink_targets(graph, prop)
-        predicates[prop] = shorten(targets[0]) if targets else "biolink:related_to"
+        predicates[prop] = shorten(targets[0] if targets else BIOLINK.related_to)
     evidence = _evidence(graph)
     order = _strength_order(graph)
 
@@ -499,7 +497,7 @@ def kgx_tables(graph: Graph, include_inverse: bool = False) -> tuple[list[dict[s
         inferred = "reasoner" in rules
         s, o = shorten(str(subject)), shorten(str(parent))
         edges.append({
-            "id": _edge_id(s, "rdfs:subClassOf", o), "subject": s, "predicate": "biolink:subclass_of", "object": o,
+            "id": _edge_id(s, "rdfs:subClassOf", o), "subject": s, "predicate": shorten(BIOLINK.subclass_of), "object": o,
             "relation": "rdfs:subClassOf", "original_predicate": "rdfs:subClassOf",
             "knowledge_level": "logical_entailment" if inferred else "knowledge_assertion",
             "agent_type": "automated_agent" if inferred else "manual_agent",

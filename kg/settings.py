@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from kg.errors import KgError
+from kg.errors import KgError, SourceError
 
 #: the checkout osteokg runs from: its ontology/ (the editors' sources), shapes/ and build/
 ROOT = Path(__file__).resolve().parent.parent
@@ -169,6 +169,23 @@ BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
 assert len(BY_NAME) == len(SETTINGS), "a setting is listed twice"
 
 
+class CheckoutMissing(SourceError):
+    """A folder of the checkout (ontology/, shapes/) that is not there: osteokg is installed, not checked out."""
+
+
+def require_checkout(folder: Path | str, what: str) -> Path:
+    """``folder`` if it is a folder, else a :class:`CheckoutMissing` (a one-line message, exit 2 in the CLI)
+    naming it. The package ships the API, the queries and the templates; the editors' sources and the
+    SHACL shapes are only in a checkout of the repository, and only the build (and validate, report,
+    review) reads them."""
+    path = Path(folder)
+    if not path.is_dir():
+        raise CheckoutMissing(f"{path}: no such folder ({what}); osteokg build, validate, report and review "
+                              f"run from a checkout of the osteokg repository (the installed package holds "
+                              f"the API and its queries only)")
+    return path
+
+
 def setting(name: str) -> Setting:
     """The setting called ``name`` (``SPARQL_TIMEOUT`` or ``OSTEOKG_SPARQL_TIMEOUT``); KeyError if none is."""
     return BY_NAME[name.removeprefix(PREFIX)]
@@ -255,8 +272,8 @@ def write_doc(path: Path = DOC) -> Path:
     return path
 
 
-__all__ = ["BUILD_DIR", "BY_NAME", "DOORS", "ONTOLOGY_DIR", "ROOT", "SETTINGS", "SHAPES_DIR", "Setting", "SettingError",
-           "default", "defaults", "from_environ", "get", "markdown", "of", "setting", "write_doc"]
+__all__ = ["BUILD_DIR", "BY_NAME", "CheckoutMissing", "DOORS", "ONTOLOGY_DIR", "ROOT", "SETTINGS", "SHAPES_DIR", "Setting", "SettingError",
+           "default", "defaults", "from_environ", "get", "markdown", "of", "require_checkout", "setting", "write_doc"]
 
 if __name__ == "__main__":
     print(write_doc())

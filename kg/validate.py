@@ -25,19 +25,18 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import OWL, RDF, RDFS, SH
 
+from kg.settings import SHAPES_DIR, require_checkout
 from kg.vocab import PREFIXES as _VOCAB_PREFIXES
+from kg.vocab import SHAPES_NS, prefixes
 
-#: the repository's shapes folder; every ``*.ttl`` in it is loaded
-SHAPES_DIR: Path = Path(__file__).resolve().parent.parent / "shapes"
-
-#: namespace of the shapes themselves
-SHAPES_NS = "https://w3id.org/osteokg/shapes/"
+# SHAPES_DIR: the checkout's shapes folder (kg.settings); every ``*.ttl`` in it is loaded
+# SHAPES_NS: namespace of the shapes themselves (kg.vocab)
 
 #: the options every run of the shapes uses
 PYSHACL_OPTIONS: dict[str, object] = {"inference": "none", "advanced": True}
 
 #: prefix → namespace for CURIEs in reports (the project's prefixes, plus SHACL and the shapes)
-PREFIXES: dict[str, str] = {**_VOCAB_PREFIXES, "sh": str(SH), "oks": SHAPES_NS}
+PREFIXES: dict[str, str] = {**_VOCAB_PREFIXES, **prefixes("sh", "oks")}
 
 # Labels for properties the data graph does not label itself.
 _BUILTIN_LABELS: dict[str, str] = {
@@ -113,8 +112,9 @@ class Report:
 
 
 def load_shapes(shapes_dir: Path = SHAPES_DIR) -> Graph:
-    """Every ``*.ttl`` file in ``shapes_dir``, parsed into one shapes graph."""
-    files = sorted(Path(shapes_dir).glob("*.ttl"))
+    """Every ``*.ttl`` file in ``shapes_dir``, parsed into one shapes graph (a
+    :class:`kg.settings.CheckoutMissing` when the folder is not there: the shapes are not shipped)."""
+    files = sorted(require_checkout(shapes_dir, "the SHACL shapes").glob("*.ttl"))
     if not files:
         raise FileNotFoundError(f"no shapes (*.ttl) in {shapes_dir}")
     shapes = Graph()

@@ -2,7 +2,9 @@
 
 This is the one place that says which IRIs exist: ``OKG`` lists every term of the graph's own
 vocabulary (a misspelt ``OKG.qoute`` raises AttributeError instead of minting a new IRI),
-:data:`PREFIXES` with :func:`expand` and :func:`shorten` is the one prefix map and CURIE⇄IRI pair,
+:data:`PREFIXES` with :func:`expand` and :func:`shorten` is the one prefix map and CURIE⇄IRI pair
+(:data:`OUTPUT_PREFIXES` adds the few namespaces only an output writes; :func:`prefixes` picks a
+subset by name), the other namespaces (IAO, oboInOwl, Biolink, schema.org) are closed too,
 and :data:`ID_RANGES` is the table of ID ranges of docs/model.md ("Namespaces and identifiers"),
 so that no module tests ``number < 100`` to mean "an upper category" by itself.
 """
@@ -12,7 +14,7 @@ import re
 from dataclasses import dataclass
 
 from rdflib import Namespace, URIRef
-from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS, XSD, DefinedNamespace
+from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SH, SKOS, XSD, DefinedNamespace
 
 OSTEOKG = Namespace("https://w3id.org/osteokg/OSTEOKG_")
 
@@ -91,11 +93,52 @@ class OKG(DefinedNamespace):
     timeFrameText: URIRef
 
 
-IAO = Namespace("http://purl.obolibrary.org/obo/IAO_")
+class IAO(DefinedNamespace):
+    """The Information Artifact Ontology terms the code uses (``IAO["0000115"]``; any other raises)."""
+
+    _NS = Namespace("http://purl.obolibrary.org/obo/IAO_")
+    _fail = True
+    _extras = [
+        "0000115",  # definition
+        "0100001",  # term replaced by (an obsolete term's successor)
+    ]
+
+
+class OIO(DefinedNamespace):
+    """The oboInOwl terms the code uses: the four synonym scopes and the synonym type."""
+
+    _NS = Namespace("http://www.geneontology.org/formats/oboInOwl#")
+    _fail = True
+
+    hasExactSynonym: URIRef
+    hasBroadSynonym: URIRef
+    hasNarrowSynonym: URIRef
+    hasRelatedSynonym: URIRef
+    hasSynonymType: URIRef
+
+
+class BIOLINK(DefinedNamespace):
+    """The Biolink model terms the code writes itself (the KGX export's fallback predicate and its
+    hierarchy edges); the Biolink classes and predicates the ontology matches are data, read as IRIs
+    under ``str(BIOLINK)``."""
+
+    _NS = Namespace("https://w3id.org/biolink/vocab/")
+    _fail = True
+
+    related_to: URIRef
+    subclass_of: URIRef
+
+
+class SCHEMA(DefinedNamespace):
+    """The schema.org terms the code uses."""
+
+    _NS = Namespace("https://schema.org/")
+    _fail = True
+
+    url: URIRef
+
+
 OBO = Namespace("http://purl.obolibrary.org/obo/")
-OIO = Namespace("http://www.geneontology.org/formats/oboInOwl#")
-BIOLINK = Namespace("https://w3id.org/biolink/vocab/")
-SCHEMA = Namespace("https://schema.org/")
 
 DEFINITION = IAO["0000115"]
 ONTOLOGY_IRI = "https://w3id.org/osteokg/osteokg.owl"
@@ -119,7 +162,8 @@ QUOTED, COMBINED_READING, CITED_TITLE, DEFINITION_KIND = OKG.quoted, OKG.combine
 EVIDENCE_KINDS = {"quoted": QUOTED, "combined-reading": COMBINED_READING, "cited-title": CITED_TITLE}
 REVIEW_STATUSES = ("unreviewed", "accepted", "rejected")
 TIME_FRAME_KINDS = ("within", "at", "after", "lifetime", "not-stated")
-SYNONYM_PROPERTIES = {scope: OIO[f"has{scope.capitalize()}Synonym"] for scope in ("exact", "broad", "narrow", "related")}
+SYNONYM_PROPERTIES = {"exact": OIO.hasExactSynonym, "broad": OIO.hasBroadSynonym, "narrow": OIO.hasNarrowSynonym,
+                      "related": OIO.hasRelatedSynonym}
 SYNONYM_TYPES = {"lay": OKG.laySynonym, "clinical": OKG.clinicalSynonym}
 REGIONS = ("NL", "BE")
 
@@ -226,6 +270,32 @@ PREFIXES: dict[str, str] = {
     "xsd": str(XSD),
     "schema": str(SCHEMA),
 }
+
+
+#: the shapes' own namespace (shapes/*.ttl)
+SHAPES_NS = "https://w3id.org/osteokg/shapes/"
+
+#: namespaces that only an output writes — a SPARQL answer in Turtle or RDF/XML, a SHACL report, the SSSOM
+#: export — and that nobody types as a CURIE: kept out of :data:`PREFIXES`, so :func:`expand` and
+#: :func:`shorten` (tables, the API) do not know them
+OUTPUT_PREFIXES: dict[str, str] = {
+    "obo": str(OBO),  # SPARQL answers (kg.sparql.results)
+    "osteokg": "https://w3id.org/osteokg/",  # SPARQL answers: the project's base (kg.sparql.results)
+    "sh": str(SH),  # SHACL reports (kg.validate)
+    "oks": SHAPES_NS,  # SHACL reports: the shapes (kg.validate)
+    "semapv": "https://w3id.org/semapv/vocab/",  # the SSSOM export's mapping justifications (kg.export)
+}
+assert not set(OUTPUT_PREFIXES) & set(PREFIXES), "an output prefix shadows a CURIE prefix"
+
+
+def prefixes(*names: str) -> dict[str, str]:
+    """prefix → namespace for ``names`` (from :data:`PREFIXES` or :data:`OUTPUT_PREFIXES`), in that
+    order; a KeyError names an unknown prefix. Every other prefix table of the code is made with this."""
+    known = {**PREFIXES, **OUTPUT_PREFIXES}
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise KeyError(f"unknown prefix(es) {', '.join(unknown)}: add them to kg.vocab.PREFIXES or OUTPUT_PREFIXES")
+    return {name: known[name] for name in names}
 
 
 def expand(curie: str) -> str | None:

@@ -14,6 +14,7 @@ import json
 import pyoxigraph
 
 from kg.sparql.policy import Refusal
+from kg.vocab import prefixes
 
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
@@ -47,16 +48,8 @@ GRAPH_FORMATS = {
     "jsonld": ("application/ld+json", pyoxigraph.RdfFormat.JSON_LD),
     "rdfxml": ("application/rdf+xml", pyoxigraph.RdfFormat.RDF_XML),
 }
-PREFIXES = {
-    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
-    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
-    "owl": "http://www.w3.org/2002/07/owl#",
-    "xsd": "http://www.w3.org/2001/XMLSchema#",
-    "skos": "http://www.w3.org/2004/02/skos/core#",
-    "oboInOwl": "http://www.geneontology.org/formats/oboInOwl#",
-    "obo": "http://purl.obolibrary.org/obo/",
-    "osteokg": "https://w3id.org/osteokg/",
-}
+#: the prefixes a Turtle or RDF/XML answer is written with (kg.vocab's, chosen by name)
+PREFIXES = prefixes("rdf", "rdfs", "owl", "xsd", "skos", "oboInOwl", "obo", "osteokg")
 PREFIXED = {"turtle", "rdfxml"}  # formats that use prefixes
 
 

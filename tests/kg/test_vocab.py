@@ -121,3 +121,49 @@ def test_curie_and_iri_round_trip() -> None:
     assert expand("NOPE:1") is None and expand("OSTEOKG:") is None and expand("plain") is None
     assert shorten(str(OSTEOKG["0000106"])) == "OSTEOKG:0000106"
     assert shorten("http://example.org/x") == "http://example.org/x"
+
+
+# ---------------------------------------------------------------- the other namespaces, the other prefix tables
+
+CLOSED = {"IAO": ("0000115", "0100001"), "OIO": ("hasExactSynonym", "hasSynonymType"), "BIOLINK": ("related_to",),
+          "SCHEMA": ("url",)}
+
+
+@pytest.mark.parametrize("name", sorted(CLOSED))
+def test_the_other_namespaces_are_closed(name: str) -> None:
+    from kg import vocab
+
+    namespace = getattr(vocab, name)
+    assert issubclass(namespace, DefinedNamespace) and namespace._fail is True
+    for term in CLOSED[name]:
+        assert namespace[term] == URIRef(str(namespace) + term)
+    with pytest.raises(AttributeError):
+        namespace["0000116" if name == "IAO" else "hasExactSynonim"]
+    with pytest.raises(AttributeError):
+        namespace.causes
+
+
+def test_every_iao_oboinowl_and_schema_term_of_the_built_graph_is_listed(built) -> None:
+    """What the build writes under a closed namespace is listed there (Biolink IRIs are the editors' data)."""
+    from kg.vocab import IAO, OIO, SCHEMA
+
+    for namespace in (IAO, OIO, SCHEMA):
+        base = str(namespace)
+        used = {str(p)[len(base):] for p in built.graph.predicates() if str(p).startswith(base)}
+        assert sorted(term for term in used if term not in namespace) == [], base
+
+
+def test_every_prefix_table_is_kg_vocabs() -> None:
+    from kg import export, validate
+    from kg.sparql import results
+    from kg.vocab import OUTPUT_PREFIXES, prefixes
+
+    everything = {**PREFIXES, **OUTPUT_PREFIXES}
+    assert not set(PREFIXES) & set(OUTPUT_PREFIXES)
+    for table in (results.PREFIXES, validate.PREFIXES):
+        assert all(everything[prefix] == namespace for prefix, namespace in table.items())
+    assert prefixes("skos", "semapv") == {"skos": PREFIXES["skos"], "semapv": OUTPUT_PREFIXES["semapv"]}
+    with pytest.raises(KeyError, match="NOPE"):
+        prefixes("skos", "NOPE")
+    assert not hasattr(export, "_EXTRA_PREFIXES")
+    assert expand("sh:Violation") is None  # an output prefix is not a CURIE prefix
