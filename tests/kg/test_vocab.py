@@ -167,3 +167,36 @@ def test_every_prefix_table_is_kg_vocabs() -> None:
         prefixes("skos", "NOPE")
     assert not hasattr(export, "_EXTRA_PREFIXES")
     assert expand("sh:Violation") is None  # an output prefix is not a CURIE prefix
+
+
+# ---------------------------------------------------------------- ID ranges written in queries and shapes
+
+_ID_PATTERN = re.compile(r"OSTEOKG_([0-9\[\]{}\-]+)(\$?)")
+
+
+def _covered(pattern: str, anchored: bool) -> frozenset[int]:
+    """The numbers (below 10 000) whose seven-digit ID matches ``pattern`` (a prefix unless ``anchored``)."""
+    regex = re.compile(pattern if anchored else pattern + "[0-9]*")
+    return frozenset(n for n in range(10_000) if regex.fullmatch(f"{n:07d}"))
+
+
+def test_every_id_range_a_query_or_shape_writes_is_a_range_of_kg_vocab() -> None:
+    """The queries and shapes that still test an ID by its digits (a category by ``OSTEOKG_00000``, a
+    relation by ``OSTEOKG_00090``, a term by ``OSTEOKG_000[0-6]…``) test exactly one range of
+    :data:`ID_RANGES` or a run of consecutive ranges, so that a range changed in kg.vocab (and
+    docs/model.md) without them fails here, naming the file."""
+    ordered = sorted(ID_RANGES, key=lambda r: r.first)
+    runs = {frozenset(range(a.first, b.last + 1)): f"{a.name}…{b.name}"
+            for i, a in enumerate(ordered) for b in ordered[i:]
+            if all(x.last + 1 == y.first for x, y in zip(ordered[i:], ordered[i + 1:ordered.index(b) + 1]))}
+    files = sorted((ROOT / "kg" / "queries").rglob("*.rq")) + sorted((ROOT / "shapes").glob("*.ttl"))
+    found = 0
+    for path in files:
+        code = "\n".join(line for line in path.read_text(encoding="utf-8").splitlines()
+                         if not line.lstrip().startswith("#") and "sh:message" not in line)  # not prose
+        for match in _ID_PATTERN.finditer(code):
+            covered = _covered(match[1], bool(match[2])) - {0}  # 0000000 is in no range and never minted
+            found += 1
+            assert covered in runs, (f"{path.relative_to(ROOT)}: OSTEOKG_{match[1]}{match[2]} covers "
+                                     f"{min(covered):07d}–{max(covered):07d}, which is not a range of kg.vocab.ID_RANGES")
+    assert found, "no ID pattern found: the scan is broken"
