@@ -138,9 +138,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("THREADS", "int", 0, "WSGI threads per worker, i.e. requests a worker answers at once (0: the "
             "server's default)", ("serve",), minimum=0),
     Setting("WATCH", "bool", False, "`osteokg serve --watch`: serve a new build when the build's `current` "
-            "pointer changes", ("serve",)),
+            "pointer changes", ("serve", "api")),
     Setting("RELOAD_INTERVAL", "float", 1.0, "seconds between checks of the build's `current` pointer under "
-            "`osteokg serve --watch`", ("serve",), minimum=0.05),
+            "`osteokg serve --watch`", ("serve", "api"), minimum=0.05),
     # the API
     Setting("BASE_URL", "str", "http://127.0.0.1:8000/", "the public address; the SPARQL service description's "
             "sd:endpoint is BASE_URL + sparql", ("api",)),
@@ -199,6 +199,14 @@ def default(name: str) -> Any:
 def get(name: str, environ: Mapping[str, str] | None = None) -> Any:
     """The setting called ``name`` from the environment (parsed), else its default."""
     return setting(name).read(environ)
+
+
+def given(name: str, environ: Mapping[str, str] | None = None) -> Any:
+    """The setting called ``name`` from the environment (parsed), or None when it is not set (for an
+    option whose absence means something, e.g. ``osteokg serve`` without ``--store``)."""
+    s = setting(name)
+    text = (os.environ if environ is None else environ).get(s.env)
+    return None if text is None else s.parse(text)
 
 
 def of(door: str) -> tuple[Setting, ...]:
@@ -273,7 +281,7 @@ def write_doc(path: Path = DOC) -> Path:
 
 
 __all__ = ["BUILD_DIR", "BY_NAME", "CheckoutMissing", "DOORS", "ONTOLOGY_DIR", "ROOT", "SETTINGS", "SHAPES_DIR", "Setting", "SettingError",
-           "default", "defaults", "from_environ", "get", "markdown", "of", "require_checkout", "setting", "write_doc"]
+           "default", "defaults", "from_environ", "get", "given", "markdown", "of", "require_checkout", "setting", "write_doc"]
 
 if __name__ == "__main__":
     print(write_doc())

@@ -46,6 +46,9 @@ def test_the_sparql_defaults_come_from_the_table() -> None:
 def test_the_watcher_settings_are_there() -> None:
     assert settings.setting("RELOAD_INTERVAL").type == "float" and settings.default("RELOAD_INTERVAL") == 1.0
     assert settings.setting("OSTEOKG_WATCH").type == "bool" and settings.default("WATCH") is False
+    from api import DEFAULTS  # api.graph reads both from the app's config
+
+    assert DEFAULTS["WATCH"] is False and DEFAULTS["RELOAD_INTERVAL"] == 1.0
 
 
 @pytest.mark.parametrize("name, text, value", [
@@ -76,6 +79,8 @@ def test_a_bad_value_names_the_variable(name: str, text: str | None, words: str 
 
 def test_unset_gives_the_default() -> None:
     assert all(s.read({}) == s.default for s in SETTINGS)
+    assert settings.given("STORE", {}) is None and settings.given("STORE", {"OSTEOKG_STORE": "rdflib"}) == "rdflib"
+    assert settings.given("PORT", {"OSTEOKG_PORT": "8080"}) == 8080
 
 
 def test_create_app_refuses_a_bad_value_naming_it(monkeypatch) -> None:
