@@ -42,7 +42,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(sparql.bp)
     sparql.init_app(app)
     app.register_blueprint(entities.bp)
+    from api.cache import EXTENSION as CACHE
     from api.cache import ResponseCache
 
-    app.wsgi_app = ResponseCache(app.wsgi_app, app.config["RESPONSE_CACHE_SIZE"])  # type: ignore[method-assign]
+    cache = ResponseCache(app.wsgi_app, app.config["RESPONSE_CACHE_SIZE"])
+    app.wsgi_app = cache  # type: ignore[method-assign]
+    app.extensions[CACHE] = cache
+    graph.releases_of(app).on_swap.append(cache.clear)  # a new release: no answer of the old one is kept
+    graph.bind(app)  # outermost: each request bound to one release, for the cache and the views alike
     return app

@@ -1,7 +1,8 @@
 """A response cache in front of the Flask app (WSGI middleware).
 
-The graph only changes with a build, so a GET answer depends only on the URL, the Accept and
-Accept-Language headers. A view marks its answer as cacheable (``mark``); the middleware keeps
+The graph only changes with a release, so a GET answer depends only on the release the request is
+bound to (:mod:`api.graph`), the URL, the Accept and Accept-Language headers; the cache is cleared
+when a new release is swapped in. A view marks its answer as cacheable (``mark``); the middleware keeps
 the finished status, headers and body in a bounded LRU and answers the next identical request
 itself — without entering Flask — including ``If-None-Match`` (304). Errors, non-GET requests
 and unmarked routes always go through the app.
@@ -12,7 +13,10 @@ from collections import OrderedDict
 from threading import Lock
 from typing import Callable, Iterable
 
+from api.graph import ENVIRON
+
 MARK = "X-Osteokg-Cacheable"
+EXTENSION = "osteokg_cache"  # the app's ResponseCache, in app.extensions
 _DROP_ON_304 = ("content-type", "content-length")
 
 
@@ -28,11 +32,17 @@ class ResponseCache:
         self.items: OrderedDict[tuple, tuple[str, list[tuple[str, str]], bytes, str | None]] = OrderedDict()
         self.lock = Lock()
 
+    def clear(self) -> None:
+        """Forget every answer (a new release is served)."""
+        with self.lock:
+            self.items.clear()
+
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         if environ.get("REQUEST_METHOD") != "GET":
             return self.app(environ, start_response)
-        key = (environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", ""),
-               environ.get("HTTP_ACCEPT", ""), environ.get("HTTP_ACCEPT_LANGUAGE", ""))
+        served = environ.get(ENVIRON)
+        key = (served.release.id if served is not None else "", environ.get("PATH_INFO", ""),
+               environ.get("QUERY_STRING", ""), environ.get("HTTP_ACCEPT", ""), environ.get("HTTP_ACCEPT_LANGUAGE", ""))
         with self.lock:
             hit = self.items.get(key)
             if hit is not None:

@@ -13,6 +13,7 @@ from flask import Flask, Response, request
 from api.graph import served
 
 FINISHED = "_osteokg_finished"
+RELEASE_HEADER = "X-Osteokg-Release"  # the id of the release an answer comes from, on every answer
 
 
 def cors_headers(app: Flask) -> list[tuple[str, str]]:
@@ -20,15 +21,16 @@ def cors_headers(app: Flask) -> list[tuple[str, str]]:
         ("Access-Control-Allow-Origin", app.config["CORS_ORIGIN"]),
         ("Access-Control-Allow-Methods", "GET, POST, OPTIONS"),
         ("Access-Control-Allow-Headers", "Accept, Accept-Language, Content-Type, If-None-Match"),
-        ("Access-Control-Expose-Headers", "ETag, Link"),
+        ("Access-Control-Expose-Headers", f"ETag, Link, {RELEASE_HEADER}"),
         ("X-Content-Type-Options", "nosniff"),
     ]
 
 
 def finish(app: Flask, response: Response) -> Response:
-    """Add CORS, and for a GET 200 an ETag (graph hash × URL × media type × language) and caching headers."""
+    """Add CORS and the release id, and for a GET 200 an ETag (release × URL × media type × language) and caching headers."""
     for key, value in app.extensions["osteokg_cors"]:
         response.headers[key] = value
+    response.headers[RELEASE_HEADER] = served().id
     if request.method in ("GET", "HEAD") and response.status_code == 200 and request.endpoint != "meta.health":
         variant = f"{served().etag}|{request.full_path}|{response.mimetype}|{response.headers.get('Content-Language', '')}"
         response.set_etag(hashlib.sha256(variant.encode("utf-8")).hexdigest()[:32])

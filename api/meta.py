@@ -13,8 +13,8 @@ bp = Blueprint("meta", __name__)
 
 @bp.get("/health")
 def health():
-    """Ready: the graph is loaded (a process answers only once it has opened the graph)."""
-    return jsonify(status="ok", triples=served().triples)
+    """Ready: the graph is loaded (a process answers only once it has opened the graph), and which release."""
+    return jsonify(status="ok", release=served().id, triples=served().triples)
 
 
 @bp.get("/version")
@@ -24,6 +24,7 @@ def version():
         ontology=manifest.get("ontology"),
         version_iri=manifest.get("version_iri"),
         built_at=manifest.get("built_at"),
+        release=served().id,
         graph_sha256=manifest.get("graph_sha256"),
         store=served().store.name,
         counts=manifest.get("counts", {}),
@@ -46,7 +47,9 @@ DOWNLOADS = {
 
 
 def _built(relative: str) -> Path:
-    path = Path(current_app.config["BUILD_DIR"]) / relative
+    """A file of the release this request is bound to (never of another: the build's pointer may move on)."""
+    directory = served().directory
+    path = (directory if directory is not None else Path(current_app.config["BUILD_DIR"])) / relative
     if not path.is_file():
         raise Problem(404, "Not Found", f"{relative} is not in this build; run 'osteokg build'")
     return path

@@ -48,10 +48,12 @@ from flask import Blueprint, Flask, Response, current_app, request
 from werkzeug.datastructures import MultiDict
 
 from api.errors import Problem, problem
-from api.graph import served
+from api.graph import Served, bound, register, releases_of, served
 from kg import settings
 from kg.sparql import policy
+from kg.store import RemoteStore, StoreError, check_syntax
 from kg.sparql.pool import PoolError, PoolSettings, QueryPool
+from kg.service import Release
 from kg.sparql.results import GRAPH_FORMATS, GRAPH_TYPES, PREFIXED, PREFIXES, RESULT_FORMATS, RESULT_TYPES, offered
 
 bp = Blueprint("sparql", __name__)
@@ -85,11 +87,12 @@ def endpoint_iri(config) -> str:
     return iri
 
 
-def _settings(app: Flask) -> PoolSettings:
+def _settings(app: Flask, release: Release) -> PoolSettings:
     config = app.config
     memory = config.get("SPARQL_MAX_MEMORY", DEFAULT_MEMORY)
+    directory = release.directory if release.directory is not None else Path(config["BUILD_DIR"])
     return PoolSettings(
-        nt_path=str(Path(config["BUILD_DIR"]) / "osteokg.nt"),
+        nt_path=str(directory / "osteokg.nt"),
         workers=int(config.get("SPARQL_WORKERS", 2)),
         timeout=max(0.1, float(config.get("SPARQL_TIMEOUT", 10.0))),
         max_rows=int(config.get("SPARQL_MAX_ROWS", 10_000)),
@@ -99,8 +102,30 @@ def _settings(app: Flask) -> PoolSettings:
 
 
 def init_app(app: Flask) -> None:
-    """Attach an (unstarted) query pool to ``app``; its processes start on the first query."""
-    app.extensions[EXTENSION] = QueryPool(_settings(app))
+    """Give each release an (unstarted) query pool over its own graph file, whose processes start on the first
+    query; a remote store gets none (its queries are forwarded to it). A new release's pool is warmed before
+    it is served when the old one had started, and the old one is stopped when its release is drained."""
+
+    def attach(release: Served) -> None:
+        remote = isinstance(release.release.store, RemoteStore)
+        release.resources[EXTENSION] = None if remote else QueryPool(_settings(app, release.release))
+
+    def warm(release: Served) -> None:
+        pool, old = release.resources.get(EXTENSION), app.extensions.get(EXTENSION)
+        if pool is not None and old is not None and old.started:
+            pool.warm()
+
+    def close(release: Served) -> None:
+        pool = release.resources.get(EXTENSION)
+        if pool is not None:
+            pool.close()
+
+    def swapped() -> None:
+        app.extensions[EXTENSION] = releases_of(app).current.resources.get(EXTENSION)
+
+    register(app, on_open=attach, on_warm=warm, on_close=close)
+    releases_of(app).on_swap.append(swapped)
+    swapped()
 
 
 def shutdown(app: Flask) -> None:
@@ -284,14 +309,43 @@ def endpoint() -> Response:
     if results_format is None and graph_format is None:
         return problem(406, "Not Acceptable", f"Answers are given as {offered({**RESULT_FORMATS, **GRAPH_FORMATS})}; "
                        "none of them is in the Accept header.")
-    pool: QueryPool = current_app.extensions[EXTENSION]
+    pool: QueryPool | None = bound().resources.get(EXTENSION)
     try:
-        reply = pool.run(text, results_format, graph_format)
+        reply = pool.run(text, results_format, graph_format) if pool is not None else _forward(text, results_format,
+                                                                                               graph_format)
     except PoolError as error:
         return problem(error.status, error.title, error.detail, error.headers, **error.extra)
     if reply["status"] != 200:
         return problem(reply["status"], reply["title"], reply["detail"], **reply.get("extra", {}))
     return Response(reply["body"], status=200, content_type=reply["content_type"])
+
+
+def _forward(text: str, results_format: str | None, graph_format: str | None) -> dict:
+    """Answer a query over a remote store: checked by the same policy, parsed here (a malformed query is this
+    endpoint's 400), relative IRIs resolved against this endpoint's IRI (a ``BASE`` put before the query),
+    then sent to the store with the negotiated media types; its answer is passed on as it is. The store's
+    own limits apply to what it runs (time: ``OSTEOKG_STORE_TIMEOUT``; rows: the store's)."""
+    base = endpoint_iri(current_app.config)
+    try:
+        text = policy.check(text)
+        try:
+            check_syntax(text, base)
+        except SyntaxError as error:
+            if policy.is_update(text):
+                raise policy.read_only() from None
+            raise policy.malformed(f"The query is not valid SPARQL: {error}") from None
+        except UnicodeEncodeError:
+            raise policy.malformed("The query holds a character that is not a Unicode scalar value.") from None
+    except policy.Refusal as refusal:
+        return refusal.reply()
+    accept = ", ".join(media.split(";")[0] for media, _ in
+                       ([RESULT_FORMATS[results_format]] if results_format else [])
+                       + ([GRAPH_FORMATS[graph_format]] if graph_format else []))
+    try:
+        answer = served().store.query(f"BASE <{base}>\n{text}", accept)
+    except StoreError as error:
+        raise PoolError(502, "Store unavailable", f"The store behind this endpoint did not answer the query: {error}")
+    return {"status": 200, "content_type": answer.content_type or "application/octet-stream", "body": answer.body}
 
 
 SD = "http://www.w3.org/ns/sparql-service-description#"
@@ -313,7 +367,7 @@ def _service_description() -> Response:
                        "none of them is in the Accept header.")
     config = current_app.config
     nn, lit = pyoxigraph.NamedNode, pyoxigraph.Literal
-    service = nn(current_app.extensions[EXTENSION].settings.base_iri or endpoint_iri(config))
+    service = nn(endpoint_iri(config))
     a = nn(RDF_TYPE)
     dataset, graph = pyoxigraph.BlankNode(), pyoxigraph.BlankNode()
     timeout, max_rows = float(config.get("SPARQL_TIMEOUT", 10.0)), int(config.get("SPARQL_MAX_ROWS", 10_000))

@@ -1,6 +1,8 @@
-"""The WSGI entry point that ``osteokg serve`` hands to the HTTP server."""
+"""The WSGI entry point that ``osteokg serve`` hands to the HTTP server: the app, watching for new releases."""
 from __future__ import annotations
 
 from api import create_app
+from api.graph import watch
 
 app = create_app()
+watch(app)  # SIGUSR1 (and, under OSTEOKG_WATCH, every OSTEOKG_RELOAD_INTERVAL s): swap in a new release

@@ -1,11 +1,20 @@
-"""The build: sources → asserted graph → HermiT → materialized graph → SHACL → QC → ``build/`` artefacts.
+"""The build: sources → asserted graph → HermiT → materialized graph → SHACL → QC → a release in ``build/``.
 
-Nothing is written until every step has passed, and the artefacts are swapped into place as a
-whole, so a failed build leaves the previous ``build/`` untouched.
+Nothing is written until every step has passed. A build folder holds versioned releases::
+
+    build/releases/<release id>/   every artefact of one build (osteokg.nt, …, manifest.json, docs/, kgx/)
+    build/current                  a symlink to the release being served, switched atomically
+    build/osteokg.nt …             a link per artefact through ``current`` (the paths users know)
+
+A release is written whole into a staging folder, named by its release id (a hash of its files:
+the same sources and code give the same id), and only then does ``current`` switch to it, by one
+``rename`` of a symlink: there is no moment without a release, and a failed build changes nothing
+served. A server opens the release ``current`` names once (:func:`release_dir`) and reads every
+file from that folder, so it never mixes two releases. The newest :data:`KEEP_RELEASES` releases
+are kept, and any release a live server has marked as in use (:func:`mark_in_use`).
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -24,17 +33,12 @@ from kg.compose import compose
 from kg.errors import QCFailed, ReleaseError, ValidationFailed
 from kg.materialize import Materialization, materialize
 from kg.reason import reason
+from kg.releases import (ARTEFACTS, CURRENT, KEEP_RELEASES, MANIFEST, RELEASES, graph_hash, in_use,
+                         is_release_root, mark_in_use, prune, release_dir, release_id, switch, verify)
 from kg.settings import BUILD_DIR, ONTOLOGY_DIR, ROOT  # re-exported; the folders are kg.settings'
 from kg.vocab import (CLINICAL_NOTE, OKG, ONTOLOGY_IRI, OSTEOKG, PREFIXES, QUANTITATIVE_STATEMENT,
                       is_upper_category)
 
-ARTEFACTS = {
-    "osteokg.ttl": "turtle",
-    "osteokg.nt": "nt",
-    "osteokg.jsonld": "json-ld",
-    "osteokg.owl": "xml",
-}
-MANIFEST = "manifest.json"
 LOCATIONS = "locations.json"
 SSSOM, KGX_DIR, DOCS_DIR, QC_REPORT = "osteokg.sssom.tsv", "kgx", "docs", "qc-report.tsv"
 
@@ -112,84 +116,122 @@ def qc(built: Built, progress: Progress = _quiet):
     return report
 
 
-def graph_hash(nt_path: Path) -> str:
-    """SHA-256 of the sorted N-Triples with blank-node labels removed: equal graphs, equal hashes."""
-    lines = sorted(nt_path.read_text(encoding="utf-8").splitlines())
-    digest = hashlib.sha256()
-    for line in lines:
-        if "_:" not in line:
-            digest.update(line.encode("utf-8") + b"\n")
-    return digest.hexdigest()
-
-
 def write(built: Built, out_dir: Path, progress: Progress = _quiet, qc_report=None, review=None) -> list[Path]:
-    """Serialize ``built`` (and its SSSOM, KGX, docs, QC report and review sheet) into ``out_dir``
-    atomically: everything is written into a sibling folder, which then replaces ``out_dir`` as a whole.
+    """Write ``built`` (and its SSSOM, KGX, docs, QC report and review sheet) as a new release of the build
+    folder ``out_dir``, then point ``out_dir/current`` at it.
 
-    A file that cannot be written (a full disk) is a :class:`ReleaseError` naming it, and leaves
-    ``out_dir`` as it was. No staging or old folder is left behind, and those a crashed earlier
-    build left next to ``out_dir`` are removed first. ``out_dir`` gets the mode a plain ``mkdir``
-    would give it under the process's umask."""
-    from kg.docs import write_docs
-    from kg.export import write_kgx, write_sssom
-
+    Everything is written into a staging folder first, which becomes ``releases/<release id>`` by a
+    rename; ``current`` then switches by renaming a new symlink over it. A first build (or one over a
+    folder of the old flat layout) makes the whole folder in a sibling and swaps it in. A file that
+    cannot be written (a full disk) is a :class:`ReleaseError` naming it, and leaves ``out_dir`` as it
+    was. No staging or old folder is left behind, and those a crashed earlier build left are removed
+    first. ``out_dir`` gets the mode a plain ``mkdir`` would give it under the process's umask. Return
+    the paths of the artefacts as users name them (``out_dir/osteokg.nt`` …, links through ``current``)."""
     out_dir = out_dir.resolve()
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     remove_stale(out_dir)
-    staging = _sibling(out_dir, "new", create=True)
-    extra_names: list[str] = []
+    rooted = is_release_root(out_dir)
+    root = out_dir if rooted else _sibling(out_dir, "new", create=True)
+    try:
+        releases = root / RELEASES
+        releases.mkdir(exist_ok=True)
+        staging = _sibling(releases / "release", "new", create=True)
+        try:
+            names = _write_release(built, staging, out_dir, progress, qc_report, review)
+            identifier = _place(staging, releases)
+        finally:
+            _IN_USE.discard(staging)
+            if staging.exists():
+                shutil.rmtree(staging, ignore_errors=True)
+        switch(root, identifier)
+        if not rooted:
+            _swap(root, out_dir)
+    finally:
+        _IN_USE.discard(root)
+        if not rooted and root.exists():
+            shutil.rmtree(root, ignore_errors=True)
+    remove_stale(out_dir)  # an old folder kept above while it might have been the only copy
+    prune(out_dir)
+    progress(f"release {identifier} is current in {out_dir}")
+    return [out_dir / name for name in names]
+
+
+def _write_release(built: Built, staging: Path, out_dir: Path, progress: Progress, qc_report, review) -> list[str]:
+    """Every artefact of one release into ``staging``; the names written, the manifest and locations last."""
+    from kg.docs import write_docs
+    from kg.export import write_kgx, write_sssom
+
     writing = staging  # what is being written, for the message when it cannot be
     try:
+        for name, fmt in ARTEFACTS.items():
+            kwargs = {"auto_compact": True} if fmt == "json-ld" else {}
+            writing = staging / name
+            built.graph.serialize(writing, format=fmt, encoding="utf-8", **kwargs)
+            progress(f"serialized {name}")
+        writing = staging / SSSOM
+        extra = [write_sssom(built.graph, writing)]
+        writing = staging / KGX_DIR
+        extra.extend(write_kgx(built.graph, writing))
+        writing = staging / DOCS_DIR
+        extra.append(write_docs(built.graph, writing))
+        if qc_report is not None:
+            from kg.report import write_tsv
+
+            writing = staging / QC_REPORT
+            extra.append(write_tsv(qc_report, writing))
+        if review is not None:
+            from kg.review import write_review
+
+            writing = staging
+            extra.extend(write_review(review, staging))
+        extra_names = [p.relative_to(staging).as_posix() for p in extra]
+        progress(f"exported {', '.join(extra_names)}")
+        writing = staging / LOCATIONS
+        writing.write_text(json.dumps(built.locations, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        writing = staging / "osteokg.nt"
+        manifest = {
+            "ontology": ONTOLOGY_IRI,
+            "version_iri": str(built.graph.value(URIRef(ONTOLOGY_IRI), OWL.versionIRI)),
+            "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "graph_sha256": graph_hash(writing),
+            "release": release_id(staging),
+            "counts": built.counts,
+            "artefacts": sorted([*ARTEFACTS, *extra_names]),
+        }
+        writing = staging / MANIFEST
+        writing.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    except OSError as exc:
+        target = Path(exc.filename) if isinstance(exc.filename, str) else writing
+        if target.is_relative_to(staging):  # name the file as users name it, not its staging copy
+            target = out_dir / target.relative_to(staging)
+        raise ReleaseError(target, f"cannot write: {exc.strerror or exc} (the new build was being written "
+                                   f"in {staging.name}, now removed; {out_dir} left as it was)") from exc
+    return [*ARTEFACTS, *extra_names, MANIFEST, LOCATIONS]
+
+
+def _place(staging: Path, releases: Path) -> str:
+    """Rename ``staging`` to ``releases/<its id>``; a whole release of that id already there is kept (the same
+    files), a damaged one replaced. Return the id."""
+    identifier = json.loads((staging / MANIFEST).read_text(encoding="utf-8"))["release"]
+    final = releases / identifier
+    if final.is_dir():
         try:
-            for name, fmt in ARTEFACTS.items():
-                kwargs = {"auto_compact": True} if fmt == "json-ld" else {}
-                writing = staging / name
-                built.graph.serialize(writing, format=fmt, encoding="utf-8", **kwargs)
-                progress(f"serialized {name}")
-            writing = staging / SSSOM
-            extra = [write_sssom(built.graph, writing)]
-            writing = staging / KGX_DIR
-            extra.extend(write_kgx(built.graph, writing))
-            writing = staging / DOCS_DIR
-            extra.append(write_docs(built.graph, writing))
-            if qc_report is not None:
-                from kg.report import write_tsv
-
-                writing = staging / QC_REPORT
-                extra.append(write_tsv(qc_report, writing))
-            if review is not None:
-                from kg.review import write_review
-
-                writing = staging
-                extra.extend(write_review(review, staging))
-            extra_names = [p.relative_to(staging).as_posix() for p in extra]
-            progress(f"exported {', '.join(extra_names)}")
-            writing = staging / "osteokg.nt"
-            manifest = {
-                "ontology": ONTOLOGY_IRI,
-                "version_iri": str(built.graph.value(URIRef(ONTOLOGY_IRI), OWL.versionIRI)),
-                "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                "graph_sha256": graph_hash(writing),
-                "counts": built.counts,
-                "artefacts": sorted([*ARTEFACTS, *extra_names]),
-            }
-            writing = staging / MANIFEST
-            writing.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-            writing = staging / LOCATIONS
-            writing.write_text(json.dumps(built.locations, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-        except OSError as exc:
-            target = Path(exc.filename) if isinstance(exc.filename, str) else writing
-            if target.is_relative_to(staging):  # name the file as it would have been, not its staging copy
-                target = out_dir / target.relative_to(staging)
-            raise ReleaseError(target, f"cannot write: {exc.strerror or exc} (the new build was being written "
-                                       f"in {staging.name}, now removed; {out_dir} left as it was)") from exc
-        _swap(staging, out_dir)
-        remove_stale(out_dir)  # an old folder kept above while it might have been the only copy
-    finally:
-        _IN_USE.discard(staging)
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
-    return [out_dir / name for name in [*ARTEFACTS, *extra_names, MANIFEST, LOCATIONS]]
+            verify(final)
+            return identifier  # the same release again: nothing to replace (staging is removed by the caller)
+        except ReleaseError:
+            aside = _sibling(releases / "release", "old")
+            final.rename(aside)
+            try:
+                staging.rename(final)
+            except BaseException:
+                aside.rename(final)
+                raise
+            finally:
+                _IN_USE.discard(aside)
+            shutil.rmtree(aside, ignore_errors=True)
+            return identifier
+    staging.rename(final)
+    return identifier
 
 
 #: the staging and old folders this process is using now (any other is stale once its process is gone)
@@ -246,7 +288,7 @@ def remove_stale(out_dir: Path) -> list[Path]:
     process's but no longer in use. Nothing else is touched: not another name, not a file or a
     symlink, not a folder of a build that is still running."""
     pattern = re.compile(rf"\.{re.escape(out_dir.name)}-(?:new|old)-(\d+)(?:-[0-9a-f]{{8}})?")
-    removed = []
+    removed = _remove_stale_inside(out_dir)
     for sibling in out_dir.parent.iterdir():
         found = pattern.fullmatch(sibling.name)
         if not found or sibling.is_symlink() or not sibling.is_dir() or sibling in _IN_USE:
@@ -261,32 +303,31 @@ def remove_stale(out_dir: Path) -> list[Path]:
     return removed
 
 
-def verify(out_dir: Path) -> dict:
-    """Check a written build before it is served: its ``osteokg.nt`` must have the graph hash its
-    ``manifest.json`` records. Return the manifest; raise :class:`ReleaseError` naming the damaged
-    or missing file (a truncated graph would otherwise fail later, in every worker, naming none)."""
-    manifest_path, graph_path = out_dir / MANIFEST, out_dir / "osteokg.nt"
-    try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ReleaseError(manifest_path, "missing: not a finished build (build one with `osteokg build`)") from None
-    except (OSError, ValueError) as exc:
-        raise ReleaseError(manifest_path, f"cannot be read: {exc}; rebuild with `osteokg build`") from exc
-    expected = manifest.get("graph_sha256") if isinstance(manifest, dict) else None
-    if not isinstance(expected, str):
-        raise ReleaseError(manifest_path, "records no graph_sha256; rebuild with `osteokg build`")
-    try:
-        actual = graph_hash(graph_path)
-    except FileNotFoundError:
-        raise ReleaseError(graph_path, f"missing, though {MANIFEST} lists it; rebuild with `osteokg build`") from None
-    except UnicodeDecodeError as exc:
-        raise ReleaseError(graph_path, f"damaged: not UTF-8 text ({exc.reason}); rebuild with `osteokg build`") from exc
-    except OSError as exc:
-        raise ReleaseError(graph_path, f"cannot be read: {exc.strerror or exc}") from exc
-    if actual != expected:
-        raise ReleaseError(graph_path, f"damaged or changed since it was built: its graph hash is {actual[:12]}…, "
-                                       f"{MANIFEST} records {expected[:12]}…; rebuild with `osteokg build`")
-    return manifest
+def _stale(name: str, pattern: re.Pattern, path: Path) -> bool:
+    found = pattern.fullmatch(name)
+    if not found or path in _IN_USE:
+        return False
+    pid = int(found.group(1))
+    return pid == os.getpid() or not _running(pid)
+
+
+def _remove_stale_inside(out_dir: Path) -> list[Path]:
+    """What a crashed build left inside a release root: staging and old releases (``releases/.release-new-…``,
+    ``.release-old-…``) and a temporary pointer (``.current-new-…``) of a process that is gone."""
+    if not is_release_root(out_dir):
+        return []
+    removed = []
+    folders = re.compile(r"\.release-(?:new|old)-(\d+)-[0-9a-f]{8}")
+    for path in (out_dir / RELEASES).iterdir():
+        if path.is_dir() and not path.is_symlink() and _stale(path.name, folders, path):
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    pointers = re.compile(rf"\.{CURRENT}-new-(\d+)-[0-9a-f]{{8}}")
+    for path in out_dir.iterdir():
+        if path.is_symlink() and _stale(path.name, pointers, path):
+            path.unlink()
+            removed.append(path)
+    return removed
 
 
 def build(ontology_dir: Path = ONTOLOGY_DIR, out_dir: Path = BUILD_DIR, progress: Progress = _quiet) -> tuple[Built, list[Path]]:
@@ -310,5 +351,6 @@ def summary(built: Built) -> str:
     return ", ".join(f"{key.replace('_', ' ')} {show(value)}" for key, value in built.counts.items())
 
 
-__all__ = ["BUILD_DIR", "ONTOLOGY_DIR", "Built", "QCFailed", "ReleaseError", "ValidationFailed", "build", "build_graph",
-           "check", "graph_hash", "qc", "remove_stale", "summary", "verify", "write"]
+__all__ = ["BUILD_DIR", "CURRENT", "KEEP_RELEASES", "ONTOLOGY_DIR", "RELEASES", "Built", "QCFailed", "ReleaseError",
+           "ValidationFailed", "build", "build_graph", "check", "graph_hash", "in_use", "is_release_root", "mark_in_use",
+           "prune", "qc", "release_dir", "release_id", "remove_stale", "summary", "switch", "verify", "write"]

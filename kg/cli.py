@@ -231,14 +231,57 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from granian import Granian
     from granian.constants import Interfaces
 
+    if args.watch:
+        os.environ["OSTEOKG_WATCH"] = "1"
     threads = f", {args.threads} thread(s) each" if args.threads else ""
-    _say(f"serving http://{args.host}:{args.port}/ with {args.workers} worker(s){threads}")
+    _say(f"serving http://{args.host}:{args.port}/ with {args.workers} worker(s){threads}; "
+         + (f"watching {args.out}/current for new releases" if args.watch else
+            f"kill -USR1 {os.getpid()} to serve a new release"))
     # a worker that dies (killed, crashed) is replaced instead of taking the server down (granian >= 1.0);
     # granian still stops when a respawned worker dies again within 5.5 s (a crash loop)
     options = {"blocking_threads": args.threads} if args.threads else {}
     server = Granian("api.wsgi:app", address=args.host, port=args.port, interface=Interfaces.WSGI,
                      workers=args.workers, log_access=False, respawn_failed_workers=True, **options)
+    _forward_reload_signal(server)
     server.serve()
+    return EXIT_OK
+
+
+def _forward_reload_signal(server) -> None:
+    """SIGUSR1 to ``osteokg serve`` reaches every worker, each of which then swaps in the release ``current``
+    names (granian itself leaves SIGUSR1 alone; its SIGHUP respawns the workers, which also serves it)."""
+    import signal
+
+    def forward(*_: object) -> None:
+        for worker in list(getattr(server, "wrks", [])):
+            pid = worker._id() if hasattr(worker, "_id") else None
+            if pid and pid != os.getpid():
+                try:
+                    os.kill(pid, signal.SIGUSR1)
+                except ProcessLookupError:
+                    pass
+
+    signal.signal(signal.SIGUSR1, forward)
+
+
+def cmd_releases(args: argparse.Namespace) -> int:
+    """List the releases of a build folder, or switch its ``current`` pointer to one (a rollback)."""
+    from kg.releases import releases, switch
+
+    try:
+        if args.use:
+            target = switch(args.out, args.use)
+            _say(f"release {target.name} is current in {args.out} (a server watching it, or sent SIGUSR1, serves it)")
+            return EXIT_OK
+        found = releases(args.out)
+        if not found:
+            raise ReleaseError(args.out, "holds no releases (build one with `osteokg build`)")
+    except HANDLED as exc:
+        return _fail(exc)
+    for item in found:
+        flags = ", ".join(flag for flag in ("current", "in_use") if item[flag]).replace("_", " ")
+        print(f"{item['release']}  {item['built_at'] or '?':25}  {item['triples'] or '?':>7} triples"
+              + (f"  ({flags})" if flags else ""))
     return EXIT_OK
 
 
@@ -309,7 +352,14 @@ def parser() -> argparse.ArgumentParser:
                        help="the store: oxigraph:PATH (embedded, the default), rdflib:PATH, or a SPARQL 1.1 endpoint "
                             "URL such as http://127.0.0.1:7878/query (env OSTEOKG_STORE; credentials from "
                             "OSTEOKG_STORE_USER and OSTEOKG_STORE_PASSWORD)")
+    serve.add_argument("--watch", action="store_true", default=bool(os.environ.get("OSTEOKG_WATCH")),
+                       help="serve each new release as soon as a build switches the build folder's `current` to it "
+                            "(checked every OSTEOKG_RELOAD_INTERVAL s; without it, send SIGUSR1)")
     serve.set_defaults(run=cmd_serve)
+    listing = commands.add_parser("releases", help="list the releases of a build folder, or make one current (rollback)")
+    listing.add_argument("--out", type=Path, default=BUILD_DIR, help="the build folder (default: %(default)s)")
+    listing.add_argument("--use", metavar="RELEASE", help="make this release current (its id, as listed)")
+    listing.set_defaults(run=cmd_releases)
     load = commands.add_parser("load", help="put the built graph into a remote store (SPARQL 1.1 Graph Store Protocol)")
     load.add_argument("--into", required=True, metavar="URL",
                       help="the store's Graph Store Protocol endpoint, e.g. http://127.0.0.1:7878/store; the graph "

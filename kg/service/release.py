@@ -1,5 +1,10 @@
 """A release: everything one build folder answers with, built whole when it is opened and never changed after.
 
+A build folder's ``current`` pointer is resolved once, when the release is opened
+(:func:`kg.releases.release_dir`): every file the release answers with comes from that one
+folder, whatever the pointer names later. The release holds its folder open against pruning
+(:func:`kg.releases.mark_in_use`) until :meth:`Release.close`.
+
 The store, the manifest, the label/synonym/category/cross-reference index (the entities in CURIE
 order), the relations' properties, the strengths' order and the statements: no request fills a
 cache, so no thread ever sees half of one.
@@ -7,6 +12,7 @@ cache, so no thread ever sees half of one.
 from __future__ import annotations
 
 import json
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +22,7 @@ from rdflib import URIRef
 
 from kg.service.values import LABEL, MATCHES, OKG, STRENGTHS, SYNONYM_FIELDS, curie_of
 
+from kg.releases import MANIFEST, mark_in_use, release_dir
 from kg.store import Store, Value, open_store, parse_selector
 from kg.vocab import is_upper_category, shorten
 
@@ -64,10 +71,28 @@ class Release:
     categories: frozenset[str]  # the upper categories (OSTEOKG:0000001–0000099) the index knows
     triples: int
     loaded_at: float
+    directory: Path | None = None  # the release folder every file comes from (None: a remote store's, no files)
+    lock: int | None = field(default=None, compare=False, repr=False)  # holds the folder against pruning
+
+    @property
+    def id(self) -> str:
+        """The release id (``manifest.json``'s ``release``; the graph hash for a folder built before releases)."""
+        return self.manifest.get("release") or self.manifest.get("graph_sha256", "")[:16]
 
     @property
     def etag(self) -> str:
-        return self.manifest.get("graph_sha256", "")[:32]
+        """What every ETag is made from: the release id, so that an ETag always names the release."""
+        return self.id
+
+    def close(self) -> None:
+        """Let the release folder go (it may then be pruned); the store stays usable until dropped."""
+        lock = self.lock
+        if lock is not None:
+            object.__setattr__(self, "lock", None)
+            try:
+                os.close(lock)
+            except OSError:
+                pass
 
     @property
     def version(self) -> str | None:
@@ -159,10 +184,22 @@ def open_release(build_dir: Path, store: str = "oxigraph") -> Release:
     ``oxigraph`` or ``rdflib`` over ``build_dir/osteokg.nt``, ``oxigraph:PATH``, ``rdflib:PATH`` or a SPARQL 1.1
     endpoint URL) and build everything the service answers from, once. The manifest always comes from
     ``build_dir``, also when the triples are served by a remote store."""
+    build_dir = release_dir(Path(build_dir))
+    lock = mark_in_use(build_dir)
+    try:
+        return _open(build_dir, store, lock)
+    except BaseException:
+        if lock is not None:
+            os.close(lock)
+        raise
+
+
+def _open(build_dir: Path, store: str, lock: int | None) -> Release:
+    store = _within(store, build_dir)
     selector = parse_selector(store, build_dir)
     if not selector.remote and not Path(selector.location).exists():
         raise FileNotFoundError(f"{selector.location} is missing: run 'osteokg build' first")
-    manifest_path = build_dir / "manifest.json"
+    manifest_path = build_dir / MANIFEST
     if selector.remote and not manifest_path.exists():
         raise FileNotFoundError(f"{manifest_path} is missing: a remote store is served with the manifest of the "
                                 f"build loaded into it (run 'osteokg build', then 'osteokg load --into URL')")
@@ -172,4 +209,17 @@ def open_release(build_dir: Path, store: str = "oxigraph") -> Release:
     return Release(store=opened, manifest=manifest, entries=entries, by_code=by_code, relations=_relations(opened),
                    strength_orders=_strength_orders(opened), statements=_statements(opened),
                    categories=frozenset(iri for iri in entries if _is_category(iri)),
-                   triples=opened.triples(), loaded_at=time.time())
+                   triples=opened.triples(), loaded_at=time.time(), directory=build_dir, lock=lock)
+
+
+def _within(store: str, release: Path) -> str:
+    """``store`` with a path that names a release root (``oxigraph:build``) resolved to the release opened, so
+    that the triples and the manifest come from one release while ``current`` moves on."""
+    engine, sep, rest = store.partition(":")
+    if sep and rest and "://" not in store and engine in ("oxigraph", "rdflib"):
+        path = Path(rest)
+        folder = path.parent if path.suffix == ".nt" else path
+        resolved = release_dir(folder)
+        if resolved != folder and (folder / "current").is_symlink():
+            return f"{engine}:{resolved / path.name if path.suffix == '.nt' else resolved}"
+    return store

@@ -185,6 +185,20 @@ class QueryPool:
                 atexit.register(self.close)
                 self._at_exit = True
 
+    @property
+    def started(self) -> bool:
+        """True once this process has started the pool's query processes."""
+        return self._pid == os.getpid() and not self._closed
+
+    def warm(self) -> None:
+        """Start the query processes and wait until each has loaded its graph (before the pool is used: a new
+        release's pool is warmed before the release is served)."""
+        self._ensure_started()
+        with self._lock:
+            workers = list(self._workers)
+        for worker in workers:
+            worker.wait_ready(STARTUP_TIMEOUT)
+
     def _replace(self, worker: Worker) -> None:
         worker.stop()
         with self._lock:

@@ -1,15 +1,15 @@
 """The response cache in front of the app: repeats are answered without Flask, and answered alike."""
 from __future__ import annotations
 
-from api.cache import MARK
+from api.cache import EXTENSION, MARK
 
 
 def test_a_repeat_is_answered_by_the_cache_identically(app, client) -> None:
-    cache = app.wsgi_app
+    cache = app.extensions[EXTENSION]
     url = "/entities/OSTEOKG:0000107?lang=nl"
     first = client.get(url)
     assert MARK not in first.headers
-    key = ("/entities/OSTEOKG:0000107", "lang=nl", "", "")
+    key = (app.extensions["osteokg"].id, "/entities/OSTEOKG:0000107", "lang=nl", "", "")
     assert key in cache.items
     second = client.get(url)
     assert second.data == first.data and second.headers["ETag"] == first.headers["ETag"]
@@ -35,7 +35,7 @@ def test_cached_answer_honours_if_none_match(client) -> None:
 
 
 def test_errors_and_other_methods_are_never_cached(app, client) -> None:
-    cache = app.wsgi_app
+    cache = app.extensions[EXTENSION]
     for _ in range(2):
         assert client.get("/entities/OSTEOKG:9999998").status_code == 404
     assert not [k for k in cache.items if k[0] == "/entities/OSTEOKG:9999998"]
@@ -50,4 +50,4 @@ def test_the_cache_is_bounded(build_dir) -> None:
     client = small.test_client()
     for digits in ("0000100", "0000101", "0000102", "0000103", "0000104"):
         assert client.get(f"/entities/OSTEOKG:{digits}").status_code == 200
-    assert len(small.wsgi_app.items) == 3
+    assert len(small.extensions[EXTENSION].items) == 3

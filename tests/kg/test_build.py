@@ -166,19 +166,45 @@ def test_a_full_disk_in_an_export_names_that_file(build_dir: Path, built: Built,
     assert snapshot(build_dir) == before and not [p for p in build_dir.parent.iterdir() if p.name.startswith(".build-")]
 
 
-def test_a_failed_swap_puts_the_previous_build_back(build_dir: Path, built: Built, monkeypatch) -> None:
-    before, around = snapshot(build_dir), siblings(build_dir)
+def test_a_failed_swap_puts_the_previous_build_back(build_dir: Path, built: Built, tmp_path: Path, monkeypatch) -> None:
+    """A first build over a folder of the old flat layout swaps the whole folder: refused, the old one stays."""
+    import shutil
+
+    flat = tmp_path / "build"
+    shutil.copytree(build_dir / "current", flat)  # one release's files, no pointer: the old layout
+    before, around = snapshot(flat), siblings(flat)
     rename = Path.rename
 
     def refuse(self, target):
-        if Path(target) == build_dir.resolve() and self.name.startswith(".build-new-"):
+        if Path(target) == flat.resolve() and self.name.startswith(".build-new-"):
             raise OSError(errno.EIO, "simulated")
         return rename(self, target)
 
     monkeypatch.setattr(Path, "rename", refuse)
     with pytest.raises(OSError, match="simulated"):
+        write(built, flat)
+    assert snapshot(flat) == before and siblings(flat) == around
+
+
+def test_a_failed_pointer_switch_changes_nothing_served(build_dir: Path, built: Built, monkeypatch) -> None:
+    """Over a release root the new release is added beside the others; if ``current`` cannot be switched,
+    it still names the release it named, and no temporary pointer is left."""
+    from kg.releases import release_dir
+
+    served = release_dir(build_dir)
+    replace = os.replace
+
+    def refuse(source, target, *args, **kwargs):
+        if Path(target).name == "current":
+            raise OSError(errno.EIO, "simulated")
+        return replace(source, target, *args, **kwargs)
+
+    monkeypatch.setattr(os, "replace", refuse)
+    with pytest.raises(OSError, match="simulated"):
         write(built, build_dir)
-    assert snapshot(build_dir) == before and siblings(build_dir) == around
+    assert release_dir(build_dir) == served
+    assert not [p.name for p in build_dir.iterdir() if p.name.startswith(".")]
+    assert not [p.name for p in (build_dir / "releases").iterdir() if p.name.startswith(".")]
 
 
 def test_stale_staging_and_old_folders_of_a_crashed_build_are_removed_and_nothing_else(tmp_path: Path, built: Built) -> None:
