@@ -697,3 +697,79 @@ def test_a_query_process_found_dead_while_idle_is_replaced_and_the_query_answere
         assert worker not in pool._workers and len(pool._workers) == 1
     finally:
         sparql.shutdown(app)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Over a remote store: /sparql forwards the checked query to it (an Oxigraph server on 127.0.0.1)
+# ---------------------------------------------------------------------------------------------------
+
+from tests.kg.store.conftest import mini_dir, oxigraph_server  # noqa: E402,F401 - fixtures for this section
+
+MINI_QUERIES = [
+    "ASK { ?s ?p ?o }",
+    "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
+    "SELECT ?s ?label WHERE { ?s rdfs:label ?label FILTER(lang(?label) = \"nl\") } ORDER BY ?s ?label",
+    COUNT,
+]
+
+
+@pytest.fixture(scope="module")
+def forwarding(mini_dir: Path, oxigraph_server: str):
+    """Two apps over the mini graph: the embedded store (query processes) and the Oxigraph server (forwarded)."""
+    embedded = create_app({"TESTING": True, "BUILD_DIR": str(mini_dir), "SPARQL_WORKERS": 1})
+    remote = create_app({"TESTING": True, "BUILD_DIR": str(mini_dir), "STORE": oxigraph_server})
+    yield embedded.test_client(), remote.test_client(), remote
+    sparql.shutdown(embedded)
+
+
+@pytest.mark.parametrize("query", MINI_QUERIES)
+def test_a_remote_store_answers_sparql_as_the_embedded_one(forwarding, query: str) -> None:
+    embedded, remote, app = forwarding
+    assert app.extensions[sparql.EXTENSION] is None, "a remote store's release has no query processes"
+    here = embedded.get("/sparql", query_string={"query": query})
+    there = remote.get("/sparql", query_string={"query": query})
+    assert here.status_code == there.status_code == 200
+    assert there.mimetype == "application/sparql-results+json"
+    assert json.loads(there.data) == json.loads(here.data)
+
+
+def test_a_remote_store_resolves_relative_iris_against_this_endpoint(forwarding) -> None:
+    _, remote, _ = forwarding
+    response = remote.get("/sparql", query_string={"query": "CONSTRUCT { <s> <p> 1 } WHERE {}"},
+                          headers={"Accept": "application/n-triples"})
+    assert response.status_code == 200, response.data
+    graph = Graph().parse(data=response.data.decode("utf-8"), format="nt")
+    assert set(graph.subjects()) == {URIRef("http://127.0.0.1:8000/s")}
+
+
+@pytest.mark.parametrize("query, status", [
+    ("SELECT * WHERE { SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }", 400),
+    ("SELECT * FROM <http://example.org/g> WHERE { ?s ?p ?o }", 400),
+    ("INSERT DATA { <http://e/s> <http://e/p> 1 }", 400),
+    ("SELECT * WHERE { ?s ?p }", 400),
+    ("SELECT * WHERE " + "{" * 100 + "}" * 100, 400),
+])
+def test_a_remote_store_gets_only_what_the_policy_lets_through(forwarding, query: str, status: int) -> None:
+    embedded, remote, _ = forwarding
+    there = remote.get("/sparql", query_string={"query": query})
+    here = embedded.get("/sparql", query_string={"query": query})
+    assert there.status_code == here.status_code == status
+    assert there.mimetype == PROBLEM and there.json["title"] == here.json["title"]
+
+
+def test_a_remote_store_that_stops_answering_is_a_502_that_names_no_credentials(mini_dir: Path, tmp_path: Path,
+                                                                               monkeypatch) -> None:
+    from tests.kg.store.conftest import start_oxigraph, stop_oxigraph
+
+    monkeypatch.setenv("OSTEOKG_STORE_USER", "reader")
+    monkeypatch.setenv("OSTEOKG_STORE_PASSWORD", "s3cret-value")
+    monkeypatch.setenv("OSTEOKG_STORE_TIMEOUT", "2")
+    process, base = start_oxigraph(tmp_path / "empty", read_only=False)
+    try:
+        app = create_app({"TESTING": True, "BUILD_DIR": str(mini_dir), "STORE": f"{base}/query"})
+    finally:
+        stop_oxigraph(process)
+    response = app.test_client().get("/sparql", query_string={"query": "ASK {}"})
+    assert response.status_code == 502 and response.mimetype == PROBLEM
+    assert "did not answer" in response.json["detail"]
+    assert "s3cret" not in response.get_data(as_text=True) and "reader" not in response.get_data(as_text=True)
