@@ -264,11 +264,6 @@ def test_the_scan_finds_every_spelling() -> None:
     assert _store_constructions(ast.parse(code)) == [3, 4, 5, 6]
 
 
-#: constructions still outside kg/store.py, by file, and how many: api/sparql.py's syntax check of a query it
-#: forwards to a remote store (``pyoxigraph.Store().query(text, base_iri=...)``) is to become
-#: ``kg.store.check_syntax(text, base)``; api/ is being changed by other work, so it is counted here until then.
-#: Nothing may be added to this table.
-PENDING = {"api/sparql.py": 1}
 
 
 def test_only_kg_store_makes_a_pyoxigraph_store() -> None:
@@ -282,7 +277,7 @@ def test_only_kg_store_makes_a_pyoxigraph_store() -> None:
             continue
         lines = _store_constructions(ast.parse(path.read_text(encoding="utf-8"), filename=str(path)))
         name = path.relative_to(ROOT).as_posix()
-        if len(lines) > PENDING.get(name, 0):
+        if lines:
             found[name] = lines
     assert found == {}, ("make a store through kg.store (open_store, OxigraphStore.from_graph/from_bytes/from_file, "
                          f"check_syntax), not at these lines: {found}")
