@@ -284,6 +284,10 @@ OUTPUT_PREFIXES: dict[str, str] = {
     "sh": str(SH),  # SHACL reports (kg.validate)
     "oks": SHAPES_NS,  # SHACL reports: the shapes (kg.validate)
     "semapv": "https://w3id.org/semapv/vocab/",  # the SSSOM export's mapping justifications (kg.export)
+    # the SPARQL endpoint's service description (api.sparql)
+    "sd": "http://www.w3.org/ns/sparql-service-description#",
+    "formats": "http://www.w3.org/ns/formats/",
+    "void": "http://rdfs.org/ns/void#",
 }
 assert not set(OUTPUT_PREFIXES) & set(PREFIXES), "an output prefix shadows a CURIE prefix"
 
