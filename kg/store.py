@@ -150,6 +150,21 @@ class Store(Selects, Constructs, Counts, Queries, Protocol):
     selector: str
 
 
+#: an endpoint's ASK answered as a SELECT of this one column (Virtuoso: one row "1" when true, none when false)
+VIRTUOSO_ASK = "__ASK_RETVAL"
+_BOOLEAN_FORMS = {"1": "true", "0": "false"}  # XSD's other lexical forms of xsd:boolean (Virtuoso writes them)
+
+
+def literal(value: str, lang: str | None, datatype: str | None) -> Value:
+    """A literal as every backend gives it: no datatype for a plain or language-tagged string, and an
+    ``xsd:boolean`` in its canonical form (``"1"`` is ``"true"``), whichever lexical form the store wrote."""
+    if datatype in PLAIN:
+        datatype = None
+    elif datatype == XSD_BOOLEAN:
+        value = _BOOLEAN_FORMS.get(value, value)
+    return Value(value, "literal", lang, datatype)
+
+
 def ask_row(answer: bool) -> list[Row]:
     """The one row of an ASK query's answer, the same on every backend."""
     return [{ASK_COLUMN: Value("true" if answer else "false", "literal", None, XSD_BOOLEAN)}]
@@ -162,8 +177,7 @@ def _from_oxigraph(term) -> Value:
         return Value(term.value, "iri")
     if isinstance(term, pyoxigraph.BlankNode):
         return Value(term.value, "bnode")
-    datatype = term.datatype.value
-    return Value(term.value, "literal", term.language, None if datatype in PLAIN else datatype)
+    return literal(term.value, term.language, term.datatype.value)
 
 
 def _oxigraph_answer(result, accept: str) -> RawAnswer:
@@ -277,8 +291,7 @@ def _from_rdflib(term) -> Value | None:
     if isinstance(term, BNode):
         return Value(str(term), "bnode")
     if isinstance(term, Literal):
-        datatype = str(term.datatype) if term.datatype else None
-        return Value(str(term), "literal", term.language, None if datatype in PLAIN else datatype)
+        return literal(str(term), term.language, str(term.datatype) if term.datatype else None)
     return None
 
 
@@ -367,8 +380,7 @@ def _from_json(binding: dict) -> Value:
     if kind == "bnode":
         return Value(value, "bnode")
     if kind in ("literal", "typed-literal"):
-        datatype = binding.get("datatype")
-        return Value(value, "literal", binding.get("xml:lang"), None if datatype in PLAIN else datatype)
+        return literal(value, binding.get("xml:lang"), binding.get("datatype"))
     raise StoreError(f"the endpoint answered a term of unknown type {kind!r}")
 
 
@@ -383,6 +395,9 @@ def _json_rows(body: bytes, selector: str) -> tuple[list[str], list[Row]]:
         variables = list(document["head"]["vars"])
     except (ValueError, KeyError, TypeError, AttributeError):
         raise StoreError(f"{selector} did not answer with SPARQL results JSON") from None
+    if variables == [VIRTUOSO_ASK]:  # an ASK answered as a one-column SELECT: true is one row "1", false none
+        answer = bool(bindings) and bindings[0].get(VIRTUOSO_ASK, {}).get("value") == "1"
+        return [ASK_COLUMN], ask_row(answer)
     # in the projection's order (head.vars), as the embedded engines give them
     return variables, [{name: _from_json(binding[name]) for name in variables if name in binding}
                        for binding in bindings]

@@ -293,3 +293,24 @@ def test_every_query_text_is_a_named_file() -> None:
     texts = [node.value for node in ast.walk(ast.parse(source)) if isinstance(node, ast.Constant)
              and isinstance(node.value, str)]
     assert not [t for t in texts if "WHERE" in t.upper() and "{" in t]
+
+
+def test_every_backend_gives_a_boolean_in_its_canonical_form() -> None:
+    """XSD's other lexical forms of xsd:boolean ("1", "0": Virtuoso writes them) become "true"/"false", so
+    the service reads the same value from every store; other literals stay as the store wrote them."""
+    from kg.store import XSD_BOOLEAN, _from_json, literal
+
+    assert literal("1", None, XSD_BOOLEAN).value == "true" and literal("0", None, XSD_BOOLEAN).value == "false"
+    assert literal("1", None, XSD_BOOLEAN).python() is True
+    assert _from_json({"type": "typed-literal", "datatype": XSD_BOOLEAN, "value": "0"}).python() is False
+    assert literal("1", None, "http://www.w3.org/2001/XMLSchema#integer").value == "1"
+
+
+def test_an_ask_answered_as_a_one_column_select_is_read_as_the_ask() -> None:
+    from kg.store import ASK_COLUMN, _json_rows
+
+    true = b'{"head": {"vars": ["__ASK_RETVAL"]}, "results": {"bindings": [{"__ASK_RETVAL": {"type": "typed-literal", ' \
+           b'"datatype": "http://www.w3.org/2001/XMLSchema#integer", "value": "1"}}]}}'
+    false = b'{"head": {"vars": ["__ASK_RETVAL"]}, "results": {"bindings": []}}'
+    assert _json_rows(true, "x")[1][0][ASK_COLUMN].python() is True
+    assert _json_rows(false, "x")[1][0][ASK_COLUMN].python() is False

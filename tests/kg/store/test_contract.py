@@ -14,17 +14,16 @@ Documented differences, and how they are compared:
 - a ``LIMIT`` without ``ORDER BY`` (``entity-exists``: "does the graph say anything about it?") may pick
   any row: only the number of rows is compared;
 - Virtuoso (7.2.5) has no boolean type: it writes an ``xsd:boolean`` as ``"1"`` or ``"0"`` (values of
-  XSD's lexical space, not the canonical ``"true"``/``"false"``): booleans are compared by value, and
+  XSD's lexical space, not the canonical ``"true"``/``"false"``):
   :func:`test_virtuoso_writes_booleans_as_1_and_0` pins what it writes;
 - Virtuoso answers an ASK in SPARQL results JSON as a SELECT of one column ``__ASK_RETVAL`` (one row
   ``"1"^^xsd:integer`` when true, no row when false), not as ``{"boolean": …}``:
   :func:`test_virtuoso_answers_ask_as_a_one_column_select` pins it.
 
-The last two are differences of the server that :class:`kg.store.RemoteStore` does not yet absorb: on
-Virtuoso the service reads every ``"1"^^xsd:boolean`` as false (an inferred edge shows as asserted) and
-a named ASK query gives no row. Those cases are strict xfails (:data:`VIRTUOSO_BOOLEANS`,
-:data:`VIRTUOSO_ASK`) naming the change ``kg/store.py`` needs (docs/deploy.md, "Virtuoso"): once it is
-made they pass, and strict turns that into a failure that says to remove the marks.
+:class:`kg.store.RemoteStore` absorbs the last two (docs/deploy.md, "Virtuoso"): every backend gives an
+``xsd:boolean`` in its canonical form (:func:`kg.store.literal`), and a SELECT of ``__ASK_RETVAL`` is read
+as the ASK answer it is; the two tests above pin the server's own answers on the wire, and the whole
+suite, service and REST bodies included, answers alike on Virtuoso.
 """
 from __future__ import annotations
 
@@ -49,35 +48,13 @@ COMPETENCY = sorted(f"competency/{p.name[:-3]}" for p in (queries.resources.file
                     .iterdir() if p.name.endswith(".rq"))
 OTHERS = [b for b in BACKENDS if b != "oxigraph"]
 XSD = "http://www.w3.org/2001/XMLSchema#"
-ASK_QUERY = "competency/hip-fracture-and-femoral-head-osteonecrosis"  # the one named ASK query
-
-#: the service functions whose answers carry a boolean read from the graph (inferred, inherited, generalizes)
-BOOLEAN_FUNCTIONS = {"entity", "entity_page", "relations", "relation_list"}
-VIRTUOSO_BOOLEANS = ("Virtuoso writes xsd:boolean as \"1\"/\"0\"; kg.store.RemoteStore keeps that lexical form and the "
-                     "service reads it as false (Value.python(), .value == \"true\"): RemoteStore._from_json must map "
-                     "\"1\"/\"0\" of xsd:boolean to \"true\"/\"false\" (docs/deploy.md)")
-VIRTUOSO_ASK = ("Virtuoso answers ASK in JSON as a SELECT of __ASK_RETVAL (a row of 1, or no row), which "
-                "kg.store.RemoteStore._rows passes on as rows: it must map it to ask_row() (docs/deploy.md)")
-
-
-def pending_on_virtuoso(request, backend: str, reason: str) -> None:
-    """Mark this case a strict xfail on Virtuoso, for a RemoteStore change named in ``reason``."""
-    if backend == "virtuoso":
-        request.node.add_marker(pytest.mark.xfail(strict=True, raises=AssertionError, reason=reason))
-
 
 NUMERIC = {f"http://www.w3.org/2001/XMLSchema#{t}" for t in ("decimal", "double", "float", "integer", "int", "long")}
-
-
-XSD_BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
-BOOLEAN_FORMS = {"true": "true", "1": "true", "false": "false", "0": "false"}  # XSD's lexical space of xsd:boolean
 
 
 def same_value(value: Value) -> tuple:
     if value.kind == "literal" and value.datatype in NUMERIC:
         return (value.kind, value.python(), value.lang, value.datatype)
-    if value.kind == "literal" and value.datatype == XSD_BOOLEAN:  # Virtuoso writes "1" and "0"
-        return (value.kind, BOOLEAN_FORMS.get(value.value, value.value), value.lang, value.datatype)
     return (value.kind, "_" if value.kind == "bnode" else value.value, value.lang, value.datatype)
 
 
@@ -146,9 +123,7 @@ def test_named_entity_queries_answer_alike(stores, backend: str, name: str, enti
 
 @pytest.mark.parametrize("backend", OTHERS)
 @pytest.mark.parametrize("name", PLAIN_QUERIES + COMPETENCY + ["category-members"])
-def test_named_queries_answer_alike(request, stores, backend: str, name: str) -> None:
-    if name == ASK_QUERY:
-        pending_on_virtuoso(request, backend, VIRTUOSO_ASK)
+def test_named_queries_answer_alike(stores, backend: str, name: str) -> None:
     terms = {"category": queries.iri(OSTEOKG + CATEGORY)} if name == "category-members" else {}
     expected = _answer(stores, "oxigraph", name, terms)
     assert _answer(stores, backend, name, terms) == expected
@@ -245,11 +220,7 @@ def test_every_service_function_is_in_the_contract(services) -> None:
 
 @pytest.mark.parametrize("backend", OTHERS)
 @pytest.mark.parametrize("function", SERVICE_FUNCTIONS)
-def test_every_service_function_answers_alike(request, service_answers, backend: str, function: str) -> None:
-    if function in BOOLEAN_FUNCTIONS:
-        pending_on_virtuoso(request, backend, VIRTUOSO_BOOLEANS)
-    elif function == "competency":  # the ASK question, and the boolean-free others
-        pending_on_virtuoso(request, backend, VIRTUOSO_ASK)
+def test_every_service_function_answers_alike(service_answers, backend: str, function: str) -> None:
     expected = service_answers["oxigraph"][function]
     assert expected not in (None, [], {})
     assert service_answers[backend][function] == expected

@@ -15,7 +15,6 @@ import pytest
 from kg.store import RemoteStore
 
 from .conftest import Virtuoso, start_oxigraph, stop_oxigraph
-from .test_contract import VIRTUOSO_BOOLEANS
 
 ROUTES = ["/entities/OSTEOKG:0000106", "/entities/OSTEOKG:0000106?lang=nl", "/entities/OSTEOKG:0000108",
           "/entities/OSTEOKG:0001016", "/entities/OSTEOKG:0000106/relations?limit=500",
@@ -24,11 +23,6 @@ ROUTES = ["/entities/OSTEOKG:0000106", "/entities/OSTEOKG:0000106?lang=nl", "/en
           "/entities/OSTEOKG:0000106/descendants", "/search?q=botnec", "/search?q=kaak&lang=nl", "/categories",
           "/categories/OSTEOKG:0000010", "/relations", "/statements", "/entities/OSTEOKG:0009999",
           "/entities/nope"]
-#: the routes whose bodies carry a boolean of the graph (inferred, inherited, generalizes): wrong on Virtuoso
-#: until RemoteStore maps its "1"/"0" (test_contract.VIRTUOSO_BOOLEANS)
-BOOLEAN_ROUTES = {"/entities/OSTEOKG:0000106", "/entities/OSTEOKG:0000106?lang=nl", "/entities/OSTEOKG:0000108",
-                  "/entities/OSTEOKG:0000106/relations?limit=500",
-                  "/entities/OSTEOKG:0000106/relations?direction=in&inferred=false", "/relations"}
 REMOTES = ("remote", "virtuoso")
 
 
@@ -106,9 +100,7 @@ def apps(mini_dir: Path, selectors: dict[str, str]):
 
 @pytest.mark.parametrize("backend", REMOTES)
 @pytest.mark.parametrize("route", ROUTES)
-def test_rest_routes_answer_alike_over_a_remote_store(request, apps, backend: str, route: str) -> None:
-    if backend == "virtuoso" and route in BOOLEAN_ROUTES:
-        request.node.add_marker(pytest.mark.xfail(strict=True, raises=AssertionError, reason=VIRTUOSO_BOOLEANS))
+def test_rest_routes_answer_alike_over_a_remote_store(apps, backend: str, route: str) -> None:
     embedded, remote = apps["oxigraph"].test_client(), apps[backend].test_client()
     ours, theirs = embedded.get(route), remote.get(route)
     assert (theirs.status_code, theirs.get_json()) == (ours.status_code, ours.get_json()), route
@@ -125,7 +117,7 @@ def test_health_over_a_remote_store(apps, backend: str) -> None:
 def test_serve_with_a_remote_store(mini_dir: Path, selectors: dict[str, str], apps, backend: str) -> None:
     from tests.api.conftest import start_server, stop_server
 
-    routes = ROUTES[:6] if backend == "remote" else [r for r in ROUTES[:12] if r not in BOOLEAN_ROUTES]
+    routes = ROUTES[:6] if backend == "remote" else ROUTES[:12]
     process, base = start_server(mini_dir, extra_args=["--store", selectors[backend]])
     try:
         embedded = apps["oxigraph"].test_client()
