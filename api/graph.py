@@ -229,7 +229,7 @@ def watch(app: Flask) -> Releases:
     ``SIGUSR1`` always (where this runs in the main thread, as it does in a granian worker)."""
     releases: Releases = app.extensions[RELEASES]
     watching = bool(app.config.get("WATCH"))  # typed by kg.settings (OSTEOKG_WATCH=0 is False)
-    releases.start_watching(max(0.05, float(app.config.get("RELOAD_INTERVAL") or 1.0)) if watching else None)
+    releases.start_watching(float(app.config["RELOAD_INTERVAL"]) if watching else None)  # typed, >= 0.05
     if threading.current_thread() is threading.main_thread():
         signal.signal(RELOAD_SIGNAL, releases.wake)
     return releases

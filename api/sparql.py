@@ -52,6 +52,7 @@ from api.graph import Served, bound, register, releases_of, served
 from kg import settings
 from kg.sparql import policy
 from kg.store import RemoteStore, StoreError, check_syntax
+from kg.vocab import prefixes
 from kg.sparql.pool import PoolError, PoolSettings, QueryPool
 from kg.service import Release
 from kg.sparql.results import GRAPH_FORMATS, GRAPH_TYPES, PREFIXED, PREFIXES, RESULT_FORMATS, RESULT_TYPES, offered
@@ -348,15 +349,11 @@ def _forward(text: str, results_format: str | None, graph_format: str | None) ->
     return {"status": 200, "content_type": answer.content_type or "application/octet-stream", "body": answer.body}
 
 
-SD = "http://www.w3.org/ns/sparql-service-description#"
-FORMATS = "http://www.w3.org/ns/formats/"
-VOID = "http://rdfs.org/ns/void#"
-DCTERMS = "http://purl.org/dc/terms/"
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+SD_PREFIXES = prefixes("sd", "formats", "void", "dcterms", "rdfs", "xsd")  # kg.vocab's one prefix map
+SD, FORMATS, VOID, DCTERMS = (SD_PREFIXES[name] for name in ("sd", "formats", "void", "dcterms"))
+RDF_TYPE = f"{prefixes('rdf')['rdf']}type"
 SD_RESULT_FORMATS = ["SPARQL_Results_JSON", "SPARQL_Results_XML", "SPARQL_Results_CSV", "SPARQL_Results_TSV",
                      "Turtle", "N-Triples", "JSON-LD", "RDF_XML"]
-SD_PREFIXES = {"sd": SD, "formats": FORMATS, "void": VOID, "dcterms": DCTERMS,
-               "rdfs": PREFIXES["rdfs"], "xsd": PREFIXES["xsd"]}
 
 
 def _service_description() -> Response:

@@ -4,16 +4,18 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import urllib.parse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kg.build import BUILD_DIR, ONTOLOGY_DIR, ROOT
+from kg import settings
+from kg.settings import BUILD_DIR, ONTOLOGY_DIR, SHAPES_DIR
 from kg.errors import KgError, QCFailed, ReasoningError, ReleaseError, SourceError, ValidationFailed
 
 if TYPE_CHECKING:
     from rdflib import Graph
 
-SHAPES = ROOT / "shapes"
+SHAPES = SHAPES_DIR
 
 EXIT_OK, EXIT_INVALID, EXIT_ERROR = 0, 1, 2
 
@@ -73,6 +75,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     from kg.build import build, summary
 
     try:
+        settings.require_checkout(args.ontology, "the editors' sources")
         built, paths = build(args.ontology, args.out, _say)
     except HANDLED as exc:
         code = _fail(exc)
@@ -90,6 +93,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from kg.validate import format_report
 
     try:
+        if not args.graph:
+            settings.require_checkout(args.ontology, "the editors' sources")
         if args.graph:
             from rdflib import Graph
 
@@ -125,6 +130,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from kg.report import format_table, run_report, write_tsv
 
     try:
+        settings.require_checkout(args.ontology, "the editors' sources")
         built = build_graph(args.ontology, _say)
         report = run_report(built.graph, built.locations)
         path = write_tsv(report, args.out)
@@ -160,10 +166,7 @@ def cmd_review(args: argparse.Namespace) -> int:
     from kg.review import count_rows, review_rows, summary, write_review
 
     try:
-        if not args.ontology.is_dir():
-            from kg.compose import SourceError
-
-            raise SourceError(f"{args.ontology}: no such folder (the editors' sources)")
+        settings.require_checkout(args.ontology, "the editors' sources")
         if args.graph:
             graph = _read_graph(args.graph)
             _say(f"read {args.graph}: {len(graph)} triples")
@@ -197,9 +200,7 @@ def _stale(ontology: Path, out: Path) -> bool:
 def cmd_serve(args: argparse.Namespace) -> int:
     """Serve the API under granian (WSGI), building first when build/ is missing or stale; a build
     folder whose graph does not match its manifest's hash is refused, not served."""
-    import os
-
-    from kg.build import verify
+    from kg.releases import verify  # light: the parent process never loads the build's reasoner
 
     rebuild_failed = False
     if _stale(args.ontology, args.out):
@@ -228,6 +229,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         except (SelectorError, StoreError) as exc:
             return _fail(exc)
         os.environ["OSTEOKG_STORE"] = args.store
+    try:
+        settings.from_environ("api")  # a bad OSTEOKG_* value: one message here, not a crash loop of workers
+    except KgError as exc:
+        return _fail(exc)
     from granian import Granian
     from granian.constants import Interfaces
 
@@ -308,7 +313,9 @@ def cmd_load(args: argparse.Namespace) -> int:
     except (SelectorError, StoreError, SourceError, OSError) as exc:
         return _fail(exc)
     triples = sum(1 for line in body.splitlines() if line.strip() and not line.startswith(b"#"))
-    _say(f"loaded {triples} triples from {args.graph} into {target.split('?', 1)[0]} (default graph)")
+    url, _, query = target.partition("?")
+    graph = "default graph" if query == "default" else f"graph {urllib.parse.parse_qs(query).get('graph', [query])[0]}"
+    _say(f"loaded {triples} triples from {args.graph} into {url} ({graph})")
     return EXIT_OK
 
 
@@ -336,23 +343,23 @@ def parser() -> argparse.ArgumentParser:
     review.add_argument("--out", type=Path, default=BUILD_DIR, help="where to write review.html and review.tsv (default: %(default)s)")
     review.set_defaults(run=cmd_review)
     serve = commands.add_parser("serve", help="serve the API (builds first when build/ is missing or stale)")
-    serve.add_argument("--host", default=os.environ.get("OSTEOKG_HOST", "127.0.0.1"),
+    serve.add_argument("--host", default=settings.get("HOST"),
                        help="address to listen on (env OSTEOKG_HOST; default: %(default)s)")
-    serve.add_argument("--port", type=int, default=int(os.environ.get("OSTEOKG_PORT", "8000")),
+    serve.add_argument("--port", type=int, default=settings.get("PORT"),
                        help="port (env OSTEOKG_PORT; default: %(default)s)")
-    serve.add_argument("--workers", type=int, default=int(os.environ.get("OSTEOKG_WORKERS", "2")),
+    serve.add_argument("--workers", type=int, default=settings.get("WORKERS"),
                        help="worker processes (env OSTEOKG_WORKERS; default: %(default)s)")
-    serve.add_argument("--threads", type=int, default=int(os.environ.get("OSTEOKG_THREADS", "0")) or None,
+    serve.add_argument("--threads", type=int, default=settings.get("THREADS") or None,
                        help="WSGI threads per worker, i.e. requests a worker answers at once (env OSTEOKG_THREADS; "
                             "default: granian's, 512 / workers: 256 each with 2)")
     serve.add_argument("--ontology", type=Path, default=ONTOLOGY_DIR, help=argparse.SUPPRESS)
-    serve.add_argument("--out", type=Path, default=Path(os.environ.get("OSTEOKG_BUILD_DIR", BUILD_DIR)),
+    serve.add_argument("--out", type=Path, default=Path(settings.get("BUILD_DIR")),
                        help="the build folder to serve (env OSTEOKG_BUILD_DIR; default: %(default)s)")
-    serve.add_argument("--store", default=os.environ.get("OSTEOKG_STORE"),
+    serve.add_argument("--store", default=settings.given("STORE"),
                        help="the store: oxigraph:PATH (embedded, the default), rdflib:PATH, or a SPARQL 1.1 endpoint "
                             "URL such as http://127.0.0.1:7878/query (env OSTEOKG_STORE; credentials from "
                             "OSTEOKG_STORE_USER and OSTEOKG_STORE_PASSWORD)")
-    serve.add_argument("--watch", action="store_true", default=bool(os.environ.get("OSTEOKG_WATCH")),
+    serve.add_argument("--watch", action="store_true", default=settings.get("WATCH"),
                        help="serve each new release as soon as a build switches the build folder's `current` to it "
                             "(checked every OSTEOKG_RELOAD_INTERVAL s; without it, send SIGUSR1)")
     serve.set_defaults(run=cmd_serve)
@@ -373,7 +380,11 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    try:
+        made = parser()  # its defaults come from the OSTEOKG_* settings: a bad one is a SettingError naming it
+    except KgError as exc:
+        return _fail(exc)
+    args = made.parse_args(argv)
     return args.run(args)
 
 

@@ -41,7 +41,7 @@ from typing import Iterator, Protocol, runtime_checkable
 
 import pyoxigraph
 
-from kg import queries
+from kg import queries, settings
 from kg.errors import KgError
 
 
@@ -78,8 +78,9 @@ ASK_COLUMN = "answer"  # an ASK query's one row: {"answer": true or false}
 
 SELECTOR_FORMS = ("oxigraph:PATH (embedded, the default)", "rdflib:PATH", "http(s)://HOST/… (a SPARQL 1.1 endpoint)",
                   "oxigraph or rdflib (over the build folder)")
-ENV_USER, ENV_PASSWORD, ENV_TIMEOUT = "OSTEOKG_STORE_USER", "OSTEOKG_STORE_PASSWORD", "OSTEOKG_STORE_TIMEOUT"
-DEFAULT_TIMEOUT = 30.0
+ENV_USER, ENV_PASSWORD, ENV_TIMEOUT = (settings.setting(name).env for name in ("STORE_USER", "STORE_PASSWORD",
+                                                                              "STORE_TIMEOUT"))
+DEFAULT_TIMEOUT = settings.default("STORE_TIMEOUT")
 SPARQL_JSON = "application/sparql-results+json"
 N_TRIPLES = "application/n-triples"
 #: the named query (kg/queries/count-triples.rq) a remote store counts its triples with (an embedded one knows)
@@ -475,7 +476,7 @@ class RemoteStore:
     def __init__(self, url: str, timeout: float | None = None) -> None:
         self.url = check_url(url)
         self.selector = _public(url)
-        self.timeout = timeout if timeout is not None else float(os.environ.get(ENV_TIMEOUT) or DEFAULT_TIMEOUT)
+        self.timeout = timeout if timeout is not None else settings.get("STORE_TIMEOUT")
 
     def __repr__(self) -> str:
         return f"RemoteStore({self.selector!r})"

@@ -11,19 +11,20 @@ from urllib.parse import unquote
 
 from kg import queries
 from kg.store import Row, Value
+from kg import vocab
 from kg.vocab import PREFIXES, shorten
 
-OSTEOKG_NS = "https://w3id.org/osteokg/OSTEOKG_"
-RDFS = "http://www.w3.org/2000/01/rdf-schema#"
+# the vocabulary as plain strings (the service compares the stores' values, which are strings), from kg.vocab
+OSTEOKG_NS = str(vocab.OSTEOKG)
+RDFS = PREFIXES["rdfs"]
 LABEL = f"{RDFS}label"
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-DEFINITION = "http://purl.obolibrary.org/obo/IAO_0000115"
-OIO = "http://www.geneontology.org/formats/oboInOwl#"
-SKOS = "http://www.w3.org/2004/02/skos/core#"
-OKG = "https://w3id.org/osteokg/vocab/"
-DCTERMS = "http://purl.org/dc/terms/"
+RDF_TYPE = f"{PREFIXES['rdf']}type"
+DEFINITION = str(vocab.DEFINITION)
+SKOS = PREFIXES["skos"]
+OKG = str(vocab.OKG)
+DCTERMS = PREFIXES["dcterms"]
 MATCHES = {f"{SKOS}{m}": m for m in ("exactMatch", "closeMatch", "broadMatch", "narrowMatch")}
-SYNONYMS = {f"{OIO}has{scope.capitalize()}Synonym": scope for scope in ("exact", "broad", "narrow", "related")}
+SYNONYMS = {str(prop): scope for scope, prop in vocab.SYNONYM_PROPERTIES.items()}
 #: synonym property → the field a search hit names (exact, broad, narrow, related: docs/model.md, "Synonyms")
 SYNONYM_FIELDS = {p: f"{scope} synonym" for p, scope in SYNONYMS.items()}
 QUANTITATIVE, NOTE = f"{OSTEOKG_NS}0000091", f"{OSTEOKG_NS}0000092"

@@ -223,3 +223,40 @@ def test_serve_after_a_failed_rebuild_serves_the_previous_build_only_when_it_is_
     else:
         assert code == EXIT_OK and granian == ["api.wsgi:app"]
         assert "serving the previous build" in captured.out
+
+
+def test_a_bad_setting_is_one_message_naming_it_and_exit_2(monkeypatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("OSTEOKG_PORT", "eighty")
+    assert main(["releases"]) == EXIT_ERROR
+    assert "OSTEOKG_PORT" in capsys.readouterr().err
+
+
+def test_build_outside_a_checkout_names_the_missing_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["build", "--ontology", str(tmp_path / "ontology"), "--out", str(tmp_path / "build")]) == EXIT_ERROR
+    error = capsys.readouterr().err
+    assert f"{tmp_path / 'ontology'}: no such folder" in error and "checkout" in error
+    assert not (tmp_path / "build").exists()
+
+
+def test_releases_lists_them_and_use_switches_back(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Two fake releases (a graph and a manifest each) are enough: listing and switching read only those."""
+    import json
+
+    from kg.releases import CURRENT, RELEASES, graph_hash, release_dir
+
+    root = tmp_path / "build"
+    for day, name in enumerate(["aaaaaaaaaaaaaaaa", "bbbbbbbbbbbbbbbb"], 1):
+        folder = root / RELEASES / name
+        folder.mkdir(parents=True)
+        (folder / "osteokg.nt").write_text(f'<http://e/{name}> <http://e/p> "{name}" .\n', encoding="utf-8")
+        (folder / "manifest.json").write_text(json.dumps({
+            "release": name, "built_at": f"2026-12-0{day}T00:00:00+00:00", "graph_sha256": graph_hash(folder / "osteokg.nt"),
+            "counts": {"triples": 1}}), encoding="utf-8")
+    (root / CURRENT).symlink_to(Path(RELEASES) / "bbbbbbbbbbbbbbbb")
+    assert main(["releases", "--out", str(root)]) == EXIT_OK
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("bbbbbbbbbbbbbbbb") and "(current)" in lines[0] and lines[1].startswith("aaaaaaaaaaaaaaaa")
+    assert main(["releases", "--out", str(root), "--use", "aaaaaaaaaaaaaaaa"]) == EXIT_OK
+    assert release_dir(root).name == "aaaaaaaaaaaaaaaa" and (root / "osteokg.nt").read_text().startswith("<http://e/a")
+    assert main(["releases", "--out", str(root), "--use", "cccccccccccccccc"]) == EXIT_ERROR
+    assert release_dir(root).name == "aaaaaaaaaaaaaaaa"
