@@ -16,6 +16,7 @@ from pathlib import Path
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS, XSD
+from rdflib.term import Node
 
 from kg.errors import SourceError
 from kg.tables import (
@@ -56,8 +57,8 @@ def parse_turtle(path: Path, graph: Graph) -> None:
     except Exception as exc:  # rdflib raises BadSyntax and several others; all mean "fix the file"
         text, offset = getattr(exc, "_str", None), getattr(exc, "_i", None)
         if isinstance(text, (bytes, str)) and isinstance(offset, int):  # rdflib's BadSyntax: exact offset
-            newline = b"\n" if isinstance(text, bytes) else "\n"
-            line: int | None = text[:offset].count(newline) + 1
+            newlines = text[:offset].count(b"\n") if isinstance(text, bytes) else text[:offset].count("\n")
+            line: int | None = newlines + 1
             reason = str(getattr(exc, "_why", "")) or "bad syntax"
             snippet = text[max(0, offset - 40):offset + 20]
             snippet = snippet.decode("utf-8", "replace") if isinstance(snippet, bytes) else snippet
@@ -298,12 +299,20 @@ def _terms(graph: Graph, resolver: Resolver, row: Row, directive: str) -> list[U
     return out
 
 
-def _qualifiers(graph: Graph, resolver: Resolver, row: Row, served_statements: set[URIRef]) -> list[tuple[URIRef, object]]:
+def _strength_order(graph: Graph, strength: Node) -> int:
+    """A strength's okg:strengthOrder (the schema gives every strength one; a TypeError if it does not)."""
+    order = graph.value(strength, OKG.strengthOrder)
+    if not isinstance(order, Literal):
+        raise TypeError(f"strength {strength} has no okg:strengthOrder literal (ontology/{SCHEMA_TABLE})")
+    return int(order)
+
+
+def _qualifiers(graph: Graph, resolver: Resolver, row: Row, served_statements: set[URIRef]) -> list[tuple[URIRef, Node]]:
     """The (property, value) pairs that say how strongly and under what the row's source says its edge."""
     strengths = {str(s)[len(str(OKG)):]: s for s in graph.subjects(RDF.type, OKG.Strength)}
     strength = row.get(STRENGTH)
     if strength not in strengths:
-        order = sorted(strengths, key=lambda s: int(graph.value(strengths[s], OKG.strengthOrder)))
+        order = sorted(strengths, key=lambda s: _strength_order(graph, strengths[s]))
         raise row.error(STRENGTH, f"'{strength}' is not a strength; use the source's own wording: one of {', '.join(order)} "
                                   "(docs/model.md, 'Qualified relations')")
     kind_name = row.get(EVIDENCE_KIND) or "quoted"
@@ -312,7 +321,7 @@ def _qualifiers(graph: Graph, resolver: Resolver, row: Row, served_statements: s
     kind = EVIDENCE_KINDS[kind_name]
     if kind == COMBINED_READING and "[…]" not in row.get(">A okg:quote"):
         raise row.error(">A okg:quote", "a combined reading quotes each passage it combines, joined by ' […] '")
-    pairs: list[tuple[URIRef, object]] = [(OKG.strength, strengths[strength]), (OKG.evidenceKind, kind)]
+    pairs: list[tuple[URIRef, Node]] = [(OKG.strength, strengths[strength]), (OKG.evidenceKind, kind)]
     conditions = _terms(graph, resolver, row, CONDITION)
     if len(conditions) > 1:
         raise row.error(CONDITION, "one condition per row (a row per condition)")

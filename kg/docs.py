@@ -28,7 +28,8 @@ from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS
 from rdflib.util import guess_format
 
 from kg.files import write_atomically
-from kg.vocab import DEFINITION, IAO, OIO, OKG, ONTOLOGY_IRI, OSTEOKG, SCHEMA, id_number, is_upper_category, shorten
+from kg.vocab import (DEFINITION, OIO, OKG, ONTOLOGY_IRI, OSTEOKG, SCHEMA, TERM_REPLACED_BY, id_number, is_upper_category,
+                      shorten)
 
 _OSTEOKG = str(OSTEOKG)
 _LANGS = ("en", "nl")
@@ -160,9 +161,9 @@ class _Page:
             for target in g.objects(node, prop):
                 edges.setdefault((prop, target), set())
         for parent in g.objects(node, RDFS.subClassOf):
-            prop, target = g.value(parent, OWL.onProperty), g.value(parent, OWL.someValuesFrom)
-            if isinstance(parent, BNode) and prop is not None and isinstance(target, URIRef):
-                edges.setdefault((prop, target), set())
+            on_property, filler = g.value(parent, OWL.onProperty), g.value(parent, OWL.someValuesFrom)
+            if isinstance(parent, BNode) and on_property is not None and isinstance(filler, URIRef):
+                edges.setdefault((on_property, filler), set())
         if not edges:
             return None
         for axiom in g.subjects(OWL.annotatedSource, node):
@@ -200,7 +201,7 @@ class _Page:
                   ("comment", self.lang_values(node, RDFS.comment))]
         deprecated = g.value(node, OWL.deprecated)
         if deprecated is not None and str(deprecated).lower() == "true":
-            replaced = g.value(node, IAO["0100001"])
+            replaced = g.value(node, TERM_REPLACED_BY)
             common.append(("deprecated", "yes" + (f"; replaced by {self.link(replaced)}" if replaced is not None else "")))
         return (f'<section class="entity" id="{_esc(_anchor(node))}">{head}'
                 f"{self.table(common + rows)}</section>")
@@ -298,8 +299,8 @@ class _Page:
                     ("sources", "Sources", sources, self.individual_block)]
         self.documented = {n for _, _, nodes, _ in sections for n in nodes}
 
-        title = (_texts(g, ontology, DCTERMS.title, "en") or [None])[0] if ontology is not None else None
-        title = title or "osteokg"
+        titles = _texts(g, ontology, DCTERMS.title, "en") if ontology is not None else []
+        title = (titles[0] if titles else None) or "osteokg"
         meta = []
         if ontology is not None:
             meta = [("ontology IRI", f'<a href="{_esc(str(ontology))}">{_esc(str(ontology))}</a>'),

@@ -54,6 +54,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeGuard
 
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS
@@ -99,7 +100,7 @@ _BIOLINK = str(BIOLINK)
 # ---------------------------------------------------------------- helpers
 
 
-def _is_osteokg(node) -> bool:
+def _is_osteokg(node: object) -> TypeGuard[URIRef]:
     return isinstance(node, URIRef) and str(node).startswith(_OSTEOKG)
 
 
@@ -433,9 +434,8 @@ def kgx_tables(graph: Graph, include_inverse: bool = False) -> tuple[list[dict[s
     groups: dict[tuple[str, str, str], dict[URIRef, dict[_Piece, None]]] = {}
     problems: list[str] = []
     for prop in relations:
-        for subject, target in sorted(graph.subject_objects(prop)):
-            if not (_is_osteokg(subject) and _is_osteokg(target)):
-                continue
+        # rdflib orders nodes by kind, then text: the osteokg pairs keep the order they had among all pairs
+        for subject, target in sorted((s, o) for s, o in graph.subject_objects(prop) if _is_osteokg(s) and _is_osteokg(o)):
             pieces: dict[_Piece, None] = {}
             has_evidence = False
             for axiom in evidence.get((subject, prop, target), []):
@@ -467,35 +467,35 @@ def kgx_tables(graph: Graph, include_inverse: bool = False) -> tuple[list[dict[s
         # not the can cause it implies); KGX keys an edge by subject, predicate and object.
         kept = sorted(r for r in by_relation
                       if not any(other != r and r in _super_properties(graph, other) for other in by_relation))
-        pieces = sorted({piece for r in kept for piece in by_relation[r]},
+        merged = sorted({piece for r in kept for piece in by_relation[r]},
                         key=lambda k: (k.inferred, k.rule, k.source, k.quote, k.strength))
-        inferred = all(piece.inferred for piece in pieces)
-        level = min((piece.level for piece in pieces), key=_LEVELS.index)
+        inferred = all(piece.inferred for piece in merged)
+        level = min((piece.level for piece in merged), key=_LEVELS.index)
         what = f"{s} {predicate} {o}"
         relation = _multi([shorten(str(r)) for r in kept], f"{what} relation")
         edges.append({
             "id": _edge_id(s, predicate, o), "subject": s, "predicate": predicate, "object": o,
             "relation": relation, "original_predicate": relation,
             "knowledge_level": level,
-            "agent_type": "manual_agent" if any(not p.inferred for p in pieces if p.level == level) else "automated_agent",
+            "agent_type": "manual_agent" if any(not p.inferred for p in merged if p.level == level) else "automated_agent",
             "primary_knowledge_source": INFORES,
-            "publications": _multi(sorted({piece.source for piece in pieces}), f"{what} source"),
-            "supporting_text": _multi([piece.quote for piece in pieces], f"{what} quote"),
+            "publications": _multi(sorted({piece.source for piece in merged}), f"{what} source"),
+            "supporting_text": _multi([piece.quote for piece in merged], f"{what} quote"),
             "osteokg_inferred": "true" if inferred else "false",
-            "osteokg_inference_rule": _multi(sorted({piece.rule for piece in pieces}) if inferred else [], f"{what} rule"),
-            **_qualifier_cells(graph, pieces, order, what),
+            "osteokg_inference_rule": _multi(sorted({piece.rule for piece in merged}) if inferred else [], f"{what} rule"),
+            **_qualifier_cells(graph, merged, order, what),
         })
 
     terms = {c for c in graph.subjects(RDF.type, OWL.Class) if _is_osteokg(c) and not is_upper_category(c)}
-    for subject, parent in sorted(graph.subject_objects(RDFS.subClassOf)):
-        if subject not in terms or parent not in terms or subject == parent:
+    for child, parent in sorted(graph.subject_objects(RDFS.subClassOf)):
+        if child not in terms or parent not in terms or child == parent:
             continue
-        annotations = evidence.get((subject, RDFS.subClassOf, parent), [])
+        annotations = evidence.get((child, RDFS.subClassOf, parent), [])
         rules = {str(graph.value(a, OKG.inferenceRule) or "") for a in annotations}
         if "transitivity" in rules:
             continue  # a link of the closed hierarchy: implied by the others
         inferred = "reasoner" in rules
-        s, o = shorten(str(subject)), shorten(str(parent))
+        s, o = shorten(str(child)), shorten(str(parent))
         edges.append({
             "id": _edge_id(s, "rdfs:subClassOf", o), "subject": s, "predicate": shorten(BIOLINK.subclass_of), "object": o,
             "relation": "rdfs:subClassOf", "original_predicate": "rdfs:subClassOf",

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS
+from rdflib.term import Node
 
 from kg.vocab import (
     CAN, DEFINING, DEFINITION, DEFINITION_KIND, MAIN, MOST, OKG, ONTOLOGY_IRI, OSTEOKG, PART_OF, PROPORTION,
@@ -57,7 +58,7 @@ class Evidence:
 
     source: URIRef
     quote: Literal
-    annotations: tuple[tuple[URIRef, object], ...] = ()
+    annotations: tuple[tuple[Node, Node], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,7 @@ class Edge:
     rule: str | None  # None: asserted
     premise: Key | None = None
     #: the evidence node compose already wrote (a direct assertion), else None
-    node: BNode | None = None
+    node: Node | None = None
 
     @property
     def key(self) -> Key:
@@ -137,17 +138,24 @@ class Relations:
                            if isinstance(p, URIRef) and p.startswith(str(OSTEOKG))}
         self.inverse: dict[URIRef, URIRef] = {}
         for a, b in graph.subject_objects(OWL.inverseOf):
-            self.inverse[a], self.inverse[b] = b, a
+            if isinstance(a, URIRef) and isinstance(b, URIRef):  # named relations (not an inverse expression)
+                self.inverse[a], self.inverse[b] = b, a
         self.super: dict[URIRef, set[URIRef]] = defaultdict(set)
         for a, b in graph.subject_objects(RDFS.subPropertyOf):
-            self.super[a].add(b)
+            if isinstance(a, URIRef) and isinstance(b, URIRef):
+                self.super[a].add(b)
         self.transitive = {p for p in graph.subjects(RDF.type, OWL.TransitiveProperty)}
         self.chains: list[tuple[URIRef, URIRef, URIRef]] = []  # (first, second, result)
         for result, head in graph.subject_objects(OWL.propertyChainAxiom):
             members = list(Collection(graph, head))
             if len(members) == 2:
-                self.chains.append((members[0], members[1], result))
-        flag = lambda p, prop: graph.value(p, prop) is not None and bool(graph.value(p, prop).toPython())  # noqa: E731
+                first, second = members
+                if isinstance(first, URIRef) and isinstance(second, URIRef) and isinstance(result, URIRef):
+                    self.chains.append((first, second, result))
+
+        def flag(p: URIRef, prop: URIRef) -> bool:
+            value = graph.value(p, prop)
+            return isinstance(value, Literal) and bool(value.toPython())  # a boolean annotation
         self.inherited = {p for p in self.properties if flag(p, OKG.inheritedBySubclasses)}
         self.generalizing = {p for p in self.properties if flag(p, OKG.generalizesObject)}
 
@@ -158,11 +166,12 @@ class Relations:
 def _evidence_of(graph: Graph, axiom) -> tuple[Evidence, URIRef] | None:
     """The evidence an axiom annotation carries and its strength (``defining`` when it says none)."""
     source, quote = graph.value(axiom, DCTERMS.source), graph.value(axiom, OKG.quote)
-    if source is None or quote is None:
+    if not isinstance(source, URIRef) or not isinstance(quote, Literal):  # a source is an IRI, a quote a text
         return None
     annotations = tuple(sorted(((p, o) for p, o in graph.predicate_objects(axiom)
                                 if p not in _STRUCTURE and p not in (DCTERMS.source, OKG.quote)), key=str))
-    return Evidence(source, quote, annotations), graph.value(axiom, OKG.strength) or DEFINING
+    strength = graph.value(axiom, OKG.strength)
+    return Evidence(source, quote, annotations), strength if isinstance(strength, URIRef) else DEFINING
 
 
 def asserted_edges(graph: Graph, relations: Relations) -> list[Edge]:
@@ -177,11 +186,11 @@ def asserted_edges(graph: Graph, relations: Relations) -> list[Edge]:
         evidence, strength = found
         if prop == RDFS.subClassOf and isinstance(target, BNode):  # an existential's annotation
             prop, target = graph.value(target, OWL.onProperty), graph.value(target, OWL.someValuesFrom)
-            if prop in relations.properties and isinstance(target, URIRef) \
+            if isinstance(prop, URIRef) and prop in relations.properties and isinstance(target, URIRef) \
                     and (subject, RDFS.subClassOf, graph.value(axiom, OWL.annotatedTarget)) in graph:
                 edges.append(Edge(subject, prop, target, evidence, strength, None))
-        elif prop in relations.properties and graph.value(axiom, OKG.inferred) == Literal(False) \
-                and (subject, prop, target) in graph:
+        elif isinstance(prop, URIRef) and prop in relations.properties and isinstance(target, URIRef) \
+                and graph.value(axiom, OKG.inferred) == Literal(False) and (subject, prop, target) in graph:
             edges.append(Edge(subject, prop, target, evidence, strength, None, node=axiom))
     return edges
 
@@ -192,12 +201,12 @@ def definition_edges(graph: Graph, relations: Relations) -> list[Edge]:
     edges: list[Edge] = []
     for term, equivalent in graph.subject_objects(OWL.equivalentClass):
         members = graph.value(equivalent, OWL.intersectionOf) if isinstance(equivalent, BNode) else None
-        definition = next((d for d in graph.objects(term, DEFINITION) if getattr(d, "language", None) == "en"), None)
+        definition = next((d for d in graph.objects(term, DEFINITION) if isinstance(d, Literal) and d.language == "en"), None)
         if members is None or definition is None or not isinstance(term, URIRef):
             continue
         for member in Collection(graph, members):
             prop, target = graph.value(member, OWL.onProperty), graph.value(member, OWL.someValuesFrom)
-            if prop in relations.properties and isinstance(target, URIRef):
+            if isinstance(prop, URIRef) and prop in relations.properties and isinstance(target, URIRef):
                 evidence = Evidence(ontology, definition, ((OKG.evidenceKind, DEFINITION_KIND),
                                                            (OKG.reviewStatus, Literal("unreviewed"))))
                 edges.append(Edge(term, prop, target, evidence, DEFINING, "definition"))

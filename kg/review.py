@@ -274,7 +274,7 @@ class _Evidence:
     premise: tuple[URIRef, URIRef, URIRef] | None
 
     @property
-    def match_key(self) -> tuple[Node, ...]:
+    def match_key(self) -> tuple[Node | None, ...]:
         return (self.subject, self.predicate, self.object, self.source, self.quote)
 
 
@@ -304,7 +304,9 @@ class _Reader:
 
     def strict_text(self, node: Node, prop: URIRef, lang: str) -> str:
         """The value of ``prop`` in exactly ``lang``, or ""."""
-        return next((str(v) for v in sorted(self.graph.objects(node, prop)) if _lang_of(v) == lang), "")
+        # only a literal has a language (``lang`` is never ""); rdflib orders literals among themselves
+        literals = sorted(v for v in self.graph.objects(node, prop) if isinstance(v, Literal))
+        return next((str(v) for v in literals if _lang_of(v) == lang), "")
 
     def named(self, iri: URIRef) -> Named:
         if iri not in self._names:
@@ -357,7 +359,7 @@ class _Reader:
         inferred = g.value(node, OKG.inferred)
         if predicate not in self.relations or inferred is None:
             return None  # the OWL restriction's annotation, a synonym axiom, a subclass link
-        if not isinstance(subject, URIRef) or not isinstance(target, URIRef):
+        if not isinstance(subject, URIRef) or not isinstance(predicate, URIRef) or not isinstance(target, URIRef):
             return None
         premise = (g.value(node, OKG.premiseSubject), g.value(node, OKG.premisePredicate), g.value(node, OKG.premiseObject))
         quote = g.value(node, OKG.quote)
@@ -401,7 +403,7 @@ class _Sheet:
             found = self.reader.evidence(node)
             if found is not None:
                 self.evidence[node] = found
-        self.by_match: dict[tuple[Node, ...], list[_Evidence]] = {}
+        self.by_match: dict[tuple[Node | None, ...], list[_Evidence]] = {}
         for found in self.evidence.values():
             self.by_match.setdefault(found.match_key, []).append(found)
         for candidates in self.by_match.values():

@@ -94,7 +94,8 @@ class OKG(DefinedNamespace):
 
 
 class IAO(DefinedNamespace):
-    """The Information Artifact Ontology terms the code uses (``IAO["0000115"]``; any other raises)."""
+    """The Information Artifact Ontology terms the code uses (:data:`DEFINITION`, :data:`TERM_REPLACED_BY`;
+    ``IAO + "0000115"`` or ``IAO["0000115"]``, any other term raises)."""
 
     _NS = Namespace("http://purl.obolibrary.org/obo/IAO_")
     _fail = True
@@ -140,7 +141,10 @@ class SCHEMA(DefinedNamespace):
 
 OBO = Namespace("http://purl.obolibrary.org/obo/")
 
-DEFINITION = IAO["0000115"]
+# ``IAO + local`` is the closed namespace's own look-up (an unlisted term raises) typed as the URIRef it is;
+# a type checker reads ``IAO["0000115"]`` as a generic class subscripted, so the code uses these names
+DEFINITION: URIRef = IAO + "0000115"
+TERM_REPLACED_BY: URIRef = IAO + "0100001"
 ONTOLOGY_IRI = "https://w3id.org/osteokg/osteokg.owl"
 
 # Upper categories and relations used by the build's rules.
