@@ -37,7 +37,7 @@ import os
 import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Protocol, runtime_checkable
+from typing import Any, Iterator, Protocol, runtime_checkable
 
 import pyoxigraph
 
@@ -253,18 +253,22 @@ class OxigraphStore:
         solutions = self.store.query(queries.bind(query, **terms))
         if isinstance(solutions, pyoxigraph.QueryBoolean):
             return ask_row(bool(solutions))
+        if not isinstance(solutions, pyoxigraph.QuerySolutions):
+            raise TypeError("select() runs a SELECT or ASK query; a CONSTRUCT or DESCRIBE is construct()'s")
         variables = [v.value for v in solutions.variables]
         return [{name: _from_oxigraph(term) for name, term in zip(variables, solution) if term is not None}
                 for solution in solutions]
 
     def construct(self, query: str, **terms: queries.Term) -> list[Triple]:
-        return [(_from_oxigraph(t.subject), _from_oxigraph(t.predicate), _from_oxigraph(t.object))
-                for t in self.store.query(queries.bind(query, **terms))]
+        triples = self.store.query(queries.bind(query, **terms))
+        if not isinstance(triples, pyoxigraph.QueryTriples):
+            raise TypeError("construct() runs a CONSTRUCT or DESCRIBE query; a SELECT or ASK is select()'s")
+        return [(_from_oxigraph(t.subject), _from_oxigraph(t.predicate), _from_oxigraph(t.object)) for t in triples]
 
     def query(self, text: str, accept: str = SPARQL_JSON) -> RawAnswer:
         return _oxigraph_answer(self.store.query(text), accept)
 
-    def run(self, sparql: str, **options):
+    def run(self, sparql: str, **options: Any) -> pyoxigraph.QuerySolutions | pyoxigraph.QueryBoolean | pyoxigraph.QueryTriples:
         """A raw query, results in pyoxigraph's own classes (``QuerySolutions``, ``QueryBoolean``,
         ``QueryTriples``); ``options`` are pyoxigraph's (``base_iri``, ``use_default_graph_as_union`` …).
         For a door that serializes pyoxigraph's answers itself (the query process) and the benches."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from typing import cast
 
 import pyoxigraph
 
@@ -93,17 +94,24 @@ def too_many(count: int, what: str) -> Refusal:
                    "or narrow the query.", limit=count)
 
 
+def _written(body: bytes | None) -> bytes:
+    """pyoxigraph's serializers return the bytes when given no ``output`` (None only when they wrote to one);
+    their stubs say ``bytes | None`` either way."""
+    return cast(bytes, body)
+
+
 def ok(media: str, body: bytes) -> dict:
     return {"status": 200, "content_type": media, "body": body}
 
 
-def serialize(result: object, results_format: str | None, graph_format: str | None, max_rows: int) -> dict:
+def serialize(result: pyoxigraph.QuerySolutions | pyoxigraph.QueryBoolean | pyoxigraph.QueryTriples,
+              results_format: str | None, graph_format: str | None, max_rows: int) -> dict:
     """The reply for a pyoxigraph query result in the negotiated format; raises ``Refusal`` (406, 422)."""
     if isinstance(result, pyoxigraph.QueryBoolean):
         if results_format is None:
             raise not_acceptable("an ASK query", RESULT_FORMATS)
         media, fmt = RESULT_FORMATS[results_format]
-        return ok(media, result.serialize(format=fmt))
+        return ok(media, _written(result.serialize(format=fmt)))
 
     if isinstance(result, pyoxigraph.QuerySolutions):
         if results_format is None:
@@ -118,14 +126,14 @@ def serialize(result: object, results_format: str | None, graph_format: str | No
         body = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         media, fmt = RESULT_FORMATS[results_format]
         if results_format != "json":  # pyoxigraph writes XML, CSV and TSV from the capped rows
-            body = pyoxigraph.parse_query_results(body, pyoxigraph.QueryResultsFormat.JSON).serialize(format=fmt)
+            body = _written(pyoxigraph.parse_query_results(body, pyoxigraph.QueryResultsFormat.JSON).serialize(format=fmt))
         return ok(media, body)
 
     if graph_format is None:
         raise not_acceptable("a CONSTRUCT or DESCRIBE query", GRAPH_FORMATS)
-    triples = list(itertools.islice(result, max_rows + 1))  # type: ignore[call-overload]
+    triples = list(itertools.islice(result, max_rows + 1))
     if len(triples) > max_rows:
         raise too_many(max_rows, "triples")
-    media, fmt = GRAPH_FORMATS[graph_format]
+    media, rdf_format = GRAPH_FORMATS[graph_format]
     prefixes = PREFIXES if graph_format in PREFIXED else None
-    return ok(media, pyoxigraph.serialize(triples, format=fmt, prefixes=prefixes))
+    return ok(media, _written(pyoxigraph.serialize(triples, format=rdf_format, prefixes=prefixes)))

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from collections.abc import Sequence
 from contextlib import suppress
 from typing import Any
 
@@ -65,7 +66,7 @@ class Engine:
 
     def warm_up(self) -> None:
         """Run every code path once, so that nothing is imported lazily after the process is confined."""
-        probes = [
+        probes: list[tuple[str, Sequence[str | None], Sequence[str | None]]] = [
             ("SELECT * WHERE { ?s ?p ?o } LIMIT 2", list(RESULT_FORMATS), [None]),
             ("SELECT * WHERE { ?s ?p ?o } LIMIT 2 # service, from", ["json"], [None]),
             ("ASK { ?s ?p ?o }", list(RESULT_FORMATS), [None]),
