@@ -24,7 +24,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from rdflib import Graph, URIRef
 from rdflib.namespace import OWL, RDF
@@ -164,7 +164,7 @@ def _write_release(built: Built, staging: Path, out_dir: Path, progress: Progres
     writing = staging  # what is being written, for the message when it cannot be
     try:
         for name, fmt in ARTEFACTS.items():
-            kwargs = {"auto_compact": True} if fmt == "json-ld" else {}
+            kwargs: dict[str, Any] = {"auto_compact": True} if fmt == "json-ld" else {}  # the serializer's options
             writing = staging / name
             built.graph.serialize(writing, format=fmt, encoding="utf-8", **kwargs)
             progress(f"serialized {name}")

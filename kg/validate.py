@@ -19,6 +19,7 @@ import threading
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypedDict
 
 import rdflib
 from rdflib import BNode, Graph, Literal, URIRef
@@ -32,8 +33,16 @@ from kg.vocab import SHAPES_NS, prefixes
 # SHAPES_DIR: the checkout's shapes folder (kg.settings); every ``*.ttl`` in it is loaded
 # SHAPES_NS: namespace of the shapes themselves (kg.vocab)
 
+
+class _PyshaclOptions(TypedDict):
+    """The keyword options of :func:`pyshacl.validate` that :data:`PYSHACL_OPTIONS` sets."""
+
+    inference: str
+    advanced: bool
+
+
 #: the options every run of the shapes uses
-PYSHACL_OPTIONS: dict[str, object] = {"inference": "none", "advanced": True}
+PYSHACL_OPTIONS: _PyshaclOptions = {"inference": "none", "advanced": True}
 
 #: prefix → namespace for CURIEs in reports (the project's prefixes, plus SHACL and the shapes)
 PREFIXES: dict[str, str] = {**_VOCAB_PREFIXES, **prefixes("sh", "oks")}
@@ -168,11 +177,12 @@ def _cached_sparql() -> Iterator[None]:
         return original(self, strOrQuery, initBindings, initNs, base, DEBUG)
 
     with _CACHE_LOCK:
-        processor.SPARQLProcessor.query = query
+        # a patch of rdflib's class for the run (restored below): what method-assign warns of, meant here
+        processor.SPARQLProcessor.query = query  # type: ignore[method-assign]
         try:
             yield
         finally:
-            processor.SPARQLProcessor.query = original
+            processor.SPARQLProcessor.query = original  # type: ignore[method-assign]
 
 
 def run_shacl(graph: Graph, shapes: Graph | None = None,
@@ -425,7 +435,7 @@ def format_report(report: Report) -> str:
         lines.append(f"  location: {f.location or 'unknown'}")
         lines.append(f"  shape:    {f.shape}")
         blocks.append("\n".join(lines))
-    counts = {}
+    counts: dict[str, int] = {}
     for f in report.findings:
         counts[f.severity] = counts.get(f.severity, 0) + 1
     parts = [_plural(n, severity.lower()) for severity, n in

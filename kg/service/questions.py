@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from kg import queries
 from kg.service.release import Release, open_release
@@ -85,7 +86,7 @@ class Service:
         namespace = PREFIXES.get(prefix) or PREFIXES.get(prefix.upper())
         iri = namespace + local if namespace else None
         mapped = self.release.by_code.get(iri) if iri else None
-        if not mapped:
+        if iri is None or not mapped:
             why = "" if namespace else f" (unknown prefix '{prefix}'; known: {', '.join(sorted(PREFIXES))})"
             raise NotFound(f"no osteokg entity maps to {shorten(iri) if iri else code}; see /search?q= for words{why}")
         items = [{**self.ref(entity, lang), "match": match, "code": shorten(iri)}
@@ -142,7 +143,7 @@ class Service:
                 values.setdefault(shorten(p), []).append(item)
         direct = release.store.select("parents", entity=subject)
         entry = release.entries.get(iri)
-        body = {
+        body: dict[str, Any] = {  # a JSON object
             "id": shorten(iri),
             "iri": iri,
             "lang": lang,
@@ -191,7 +192,7 @@ class Service:
         is_inferred = row["inferred"].value == "true"
         qualifiers = parse_qualifiers(row)
         single = {key: qualifiers[name][0][0] for name, key in SINGLE.items() if name in qualifiers}
-        evidence = {"source": self.ref(row["source"].value, lang), "quote": row["quote"].value,
+        evidence: dict[str, Any] = {"source": self.ref(row["source"].value, lang), "quote": row["quote"].value,
                     "quote_lang": row["quote"].lang, "inferred": is_inferred,
                     "strength": self.named(single["strength"], lang) if "strength" in single else None,
                     "evidence_kind": self.named(single["evidence_kind"], lang) if "evidence_kind" in single else None,
@@ -244,9 +245,12 @@ class Service:
                 if evidence not in edge["evidence"]:
                     edge["evidence"].append(evidence)
         unranked = len(orders) + 1
+
+        def rank(strength: dict | None) -> int:  # an evidence without a strength after every strength
+            return orders.get(strength["id"], unranked) if strength else unranked
+
         for edge in grouped.values():
-            edge["evidence"].sort(key=lambda ev: (ev["inferred"], orders.get((ev["strength"] or {}).get("id"), unranked),
-                                                  ev["source"]["id"], ev["quote"]))
+            edge["evidence"].sort(key=lambda ev: (ev["inferred"], rank(ev["strength"]), ev["source"]["id"], ev["quote"]))
             strengths = [ev["strength"] for ev in edge["evidence"] if ev["strength"]]
             if strengths:
                 edge["strength"] = min(strengths, key=lambda s: orders.get(s["id"], unranked))
@@ -323,11 +327,10 @@ class Service:
             if best:
                 hits.append((best[0][:4], len(entry.iri), curie_of(entry.iri), entry, *best[1:]))
         hits.sort(key=lambda h: h[:3])  # a total order: the match's quality, then the shorter IRI, then the CURIE
-        hits = [h[3:] for h in hits]
         items = [{**self.ref(entry.iri, lang),
                   "categories": sorted(curie_of(c) for c in entry.categories),
                   "match": {"type": MATCH_NAMES[rank], "field": fld, "lang": language or None, "text": candidate}}
-                 for entry, fld, language, candidate, rank in hits]
+                 for entry, fld, language, candidate, rank in (h[3:] for h in hits)]
         return page_of(items, limit, offset)
 
     # -------------------------------------------------- listings

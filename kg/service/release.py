@@ -122,9 +122,9 @@ def _index(store: Store) -> tuple[dict[str, Entry], dict[str, list[tuple[str, st
         else:
             entry.synonyms.append((SYNONYM_FIELDS[fld], text.lang or "", text.value))
     for row in store.select("categories"):
-        entry = entries.get(row["entity"].value)
-        if entry is not None:
-            entry.categories.add(row["category"].value)
+        categorized = entries.get(row["entity"].value)
+        if categorized is not None:
+            categorized.categories.add(row["category"].value)
     by_code: dict[str, list[tuple[str, str]]] = {}
     for row in store.select("xrefs"):
         entity, match, code = row["entity"].value, row["match"].value.rsplit("#", 1)[-1], row["code"].value
