@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask
+from flask.json.provider import DefaultJSONProvider
 
 from kg import settings
 
@@ -26,6 +27,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.from_mapping(settings.from_environ("api"))  # ... the known ones typed, or a SettingError naming it
     if test_config:
         app.config.from_mapping(test_config)
+    assert isinstance(app.json, DefaultJSONProvider)  # Flask's own provider, the one with these two options
     app.json.sort_keys = False
     app.json.ensure_ascii = False
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, json
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 
 from kg.service import BadValue, NotFound
 
@@ -20,7 +20,8 @@ class Problem(Exception):
         self.status, self.title, self.detail, self.extra = status, title, detail, extra
 
 
-def problem(status: int, title: str, detail: str, headers: dict[str, str] | None = None, **extra: object) -> Response:
+def problem(status: int, title: str, detail: str, headers: dict[str, str] | None = None, /, **extra: object) -> Response:
+    """The problem response; ``extra`` are the body's further members (any name: the others are positional)."""
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
     response = Response(json.dumps(body), status=status, mimetype=PROBLEM)
     for key, value in (headers or {}).items():
@@ -44,7 +45,7 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException) -> Response:
         headers = {}
-        if error.code == 405 and error.valid_methods:
+        if isinstance(error, MethodNotAllowed) and error.valid_methods:  # a 405 says what is allowed
             headers["Allow"] = ", ".join(error.valid_methods)
         detail = error.description or error.name
         if error.code == 404:

@@ -1,6 +1,8 @@
 """Content negotiation through a table of media types, and the RDF views of an entity."""
 from __future__ import annotations
 
+from typing import Any
+
 from flask import request
 from rdflib import BNode, Graph, Literal, URIRef
 
@@ -25,7 +27,7 @@ def choose(offered: tuple[str, ...], default: str = JSON) -> str:
     if not accept or accept.provided is False or str(accept) in ("", "*/*"):
         return default
     # a browser sends text/html first and */* at a lower weight: honour exact matches before wildcards
-    best = accept.best_match(offered, default=None)
+    best = accept.best_match(offered)  # None when nothing offered is acceptable
     if best is None:
         raise Problem(406, "Not Acceptable",
                       f"cannot produce any of '{str(accept)[:200]}'; this resource is available as: {', '.join(offered)}",
@@ -50,5 +52,5 @@ def rdf(rows: list[Row], media_type: str) -> str:
         graph.bind(prefix, namespace, override=True)
     for row in rows:
         graph.add((_term(row["s"]), _term(row["p"]), _term(row["o"])))
-    kwargs = {"auto_compact": True} if media_type == JSONLD else {}
+    kwargs: dict[str, Any] = {"auto_compact": True} if media_type == JSONLD else {}  # the serializer's options
     return graph.serialize(format=RDF_FORMATS[media_type], **kwargs)

@@ -220,9 +220,9 @@ def _utf8(raw: bytes, what: str) -> str:
         raise Problem(400, "Malformed query", f"The {what} is not UTF-8; send the query as UTF-8.") from None
 
 
-def _pairs(raw: bytes, what: str) -> MultiDict:
+def _pairs(raw: bytes, what: str) -> MultiDict[str, str]:
     """Form-encoded ``raw`` as parameters, decoded strictly as UTF-8 (werkzeug would replace bad bytes)."""
-    pairs = MultiDict()
+    pairs: MultiDict[str, str] = MultiDict()
     for field in raw.split(b"&"):
         if not field:
             continue
@@ -356,6 +356,11 @@ SD_RESULT_FORMATS = ["SPARQL_Results_JSON", "SPARQL_Results_XML", "SPARQL_Result
                      "Turtle", "N-Triples", "JSON-LD", "RDF_XML"]
 
 
+#: a triple of the service description, in pyoxigraph's terms
+_SdTriple = tuple[pyoxigraph.NamedNode | pyoxigraph.BlankNode, pyoxigraph.NamedNode,
+                  pyoxigraph.NamedNode | pyoxigraph.BlankNode | pyoxigraph.Literal]
+
+
 def _service_description() -> Response:
     """SPARQL 1.1 Service Description of this endpoint, built as triples (never as text)."""
     fmt = _negotiate(GRAPH_TYPES)
@@ -368,7 +373,7 @@ def _service_description() -> Response:
     a = nn(RDF_TYPE)
     dataset, graph = pyoxigraph.BlankNode(), pyoxigraph.BlankNode()
     timeout, max_rows = float(config.get("SPARQL_TIMEOUT", 10.0)), int(config.get("SPARQL_MAX_ROWS", 10_000))
-    triples = [
+    triples: list[_SdTriple] = [
         (service, a, nn(SD + "Service")),
         (service, nn(SD + "endpoint"), service),
         (service, nn(SD + "supportedLanguage"), nn(SD + "SPARQL11Query")),
