@@ -303,14 +303,18 @@ def cmd_load(args: argparse.Namespace) -> int:
     (SPARQL 1.1 Graph Store Protocol), bounded by ``--timeout``; credentials from the environment."""
     from kg.store import SelectorError, StoreError, request
 
+    from kg.releases import RELEASE_PLACEHOLDER, fill
+
     try:
-        target = graph_store_url(args.into)
         if not args.graph.is_file():
             raise SourceError(f"{args.graph}: no such file (build one with `osteokg build`)")
+        # {release} in the URL: the id of the release the graph belongs to (its folder's manifest)
+        into = fill(args.into, args.graph.resolve().parent) if RELEASE_PLACEHOLDER in args.into else args.into
+        target = graph_store_url(into)
         body = args.graph.read_bytes()
         request(target, body, {"Content-Type": "application/n-triples"}, "PUT", args.timeout,
                 f"loading {args.graph}")
-    except (SelectorError, StoreError, SourceError, OSError) as exc:
+    except (SelectorError, StoreError, SourceError, ReleaseError, OSError) as exc:
         return _fail(exc)
     triples = sum(1 for line in body.splitlines() if line.strip() and not line.startswith(b"#"))
     url, _, query = target.partition("?")

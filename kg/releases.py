@@ -140,6 +140,32 @@ def switch(root: Path, identifier: str) -> Path:
     return target
 
 
+#: in a store URL, the id of the release being served (or loaded): one named graph per release in a shared store
+RELEASE_PLACEHOLDER = "{release}"
+
+
+def release_of(folder: Path) -> str:
+    """The id of the release in ``folder`` (``manifest.json``'s ``release``; the graph hash's first 16 hex digits
+    for a folder built before releases); :class:`ReleaseError` when it has no readable manifest."""
+    manifest_path = Path(folder) / MANIFEST
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ReleaseError(manifest_path, f"cannot be read ({exc}): no release to name") from exc
+    identifier = ""
+    if isinstance(manifest, dict):
+        identifier = manifest.get("release") or str(manifest.get("graph_sha256") or "")[:16]
+    if not identifier:
+        raise ReleaseError(manifest_path, "records neither a release nor a graph hash")
+    return identifier
+
+
+def fill(url: str, folder: Path) -> str:
+    """``url`` with :data:`RELEASE_PLACEHOLDER` replaced by the id of the release in ``folder`` (unchanged without
+    one): ``…/sparql?default-graph-uri=https://w3id.org/osteokg/graph/{release}`` names the release's own graph."""
+    return url.replace(RELEASE_PLACEHOLDER, release_of(folder)) if RELEASE_PLACEHOLDER in url else url
+
+
 def graph_hash(nt_path: Path) -> str:
     """SHA-256 of the sorted N-Triples with blank-node labels removed: equal graphs, equal hashes."""
     lines = sorted(nt_path.read_text(encoding="utf-8").splitlines())

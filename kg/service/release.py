@@ -22,7 +22,7 @@ from rdflib import URIRef
 
 from kg.service.values import LABEL, MATCHES, OKG, STRENGTHS, SYNONYM_FIELDS, curie_of
 
-from kg.releases import MANIFEST, mark_in_use, release_dir
+from kg.releases import MANIFEST, fill, mark_in_use, release_dir
 from kg.store import Store, Value, open_store, parse_selector
 from kg.vocab import is_upper_category, shorten
 
@@ -204,6 +204,8 @@ def _open(build_dir: Path, store: str, lock: int | None) -> Release:
         raise FileNotFoundError(f"{manifest_path} is missing: a remote store is served with the manifest of the "
                                 f"build loaded into it (run 'osteokg build', then 'osteokg load --into URL')")
     manifest = json.loads(manifest_path.read_text(encoding="utf-8")) if manifest_path.exists() else {}
+    if selector.remote:  # a shared store holding each release in a graph of its own: this release's
+        store = fill(store, build_dir)
     opened = open_store(store, build_dir=build_dir)
     entries, by_code = _index(opened)
     return Release(store=opened, manifest=manifest, entries=entries, by_code=by_code, relations=_relations(opened),

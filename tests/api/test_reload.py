@@ -297,3 +297,34 @@ def test_five_reloads_under_load_fail_nothing_and_mix_nothing(root, how: str) ->
     assert tally.failed == [], tally.failed[:5]
     assert tally.mixed == [], tally.mixed[:5]
     assert tally.seen == {first, second}
+
+
+def test_a_shared_store_with_a_graph_per_release_follows_the_reload(root, tmp_path: Path) -> None:
+    """Past one machine: one Oxigraph server holds each release in its own named graph (loaded by
+    ``osteokg load --into …?graph=…/{release}``); the store URL names ``{release}``, so a reload reads the
+    new release's graph, never the old one's triples under the new manifest."""
+    from api import create_app
+    from api.graph import releases_of
+    from kg.cli import main
+    from tests.kg.store.conftest import start_oxigraph, stop_oxigraph
+
+    folder, first, second = root
+    graph = "https://w3id.org/osteokg/graph/{release}"
+    process, base = start_oxigraph(tmp_path / "oxigraph", read_only=False)
+    try:
+        for release in (first, second):
+            nt = folder / RELEASES / release / "osteokg.nt"
+            assert main(["load", "--into", f"{base}/store?graph={graph}", "--graph", str(nt)]) == 0
+        app = create_app({"TESTING": True, "BUILD_DIR": str(folder),
+                          "STORE": f"{base}/query?default-graph-uri={graph}"})
+        client = app.test_client()
+        response = client.get(f"/entities/{ENTITY}")
+        assert response.headers["X-Osteokg-Release"] == first and label_of(response.json) == LABEL_A
+        switch(folder, second)
+        assert releases_of(app).check() is True
+        response = client.get(f"/entities/{ENTITY}")
+        assert response.headers["X-Osteokg-Release"] == second and label_of(response.json) == LABEL_B
+        answer = client.get("/sparql", query_string={"query": LABEL_QUERY})
+        assert json.loads(answer.data)["results"]["bindings"][0]["l"]["value"] == LABEL_B
+    finally:
+        stop_oxigraph(process)
