@@ -194,7 +194,7 @@ def _expected_label(release: str, first: str, second: str) -> str | None:
 def _client(base: str, stop: threading.Event, tally: Tally, first: str, second: str, seed: int) -> None:
     """Keep-alive requests over a mix of routes; each answer's content is checked against its release header."""
     parts = urllib.parse.urlsplit(base)
-    paths = [f"/entities/{ENTITY}", "/search?q=fragility", f"/search?q=fragility&lang=nl",
+    paths = [f"/entities/{ENTITY}", "/search?q=fragility", "/search?q=fragility&lang=nl",
              "/sparql?" + urllib.parse.urlencode({"query": LABEL_QUERY}), "/version", "/ontology/osteokg.nt"]
     connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
     index = seed
