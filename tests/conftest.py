@@ -3,12 +3,33 @@ from __future__ import annotations
 
 import select
 import shutil
+import signal
 import socket
 from pathlib import Path
 
 import pytest
 
 from kg.build import ONTOLOGY_DIR, ROOT, Built, build_graph
+
+def _libc():
+    import ctypes
+
+    try:
+        return ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return None
+
+
+_LIBC = _libc()  # loaded here, in the test process: the child only makes one call
+PR_SET_PDEATHSIG = 1
+
+
+def ends_with_tests() -> None:
+    """``preexec_fn`` of every server a test starts: the kernel sends it SIGTERM when the test process ends,
+    so a test run that is killed (a time-out, Ctrl-C) leaves no server behind (Linux; elsewhere a no-op)."""
+    if _LIBC is not None:
+        _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+
 
 SEEDS = ROOT.parent / "shared" / "seeds"
 SEED_FILES = {

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from kg.build import build
+from tests.conftest import ends_with_tests
 
 
 @pytest.fixture(scope="session")
@@ -48,7 +49,7 @@ def start_server(build_dir: Path, extra_env: dict[str, str] | None = None, worke
     process = subprocess.Popen(
         [sys.executable, "-m", "kg.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
          "--workers", str(workers), "--out", str(build_dir), *(extra_args or [])],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, preexec_fn=ends_with_tests)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

@@ -41,6 +41,7 @@ from kg.build import graph_hash
 from kg.store import open_store
 
 from tests.api.conftest import stop_server
+from tests.conftest import ends_with_tests
 
 MINI = Path(__file__).resolve().parents[2] / "data" / "mini"
 OSTEOKG = "https://w3id.org/osteokg/OSTEOKG_"
@@ -158,7 +159,8 @@ def start_oxigraph(location: Path, read_only: bool = True) -> tuple[subprocess.P
     port = _free_port()
     command = "serve-read-only" if read_only else "serve"
     process = subprocess.Popen([binary, command, "--location", str(location), "--bind", f"127.0.0.1:{port}"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                               preexec_fn=ends_with_tests)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + WAIT
     while time.monotonic() < deadline:
@@ -266,7 +268,8 @@ def start_virtuoso(home: Path) -> tuple[subprocess.Popen, int, str]:
     ini.write_text(VIRTUOSO_INI.format(home=home, sql_port=sql_port, http_port=http_port), encoding="utf-8")
     log = (home / "console.log").open("wb")
     process = subprocess.Popen([binaries[0], "+foreground", "+configfile", str(ini)], cwd=home,
-                               stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+                               stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                               preexec_fn=ends_with_tests)
     log.close()
     url = f"http://127.0.0.1:{http_port}/sparql"
     deadline = time.monotonic() + WAIT
