@@ -33,13 +33,12 @@ from kg.compose import compose
 from kg.errors import QCFailed, ReleaseError, ValidationFailed
 from kg.materialize import Materialization, materialize
 from kg.reason import reason
-from kg.releases import (ARTEFACTS, CURRENT, KEEP_RELEASES, MANIFEST, RELEASES, graph_hash, in_use,
+from kg.releases import (ARTEFACTS, CURRENT, KEEP_RELEASES, LOCATIONS, MANIFEST, RELEASES, graph_hash, in_use,
                          is_release_root, mark_in_use, prune, release_dir, release_id, switch, verify)
 from kg.settings import BUILD_DIR, ONTOLOGY_DIR, ROOT  # re-exported; the folders are kg.settings'
 from kg.vocab import (CLINICAL_NOTE, OKG, ONTOLOGY_IRI, OSTEOKG, PREFIXES, QUANTITATIVE_STATEMENT,
                       is_upper_category)
 
-LOCATIONS = "locations.json"
 SSSOM, KGX_DIR, DOCS_DIR, QC_REPORT = "osteokg.sssom.tsv", "kgx", "docs", "qc-report.tsv"
 
 Progress = Callable[[str], None]

@@ -30,6 +30,7 @@ ARTEFACTS = {
     "osteokg.owl": "xml",
 }
 MANIFEST = "manifest.json"
+LOCATIONS = "locations.json"  # where each entity was read: the checkout's paths, not part of what is served
 
 
 RELEASES, CURRENT = "releases", "current"
@@ -53,13 +54,14 @@ def canonical_hash(nt_path: Path) -> str:
 
 def release_id(folder: Path) -> str:
     """The id of the release in ``folder``: 16 hex digits of a SHA-256 over its graph (canonicalized, blank
-    nodes included) and every other file's path and content but the manifest's (which holds the build time)
-    and the graph's four serializations (whose blank-node labels differ from build to build). The same
+    nodes included) and every other file's path and content but the manifest's (which holds the build time),
+    ``locations.json`` (the checkout's paths) and the graph's four serializations (whose blank-node labels
+    differ from build to build). The same
     sources and code give the same id; any change to the graph, an evidence quote or a derived file, another."""
     digest = hashlib.sha256(canonical_hash(folder / "osteokg.nt").encode("ascii"))
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         relative = path.relative_to(folder).as_posix()
-        if relative == MANIFEST or relative in ARTEFACTS:
+        if relative in (MANIFEST, LOCATIONS) or relative in ARTEFACTS:
             continue
         digest.update(relative.encode("utf-8") + b"\0")
         digest.update(hashlib.sha256(path.read_bytes()).digest())

@@ -79,3 +79,21 @@ def test_the_canonical_hash_counts_blank_nodes_and_ignores_their_labels(tmp_path
     two.write_text('<http://e/s> <http://e/q> _:b7 .\n_:b7 <http://e/p> "quote" .\n', encoding="utf-8")
     other.write_text('_:x <http://e/p> "another quote" .\n<http://e/s> <http://e/q> _:x .\n', encoding="utf-8")
     assert canonical_hash(one) == canonical_hash(two) != canonical_hash(other)
+
+
+def test_the_release_id_is_the_served_content_not_where_it_was_built(tmp_path: Path) -> None:
+    """The manifest (build time) and locations.json (the checkout's paths) do not count; a derived file does."""
+    from kg.releases import release_id
+
+    folder = tmp_path / "release"
+    (folder / "kgx").mkdir(parents=True)
+    (folder / "osteokg.nt").write_text(TRIPLE.format("x"), encoding="utf-8")
+    (folder / "kgx" / "nodes.tsv").write_text("id\n", encoding="utf-8")
+    (folder / "manifest.json").write_text('{"built_at": "1"}', encoding="utf-8")
+    (folder / "locations.json").write_text('{"a": "/one/checkout/ontology/terms.tsv:4"}', encoding="utf-8")
+    first = release_id(folder)
+    (folder / "manifest.json").write_text('{"built_at": "2"}', encoding="utf-8")
+    (folder / "locations.json").write_text('{"a": "/another/checkout/ontology/terms.tsv:4"}', encoding="utf-8")
+    assert release_id(folder) == first
+    (folder / "kgx" / "nodes.tsv").write_text("id\nOSTEOKG:0000100\n", encoding="utf-8")
+    assert release_id(folder) != first
