@@ -331,12 +331,8 @@ def _forward(text: str, results_format: str | None, graph_format: str | None) ->
         text = policy.check(text)
         try:
             check_syntax(text, base)
-        except SyntaxError as error:
-            if policy.is_update(text):
-                raise policy.read_only() from None
-            raise policy.malformed(f"The query is not valid SPARQL: {error}") from None
-        except UnicodeEncodeError:
-            raise policy.malformed("The query holds a character that is not a Unicode scalar value.") from None
+        except (SyntaxError, UnicodeEncodeError) as error:
+            raise policy.unparsable(text, error) from None
     except policy.Refusal as refusal:
         return refusal.reply()
     accept = ", ".join(media.split(";")[0] for media, _ in

@@ -195,5 +195,15 @@ def check(text: str) -> str:
     return text
 
 
+def unparsable(text: str, error: SyntaxError | UnicodeEncodeError) -> Refusal:
+    """The refusal for a query the engine could not parse (an update says updates are not offered), wherever
+    the query was parsed: in a query process, or here before it is forwarded to a remote store."""
+    if isinstance(error, UnicodeEncodeError):
+        return malformed("The query holds a character that is not a Unicode scalar value.")
+    if is_update(text):
+        return read_only()
+    return malformed(f"The query is not valid SPARQL: {error}")
+
+
 def clear_cache() -> None:
     _inspect.cache_clear()

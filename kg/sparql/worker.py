@@ -56,12 +56,8 @@ class Engine:
         text = policy.check(text)
         try:
             result = self.store.run(text, base_iri=self.base_iri)
-        except SyntaxError as error:
-            if policy.is_update(text):
-                raise policy.read_only() from None
-            raise policy.malformed(f"The query is not valid SPARQL: {error}") from None
-        except UnicodeEncodeError:
-            raise policy.malformed("The query holds a character that is not a Unicode scalar value.") from None
+        except (SyntaxError, UnicodeEncodeError) as error:
+            raise policy.unparsable(text, error) from None
         return serialize(result, results_format, graph_format, self.max_rows)
 
     def warm_up(self) -> None:
