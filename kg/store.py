@@ -10,12 +10,24 @@ A store says what it can do by the capabilities it implements (the manner of OAK
   type and bytes (for a door that forwards a client's query; its policy checks come first).
 
 :class:`Store` is all four. The backends: :class:`OxigraphStore` (embedded pyoxigraph, the default,
-chosen by ``bench/store_bench.py``), :class:`RdflibStore` (rdflib's engine, the measured baseline)
+chosen by ``bench/store_bench.py``: the release's on-disk store opened read-only, or a graph in memory),
+:class:`RdflibStore` (rdflib's engine, the measured baseline)
 and :class:`RemoteStore` (any SPARQL 1.1 Protocol endpoint over HTTP: an Oxigraph server,
 Virtuoso, Fuseki …; nothing in it is specific to one server). :func:`open_store` picks one from a
 selector (:data:`SELECTOR_FORMS`). Rows are identical on every backend: the same :class:`Value`
 objects, an endpoint's JSON results mapped the same way as the embedded engines' terms (blank-node
 labels are each store's own). Reasoning happened at build time: a store only serves triples.
+
+The embedded selectors (``bench/results/sparql.md`` has the memory each takes):
+
+- ``oxigraph`` (the default; ``oxigraph:BUILD_DIR``, a build or release folder): the release's on-disk store
+  ``<release>/oxigraph`` (:data:`DISK_STORE`, written at build time by :func:`write_disk_store`), opened
+  read-only (:meth:`OxigraphStore.read_only`). Every process that opens it — each API worker, each SPARQL
+  query process — shares its pages through the operating system's file cache, so the graph is held once
+  per machine. A folder without that store (a build from before it, a test fixture) is loaded from its
+  ``osteokg.nt`` into memory, as before.
+- ``oxigraph:FILE.nt``, ``oxigraph-memory`` and ``oxigraph-memory:PATH`` (a folder or an ``.nt`` file):
+  the N-Triples loaded into this process's memory, whether or not a disk store is there.
 
 Every reader goes through this module: the API's service layer, the QC report (an
 :meth:`OxigraphStore.from_graph` of the graph in memory, its checks run by :func:`solutions`), the
@@ -76,8 +88,9 @@ PLAIN = (XSD_STRING, RDF_LANG_STRING)  # datatypes a Value leaves out (a plain o
 XSD_BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
 ASK_COLUMN = "answer"  # an ASK query's one row: {"answer": true or false}
 
-SELECTOR_FORMS = ("oxigraph:PATH (embedded, the default)", "rdflib:PATH", "http(s)://HOST/… (a SPARQL 1.1 endpoint)",
-                  "oxigraph or rdflib (over the build folder)")
+SELECTOR_FORMS = (("oxigraph:PATH (embedded, the default: the release's on-disk store, read-only, else its "
+                   "N-Triples in memory)"), "oxigraph-memory:PATH (embedded, in memory)", "rdflib:PATH",
+                  "http(s)://HOST/… (a SPARQL 1.1 endpoint)", "oxigraph, oxigraph-memory or rdflib (over the build folder)")
 ENV_USER, ENV_PASSWORD, ENV_TIMEOUT = (settings.setting(name).env for name in ("STORE_USER", "STORE_PASSWORD",
                                                                               "STORE_TIMEOUT"))
 DEFAULT_TIMEOUT = settings.default("STORE_TIMEOUT")
@@ -212,18 +225,37 @@ def _to_oxigraph(node):
 
 
 class OxigraphStore:
-    """pyoxigraph's in-memory store: loaded from the built N-Triples (``OxigraphStore(path)``, what
-    :func:`open_store` does), or from what a caller holds — :meth:`from_graph` (an rdflib graph, at build
+    """pyoxigraph's store: the release's on-disk store opened read-only (:meth:`read_only`, what
+    :func:`open_store` does when the release has one), or in memory — loaded from the built N-Triples
+    (``OxigraphStore(path)``), or from what a caller holds: :meth:`from_graph` (an rdflib graph, at build
     time), :meth:`from_bytes` (serialized RDF), :meth:`from_file` (any RDF file). This is the one place
-    that makes a ``pyoxigraph.Store`` (tests/kg/test_store.py checks it)."""
+    that makes a ``pyoxigraph.Store`` (tests/kg/test_store.py checks it). ``directory`` is the on-disk
+    store's folder, None for one in memory."""
 
     name = "oxigraph"
 
     def __init__(self, nt_path: Path | str | None = None, *, selector: str | None = None) -> None:
         self.selector = selector or f"oxigraph:{nt_path}"
+        self.directory: Path | None = None
         self.store = pyoxigraph.Store()
         if nt_path is not None:
             self.store.bulk_load(path=str(nt_path), format=pyoxigraph.RdfFormat.N_TRIPLES)
+
+    @classmethod
+    def read_only(cls, directory: Path | str, *, selector: str | None = None) -> OxigraphStore:
+        """The on-disk store in ``directory`` (written by :func:`write_disk_store`) opened read-only: its pages
+        are the operating system's file cache, shared by every process that opens it, so the graph is held
+        once per machine however many processes serve it. An update is refused by the engine itself
+        (``RuntimeError``). A folder that holds no store is a :class:`StoreError` naming it."""
+        found = cls.__new__(cls)
+        found.selector = selector or f"oxigraph:{directory}"
+        found.directory = Path(directory)
+        try:
+            found.store = pyoxigraph.Store.read_only(str(directory))
+        except OSError as error:
+            raise StoreError(f"{directory} cannot be opened as an on-disk Oxigraph store ({error}); "
+                             f"rebuild it (kg.store.write_disk_store)") from None
+        return found
 
     @classmethod
     def from_file(cls, path: Path | str, format: pyoxigraph.RdfFormat | None = None) -> OxigraphStore:
@@ -276,6 +308,26 @@ class OxigraphStore:
 
     def triples(self) -> int:
         return len(self.store)
+
+
+def write_disk_store(nt_path: Path, directory: Path) -> Path:
+    """Bulk-load the N-Triples ``nt_path`` into a new on-disk pyoxigraph store at ``directory`` (which must not
+    exist yet, or be empty) and make it ready to be opened read-only by any number of processes: flushed,
+    then optimized (compacted: the bulk loader's files merged, so a reader opens a few sorted files), then
+    closed. The build writes the release's store (``<release>/oxigraph``, :data:`DISK_STORE`); a release
+    is never written again once served, so readers never see a writer (which pyoxigraph forbids).
+    Returns ``directory``."""
+    directory = Path(directory)
+    if directory.exists() and any(directory.iterdir()):
+        raise StoreError(f"{directory} is not empty: an on-disk store is written once, into a new folder")
+    store = pyoxigraph.Store(str(directory))
+    try:
+        store.bulk_load(path=str(nt_path), format=pyoxigraph.RdfFormat.N_TRIPLES)
+        store.flush()
+        store.optimize()
+    finally:
+        del store  # closes the database (pyoxigraph has no close(); the last reference does it)
+    return directory
 
 
 def check_syntax(text: str, base_iri: str | None = None) -> None:
@@ -520,15 +572,19 @@ class RemoteStore:
 # ---------------------------------------------------------------------------------------- the selector
 
 ENGINES = {"oxigraph": OxigraphStore, "rdflib": RdflibStore}
+MEMORY_ENGINE = "oxigraph-memory"  # pyoxigraph in memory, loaded from the N-Triples, even where a disk store is
 NT_FILE = "osteokg.nt"
+DISK_STORE = "oxigraph"  # a release's on-disk store: <release>/oxigraph (kg.build writes it with write_disk_store)
 
 
 @dataclass(frozen=True)
 class Selector:
-    """A parsed selector: ``engine`` (``oxigraph``, ``rdflib`` or ``remote``) and where (a file or a URL)."""
+    """A parsed selector: ``engine`` (``oxigraph``, ``rdflib`` or ``remote``) and where (a file, a store folder or
+    a URL); ``disk``: an on-disk Oxigraph store, opened read-only (``location`` is its folder)."""
 
     engine: str
     location: str
+    disk: bool = False
 
     @property
     def remote(self) -> bool:
@@ -541,15 +597,19 @@ def _bad(selector: str) -> SelectorError:
 
 
 def parse_selector(selector: str | Path, build_dir: Path | None = None) -> Selector:
-    """``oxigraph:PATH``, ``rdflib:PATH`` (a build folder or its ``osteokg.nt``), ``http(s)://…``, or the old
-    bare ``oxigraph`` / ``rdflib`` over ``build_dir``; anything else is a :class:`SelectorError`."""
+    """``oxigraph:PATH``, ``oxigraph-memory:PATH``, ``rdflib:PATH`` (a build folder or its ``osteokg.nt``),
+    ``http(s)://…``, or bare ``oxigraph`` / ``oxigraph-memory`` / ``rdflib`` over ``build_dir``; anything else
+    is a :class:`SelectorError`. ``oxigraph`` over a folder that holds an on-disk store (``PATH/oxigraph``,
+    :data:`DISK_STORE`) is that store, read-only; over a folder without one, or over an ``.nt`` file, the
+    N-Triples loaded in memory (what ``oxigraph-memory`` always is)."""
     if isinstance(selector, Path):
         selector = f"oxigraph:{selector}"
     text = selector.strip()
     if text.lower().startswith(("http://", "https://")):
         return Selector("remote", check_url(text))
     engine, sep, rest = text.partition(":")
-    if engine not in ENGINES:
+    memory = engine == MEMORY_ENGINE
+    if engine not in ENGINES and not memory:
         raise _bad(text)
     if not sep:
         if build_dir is None:
@@ -560,7 +620,11 @@ def parse_selector(selector: str | Path, build_dir: Path | None = None) -> Selec
     if not rest:
         raise _bad(text)
     path = Path(rest)
-    return Selector(engine, str(path / NT_FILE if path.suffix != ".nt" else path))
+    if path.suffix == ".nt":
+        return Selector("oxigraph" if memory else engine, str(path))
+    if engine == "oxigraph" and (path / DISK_STORE).is_dir():
+        return Selector(engine, str(path / DISK_STORE), disk=True)
+    return Selector("oxigraph" if memory else engine, str(path / NT_FILE))
 
 
 def open_store(selector: str | Path, engine: str | None = None, *, build_dir: Path | None = None) -> Store:
@@ -573,6 +637,8 @@ def open_store(selector: str | Path, engine: str | None = None, *, build_dir: Pa
     if chosen.remote:
         return RemoteStore(chosen.location)
     path = Path(chosen.location)
+    if chosen.disk:
+        return OxigraphStore.read_only(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path} is missing: run 'osteokg build' first")
     return ENGINES[chosen.engine](path)

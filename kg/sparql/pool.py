@@ -2,7 +2,10 @@
 
 pyoxigraph cannot interrupt a running query and holds the GIL while evaluating it, so endpoint
 queries never run in the API process. Each API process keeps a small pool (``workers``) of query
-processes, started lazily on the first query, each from the pool's one long-lived spawner thread
+processes, each opening the release's on-disk store read-only (``store_dir``; its pages are shared with
+every other process on the machine) or, for a release without one, loading its N-Triples
+(``nt_path``). They start when :meth:`QueryPool.start` is called (a served process calls it when the
+app is made: :func:`api.sparql.start`) or else on the first query, each from the pool's one long-lived spawner thread
 (a query process is killed by the kernel when the thread that started it ends: see
 :func:`kg.sparql.sandbox.die_with_parent`). The request thread waits for an answer at most
 ``timeout`` seconds; on time-out it kills that process, starts a replacement (which loads in the
@@ -15,6 +18,9 @@ tells: killed by its CPU budget (504), killed for memory (an allocation past the
 aborts the engine, or the kernel's OOM killer kills it: 503), crashed (SIGSEGV and kin: 500) or ended
 otherwise (500). A process that had died while idle (found dead before the query was sent, or its
 pipe broken on sending) is replaced and the query is run once more on the fresh process.
+
+A query is one round trip of plain bytes (:mod:`kg.sparql.framing`): the answer's body comes back as
+the query process serialized it and goes to the client as it is.
 """
 from __future__ import annotations
 
@@ -35,6 +41,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
+from kg.sparql import framing
 from kg.sparql.policy import NARROW
 
 log = logging.getLogger("osteokg.sparql")
@@ -64,6 +71,7 @@ class PoolSettings:
     max_rows: int
     memory: int | None
     base_iri: str | None = None  # relative IRIs in a query resolve against it
+    store_dir: str | None = None  # the release's on-disk store, opened read-only (else nt_path is loaded)
 
 
 def _child_env() -> dict[str, str]:
@@ -77,7 +85,7 @@ class Worker:
 
     def __init__(self, settings: PoolSettings, cpu_seconds: float) -> None:
         ours, theirs = socket.socketpair()
-        config = {"nt_path": settings.nt_path, "max_rows": settings.max_rows, "memory": settings.memory or 0,
+        config = {"nt_path": settings.nt_path, "store_dir": settings.store_dir, "max_rows": settings.max_rows, "memory": settings.memory or 0,
                   "cpu_seconds": cpu_seconds, "base_iri": settings.base_iri, "parent": os.getpid()}
         try:
             argv = [sys.executable, "-m", WORKER_MODULE, str(theirs.fileno()), json.dumps(config)]
@@ -185,6 +193,11 @@ class QueryPool:
                 atexit.register(self.close)
                 self._at_exit = True
 
+    def start(self) -> None:
+        """Start the query processes now, without waiting for them (they open the store while the caller goes
+        on; the first query waits for its process only if it is not ready yet)."""
+        self._ensure_started()
+
     @property
     def started(self) -> bool:
         """True once this process has started the pool's query processes."""
@@ -237,7 +250,7 @@ class QueryPool:
             if worker.process.poll() is not None:
                 raise _DiedIdle
             try:
-                worker.conn.send((text, results_format, graph_format))
+                worker.conn.send_bytes(framing.request(text, results_format, graph_format))
             except OSError:
                 raise _DiedIdle from None
             if not worker.conn.poll(timeout):
@@ -245,7 +258,7 @@ class QueryPool:
                 raise PoolError(504, "Query time limit exceeded",
                                 f"The query ran longer than the time limit of {timeout:g} s and was stopped. {NARROW}",
                                 time_limit_seconds=timeout)
-            reply = worker.conn.recv()
+            reply = framing.read_reply(worker.conn.recv_bytes())
             healthy = not reply.get("retire")
             return reply
         except (EOFError, OSError):

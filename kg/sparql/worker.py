@@ -2,13 +2,14 @@
 
 A fresh interpreter started by :mod:`kg.sparql.pool` (spawned, never forked: the API process has
 threads; and unlike multiprocessing's "spawn" it does not re-import the server's ``__main__``). It
-asks to die with its parent, loads ``nt_path`` into its own in-memory store once (a
-:class:`kg.store.OxigraphStore`, the store interface every reader goes through), runs every code
-path once (nothing is imported lazily later), confines itself (:mod:`kg.sparql.sandbox`) and then
-answers one request at a time over its end of a socket pair (``multiprocessing.connection``
-framing): a request is ``(text, results_format, graph_format)``; it checks (:mod:`kg.sparql.policy`),
-runs, counts and serializes (:mod:`kg.sparql.results`), and sends back a reply dict. It ends on
-``None``, at end of file on its pipe, or when its parent is gone. It never imports Flask or owlready2.
+asks to die with its parent, opens the release's on-disk store read-only (``store_dir``: the pages
+every process on the machine shares) or, for a release without one, loads ``nt_path`` into its own
+memory (either way a :class:`kg.store.OxigraphStore`, the store interface every reader goes through),
+runs every code path once (nothing is imported lazily later), confines itself (:mod:`kg.sparql.sandbox`)
+and then answers one request at a time over its end of a socket pair (:mod:`kg.sparql.framing`: plain
+bytes, one message each way): it checks (:mod:`kg.sparql.policy`), runs, counts and serializes
+(:mod:`kg.sparql.results`), and sends back the reply. It ends on an empty message, at end of file on
+its pipe, or when its parent is gone. It never imports Flask or owlready2.
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from collections.abc import Sequence
 from contextlib import suppress
 from typing import Any
 
-from kg.sparql import policy, sandbox
+from kg.sparql import framing, policy, sandbox
 from kg.sparql.policy import NARROW, Refusal
 from kg.sparql.results import GRAPH_FORMATS, RESULT_FORMATS, serialize
 from kg.store import OxigraphStore
@@ -32,8 +33,9 @@ class Engine:
     of relative IRIs. A client's query runs raw (:meth:`OxigraphStore.run`) and its pyoxigraph result is
     serialized here (:mod:`kg.sparql.results`: the row cap, formats)."""
 
-    def __init__(self, nt_path: str, max_rows: int, base_iri: str | None = None) -> None:
-        self.store = OxigraphStore(nt_path)
+    def __init__(self, nt_path: str | None, max_rows: int, base_iri: str | None = None,
+                 store_dir: str | None = None) -> None:
+        self.store = OxigraphStore.read_only(store_dir) if store_dir else OxigraphStore(nt_path)
         self.max_rows = max_rows
         self.base_iri = base_iri
 
@@ -79,7 +81,8 @@ class Engine:
             for results_format in results_formats:
                 for graph_format in graph_formats:
                     self.answer(text, results_format, graph_format)
-        json.dumps(Refusal(400, "t", "d").reply())
+        framing.reply(Refusal(400, "t", "d").reply())
+        framing.read_request(framing.request("ASK {}", "json", None))
         policy.clear_cache()
 
 
@@ -87,7 +90,8 @@ def serve(conn: Any, settings: dict) -> None:
     """Serve one pipe: load and confine once, then answer until told to stop or the parent is gone."""
     parent = int(settings.get("parent") or 0)
     try:
-        engine = Engine(settings["nt_path"], int(settings["max_rows"]), settings.get("base_iri"))
+        engine = Engine(settings.get("nt_path"), int(settings["max_rows"]), settings.get("base_iri"),
+                        settings.get("store_dir"))
         engine.warm_up()
         sandbox.confine(settings.get("memory") or None)
     except BaseException as error:  # noqa: BLE001 - report why, then end
@@ -101,15 +105,15 @@ def serve(conn: Any, settings: dict) -> None:
             while not conn.poll(1.0):  # idle: check now and then that the parent is still there
                 if not sandbox.parent_alive(parent):
                     return
-            message = conn.recv()
+            message = conn.recv_bytes()
         except (EOFError, OSError):
             return  # the API process is gone
-        if message is None:
+        if message == framing.STOP:
             return
         sandbox.cpu_budget(cpu_seconds)
-        reply = engine.answer(*message)
+        reply = engine.answer(*framing.read_request(message))
         try:
-            conn.send(reply)
+            conn.send_bytes(framing.reply(reply))
         except (OSError, ValueError):
             return
         if reply.get("retire"):

@@ -23,3 +23,11 @@ def nt_path(tmp_path_factory) -> Path:
     ]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+@pytest.fixture(scope="session")
+def disk_store(nt_path: Path) -> Path:
+    """The same graph as an on-disk store (what a release holds in ``oxigraph/``)."""
+    from kg.store import write_disk_store
+
+    return write_disk_store(nt_path, nt_path.parent / "oxigraph")

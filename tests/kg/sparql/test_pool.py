@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from kg.sparql import framing
 from kg.sparql.pool import PoolSettings, QueryPool, Worker, death
 from tests.kg.sparql.conftest import ENDLESS
 
@@ -29,8 +30,9 @@ def test_a_query_process_ends_when_the_api_process_is_gone(nt_path: Path) -> Non
     worker = Worker(settings(nt_path, timeout=5), cpu_seconds=15)
     try:
         worker.wait_ready(60)
-        worker.conn.send(("ASK {}", "json", None))
-        assert worker.conn.poll(10) and worker.conn.recv()["body"] == b'{"head":{},"boolean":true}'
+        worker.conn.send_bytes(framing.request("ASK {}", "json", None))
+        assert worker.conn.poll(10)
+        assert framing.read_reply(worker.conn.recv_bytes())["body"] == b'{"head":{},"boolean":true}'
         worker.conn.close()  # what the kernel does when the API process dies
         assert worker.process.wait(timeout=10) == 0
     finally:
@@ -124,3 +126,40 @@ def test_close_stops_every_query_process(nt_path: Path) -> None:
     workers = list(pool._workers)
     pool.close()
     assert len(workers) == 2 and all(worker.process.returncode is not None for worker in workers)
+
+
+def test_query_processes_answer_from_the_disk_store_read_only(nt_path: Path, disk_store: Path) -> None:
+    """Over a release's on-disk store the processes open it (no N-Triples at all) and answer as over the file."""
+    over_file = QueryPool(settings(nt_path))
+    over_disk = QueryPool(settings(nt_path.parent / "no-such.nt", store_dir=str(disk_store)))
+    try:
+        text = "SELECT ?l WHERE { <urn:x:t7> ?p ?l }"
+        assert over_disk.run(text, "json", None) == over_file.run(text, "json", None)
+        refused = over_disk.run("INSERT DATA { <urn:a> <urn:b> <urn:c> }", "json", None)
+        assert refused["status"] == 400 and refused["title"] == "Updates are not offered"
+    finally:
+        over_file.close()
+        over_disk.close()
+
+
+def test_start_starts_the_processes_without_a_query(nt_path: Path) -> None:
+    pool = QueryPool(settings(nt_path, workers=2))
+    try:
+        assert not pool.started
+        pool.start()
+        assert pool.started and len(pool._workers) == 2
+        for worker in list(pool._workers):
+            worker.wait_ready(60)
+            assert worker.process.poll() is None
+    finally:
+        pool.close()
+
+
+@pytest.mark.parametrize("text", ["ASK {}", "SELECT * {\t?s ?p \"\ttab\" }", "é \udc80", ""])
+def test_the_framing_carries_a_request_and_a_reply_unchanged(text: str) -> None:
+    for formats in (("json", None), (None, "turtle"), (None, None)):
+        assert framing.read_request(framing.request(text, *formats)) == (text, *formats)
+    answer = {"status": 200, "content_type": "text/csv; charset=utf-8", "body": b"a\n\x00\x01\n"}
+    assert framing.read_reply(framing.reply(answer)) == answer
+    problem = {"status": 422, "title": "Answer too large", "detail": "é", "extra": {"limit": 3}, "retire": False}
+    assert framing.read_reply(framing.reply(problem)) == problem

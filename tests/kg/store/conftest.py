@@ -1,8 +1,9 @@
 """Fixtures of the store contract suite: the mini graph (tests/data/mini/README.md) and one store per backend.
 
 The mini graph is cut from the real graph (built in memory once per session) around the seed terms of
-``tests/data/mini/seeds.txt``. Four backends answer over it (:data:`BACKENDS`): the embedded store
-(pyoxigraph), rdflib, an Oxigraph server (``remote``: PyPI ``oxigraph``, loaded with ``oxigraph load`` and
+``tests/data/mini/seeds.txt``. Five backends answer over it (:data:`BACKENDS`): the embedded store
+(pyoxigraph in memory), the embedded store on disk (``disk``: a copy of the mini build folder with its
+``oxigraph/`` store written by :func:`kg.store.write_disk_store` and opened read-only, as a release's is), rdflib, an Oxigraph server (``remote``: PyPI ``oxigraph``, loaded with ``oxigraph load`` and
 served read-only on a free 127.0.0.1 port) and Virtuoso (``virtuoso``: Debian ``virtuoso-opensource``).
 
 Virtuoso is started by the :func:`virtuoso_server` fixture, not by ``.ci/run``: the issue says ".ci/run
@@ -46,7 +47,7 @@ from tests.conftest import ends_with_tests
 MINI = Path(__file__).resolve().parents[2] / "data" / "mini"
 OSTEOKG = "https://w3id.org/osteokg/OSTEOKG_"
 ABOUT = URIRef("https://w3id.org/osteokg/vocab/about")
-BACKENDS = ("oxigraph", "rdflib", "remote", "virtuoso")
+BACKENDS = ("oxigraph", "disk", "rdflib", "remote", "virtuoso")
 WAIT = 30.0  # seconds a server (Oxigraph, Virtuoso) may take to answer
 VIRTUOSO_GRAPH = "https://w3id.org/osteokg/graph/mini"  # the named graph Virtuoso holds the mini graph in
 VIRTUOSO_PASSWORD = "dba"  # a fresh database's own DBA password; the server listens on 127.0.0.1 only
@@ -119,6 +120,18 @@ def mini_dir(tmp_path_factory, built) -> Path:
     version = next(iter(built.graph.objects(None, OWL.versionIRI)), None)
     manifest = {"version_iri": str(version) if version else None, "graph_sha256": graph_hash(nt), "mini": True}
     (out / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    return out
+
+
+@pytest.fixture(scope="session")
+def mini_disk_dir(tmp_path_factory, mini_dir: Path) -> Path:
+    """The mini build folder again, with its on-disk store (``oxigraph/``) beside ``osteokg.nt``, as the build
+    writes a release: the default ``oxigraph`` selector over it opens that store read-only."""
+    from kg.store import DISK_STORE, write_disk_store
+
+    out = tmp_path_factory.mktemp("mini-disk") / "build"
+    shutil.copytree(mini_dir, out)
+    write_disk_store(out / "osteokg.nt", out / DISK_STORE)
     return out
 
 
@@ -329,11 +342,12 @@ def virtuoso_server(virtuoso: Virtuoso) -> str:
 
 
 @pytest.fixture(scope="session")
-def selectors(request, mini_dir: Path, oxigraph_server: str) -> dict[str, str]:
+def selectors(request, mini_dir: Path, mini_disk_dir: Path, oxigraph_server: str) -> dict[str, str]:
     """Each backend's selector over the mini graph (Virtuoso's only when it is installed; its cases are
-    skipped, or failed in CI, by :func:`_virtuoso_cases_need_virtuoso`)."""
-    chosen = {"oxigraph": f"oxigraph:{mini_dir}", "rdflib": f"rdflib:{mini_dir / 'osteokg.nt'}",
-              "remote": oxigraph_server}
+    skipped, or failed in CI, by :func:`_virtuoso_cases_need_virtuoso`). ``disk`` is the default selector's
+    form over a folder that holds an on-disk store."""
+    chosen = {"oxigraph": f"oxigraph:{mini_dir}", "disk": f"oxigraph:{mini_disk_dir}",
+              "rdflib": f"rdflib:{mini_dir / 'osteokg.nt'}", "remote": oxigraph_server}
     if virtuoso_binaries() is not None:
         chosen["virtuoso"] = request.getfixturevalue("virtuoso_server")
     return chosen
@@ -353,7 +367,8 @@ def stores(selectors: dict[str, str]) -> dict:
 
 
 @pytest.fixture(scope="session")
-def services(mini_dir: Path, selectors: dict[str, str]) -> dict:
+def services(mini_dir: Path, mini_disk_dir: Path, selectors: dict[str, str]) -> dict:
     from kg.service import Service, open_release
 
-    return {backend: Service(open_release(mini_dir, selector)) for backend, selector in selectors.items()}
+    return {backend: Service(open_release(mini_disk_dir if backend == "disk" else mini_dir, selector))
+            for backend, selector in selectors.items()}

@@ -1,5 +1,5 @@
 """The store contract: every named query and every :class:`kg.service.Service` function answers alike on the
-embedded store (pyoxigraph), rdflib, an Oxigraph server and Virtuoso (both over the SPARQL 1.1 Protocol), over
+embedded store (pyoxigraph, in memory and on disk opened read-only), rdflib, an Oxigraph server and Virtuoso (both over the SPARQL 1.1 Protocol), over
 the mini graph.
 
 Documented differences, and how they are compared:
