@@ -773,3 +773,106 @@ def test_a_remote_store_that_stops_answering_is_a_502_that_names_no_credentials(
     assert response.status_code == 502 and response.mimetype == PROBLEM
     assert "did not answer" in response.json["detail"]
     assert "s3cret" not in response.get_data(as_text=True) and "reader" not in response.get_data(as_text=True)
+
+
+# ---------------------------------------------------------------------------------------- the lean path
+
+SELECT_LABELS = f"SELECT ?l WHERE {{ <{OSTEONECROSIS}> <{RDFS_LABEL}> ?l }} ORDER BY ?l"
+LEAN_CASES = [  # (method, query string, headers, body, answered by the lean path)
+    ("GET", {"query": SELECT_LABELS}, {}, None, True),
+    ("GET", {"query": SELECT_LABELS}, {"Accept": "text/csv"}, None, True),
+    ("GET", {"query": SELECT_LABELS}, {"Accept": "application/sparql-results+xml;q=0.9, text/tab-separated-values"},
+     None, True),
+    ("GET", {"query": "ASK {}"}, {"Accept": "*/*"}, None, True),
+    ("GET", {"query": f"CONSTRUCT WHERE {{ <{OSTEONECROSIS}> ?p ?o }} LIMIT 3"}, {"Accept": "application/n-triples"},
+     None, True),
+    ("GET", {"query": f"CONSTRUCT WHERE {{ <{OSTEONECROSIS}> ?p ?o }} LIMIT 2"}, {"Accept": "text/turtle"}, None, True),
+    ("POST", None, {"Content-Type": "application/x-www-form-urlencoded"},
+     urllib.parse.urlencode({"query": SELECT_LABELS}).encode(), True),
+    ("POST", None, {"Content-Type": "application/sparql-query; charset=UTF-8"}, SELECT_LABELS.encode(), True),
+    ("POST", {"query": "ASK {}"}, {"Content-Type": "application/x-www-form-urlencoded"}, b"", True),
+    # what the lean path hands to the view: refusals before and after the query ran, the description, the rest
+    ("GET", {"query": "SELEC * {}"}, {}, None, False),
+    ("GET", {"query": "INSERT DATA { <urn:a> <urn:b> <urn:c> }"}, {}, None, False),
+    ("GET", {"query": "SELECT * { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }"}, {}, None, False),
+    ("GET", {"query": "SELECT * FROM <urn:g> { ?s ?p ?o }"}, {}, None, False),
+    ("GET", {"query": "ASK {}", "default-graph-uri": "urn:g"}, {}, None, False),
+    ("GET", {"query": "ASK {}"}, {"Accept": "text/turtle"}, None, False),
+    ("GET", {"query": "ASK {}"}, {"Accept": "image/png"}, None, False),
+    ("GET", {"query": " "}, {}, None, False),
+    ("GET", "query=%FF", {}, None, False),
+    ("GET", {"query": "ASK {}", "update": "x"}, {}, None, False),
+    ("GET", {"query": "SELECT * { ?s ?p ?o }"}, {}, None, False),  # more rows than the tight cap: 422
+    ("GET", None, {}, None, False),
+    ("GET", {"query": "ASK {}"}, {"If-None-Match": '"nothing"'}, None, False),
+    ("HEAD", {"query": "ASK {}"}, {}, None, False),
+    ("OPTIONS", None, {"Origin": "http://x.example"}, None, False),
+    ("PUT", {"query": "ASK {}"}, {}, None, False),
+    ("POST", None, {"Content-Type": "application/sparql-update"}, b"CLEAR ALL", False),
+    ("POST", None, {"Content-Type": "text/plain"}, b"ASK {}", False),
+    ("POST", None, {"Content-Type": "application/sparql-query; charset=latin-1"}, b"ASK {}", False),
+    ("POST", None, {"Content-Type": "application/sparql-query"}, b"ASK {} # \xff", False),
+    ("POST", {"query": "ASK {}"}, {"Content-Type": "application/sparql-query"}, b"ASK {}", False),
+    ("POST", None, {"Content-Type": "application/x-www-form-urlencoded"}, b"query=" + b"x" * 70_000, False),
+]
+
+
+@pytest.mark.parametrize("method, query_string, headers, body, lean", LEAN_CASES,
+                         ids=[f"{i}-{case[0]}" for i, case in enumerate(LEAN_CASES)])
+def test_the_lean_path_answers_as_the_flask_view(tight_app, method, query_string, headers, body, lean) -> None:
+    """Every request answered by :class:`api.sparql.Front` gets the status, headers (Date aside) and body the Flask
+    view gives with the lean path turned off; what the lean path cannot answer itself is the view's."""
+    front = tight_app.extensions[sparql.FRONT]
+    client = tight_app.test_client()
+
+    def ask():
+        before = front.answered
+        response = client.open("/sparql", method=method, query_string=query_string, headers=headers, data=body)
+        return response, front.answered - before
+
+    front.enabled = False
+    try:
+        flask_answer, _ = ask()
+    finally:
+        front.enabled = True
+    lean_answer, answered = ask()
+    assert answered == (1 if lean else 0)
+    assert lean_answer.status == flask_answer.status
+    if lean_answer.mimetype == "text/turtle" and b"_:" in flask_answer.get_data():  # fresh blank-node labels
+        from rdflib.compare import isomorphic
+
+        assert isomorphic(*(Graph().parse(data=a.get_data(), format="turtle") for a in (lean_answer, flask_answer)))
+    else:
+        assert lean_answer.get_data() == flask_answer.get_data()
+    drop = {"date"}
+    ours = sorted((k, v) for k, v in lean_answer.headers.items() if k.lower() not in drop)
+    theirs = sorted((k, v) for k, v in flask_answer.headers.items() if k.lower() not in drop)
+    assert ours == theirs
+    if method == "GET" and lean_answer.status_code == 200:
+        assert "Date" in lean_answer.headers and lean_answer.headers["ETag"]
+        again = client.get("/sparql", query_string=query_string, headers={**headers,
+                                                                         "If-None-Match": lean_answer.headers["ETag"]})
+        assert again.status_code == 304
+
+
+def test_a_served_process_starts_its_query_processes_with_the_app(build_dir: Path, monkeypatch) -> None:
+    """api.wsgi (what osteokg serve runs) starts them at once; an app made by create_app starts them on its first
+    query."""
+    import importlib
+    import signal
+    import sys
+
+    monkeypatch.setattr(signal, "signal", lambda *_: None)  # api.wsgi's reload signal: not this test process's
+    monkeypatch.setenv("OSTEOKG_BUILD_DIR", str(build_dir))
+    made = create_app({"TESTING": True, "BUILD_DIR": str(build_dir)})
+    assert not made.extensions[sparql.EXTENSION].started
+    sparql.shutdown(made)
+    sys.modules.pop("api.wsgi", None)
+    wsgi = importlib.import_module("api.wsgi")
+    try:
+        pool = wsgi.app.extensions[sparql.EXTENSION]
+        assert pool.started and len(pool._workers) == wsgi.app.config["SPARQL_WORKERS"]
+    finally:
+        sparql.shutdown(wsgi.app)
+        wsgi.app.extensions["osteokg_releases"].close()
+        sys.modules.pop("api.wsgi", None)
