@@ -20,6 +20,7 @@ from api import cache, negotiate, params
 from api.errors import Problem
 from api.graph import service
 from kg.service import DIRECTIONS, HIERARCHY, OSTEOKG_NS, STRENGTHS, Resolved, search_text
+from kg.service.documents import dumps
 
 __all__ = ["bp", "STRENGTHS"]
 
@@ -69,6 +70,12 @@ def listing(page) -> Response:
     return jsonify(page.envelope())
 
 
+def encoded(body: bytes) -> Response:
+    """JSON the service has already encoded (:func:`kg.service.documents.dumps`, the bytes of Flask's compact
+    ``jsonify``; for an entity, usually read as is from the release's precomputed documents), sent as is."""
+    return current_app.response_class(body + b"\n", mimetype=current_app.json.mimetype)  # type: ignore[attr-defined]
+
+
 # ---------------------------------------------------------------- routes
 
 
@@ -96,14 +103,27 @@ def entity_by_iri():
     return render_entity(resolve_entity(None), media_type)
 
 
-def with_links(body: dict) -> dict:
+def links(resolved: Resolved) -> dict[str, str] | None:
     """The entity's own routes, for an osteokg ID."""
-    if body["iri"].startswith(OSTEOKG_NS):
-        base = url_for("entities.entity", curie=body["id"])
-        body["links"] = {"self": base, "relations": f"{base}/relations", "parents": f"{base}/parents",
-                         "children": f"{base}/children", "ancestors": f"{base}/ancestors",
-                         "descendants": f"{base}/descendants"}
+    if not resolved.iri.startswith(OSTEOKG_NS):
+        return None
+    base = url_for("entities.entity", curie=resolved.id)
+    return {"self": base, "relations": f"{base}/relations", "parents": f"{base}/parents",
+            "children": f"{base}/children", "ancestors": f"{base}/ancestors", "descendants": f"{base}/descendants"}
+
+
+def with_links(body: dict, resolved: Resolved) -> dict:
+    found = links(resolved)
+    if found is not None:
+        body["links"] = found
     return body
+
+
+def with_links_encoded(body: bytes, resolved: Resolved) -> bytes:
+    """:func:`with_links` on the entity's JSON bytes: ``links`` is the last key, so it is spliced in before the
+    closing brace (the same bytes as encoding the dict with it; tests/api/test_entities.py checks)."""
+    found = links(resolved)
+    return body if found is None else body[:-1] + b',"links":' + dumps(found).encode("utf-8") + b"}"
 
 
 def render_entity(resolved: Resolved, media_type: str):
@@ -120,11 +140,11 @@ def render_entity(resolved: Resolved, media_type: str):
                 hrefs[entity_id] = url_for("entities.entity", curie=entity_id, lang=lang)
             return hrefs[entity_id]
 
-        html = render_template("entity.html", e=with_links(page.entity), outgoing=page.outgoing,
+        html = render_template("entity.html", e=with_links(page.entity, resolved), outgoing=page.outgoing,
                                incoming=page.incoming, statements=page.statements, version=page.version, href=href)
         response = Response(html, mimetype="text/html")
     else:
-        response = jsonify(with_links(service().entity(resolved, lang)))
+        response = encoded(with_links_encoded(service().entity_json(resolved, lang), resolved))
     response.headers["Content-Language"] = lang
     return response
 
@@ -149,9 +169,9 @@ def relations(curie: str):
     strength = request.args.get("strength")
     if strength is not None:
         strength = params.choice("strength", STRENGTHS, strength)
-    page = service().relations(resolved, lang, direction, request.args.get("predicate"),
-                               None if inferred == "any" else inferred == "true", strength, limit, offset)
-    return listing(page)
+    return encoded(service().relations_json(resolved, lang, direction, request.args.get("predicate"),
+                                            None if inferred == "any" else inferred == "true", strength, limit,
+                                            offset))
 
 
 @bp.get("/relations")
@@ -167,7 +187,7 @@ def hierarchy(curie: str, query: str):
     resolved = resolve_entity(curie)
     lang = params.language()
     limit, offset = params.paging()
-    return listing(service().hierarchy(resolved, query, lang, limit, offset))
+    return encoded(service().hierarchy_json(resolved, query, lang, limit, offset))
 
 
 for _query in HIERARCHY:
@@ -212,4 +232,4 @@ def statements():
     lang = params.language()
     limit, offset = params.paging()
     kind = params.choice("kind", ("quantitative", "note", "any"), "quantitative")
-    return listing(service().statements(lang, kind, request.args.get("about") or None, limit, offset))
+    return encoded(service().statements_json(lang, kind, request.args.get("about") or None, limit, offset))

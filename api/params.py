@@ -11,8 +11,9 @@ import re
 from flask import current_app, request
 
 from api.errors import Problem
+from kg.vocab import LANGUAGES
 
-LANGUAGES = ("en", "nl")
+__all__ = ["LANGUAGES", "bad", "choice", "integer", "language", "only", "paging"]
 
 
 def bad(parameter: str, message: str) -> Problem:

@@ -33,7 +33,7 @@ from kg.compose import compose
 from kg.errors import QCFailed, ReleaseError, ValidationFailed
 from kg.materialize import Materialization, materialize
 from kg.reason import reason
-from kg.releases import (ARTEFACTS, CURRENT, KEEP_RELEASES, LOCATIONS, MANIFEST, RELEASES, graph_hash, in_use,
+from kg.releases import (ARTEFACTS, CURRENT, DOCUMENTS, KEEP_RELEASES, LOCATIONS, MANIFEST, RELEASES, graph_hash, in_use,
                          is_release_root, mark_in_use, prune, release_dir, release_id, switch, verify)
 from kg.settings import BUILD_DIR, ONTOLOGY_DIR, ROOT  # re-exported; the folders are kg.settings'
 from kg.vocab import (CLINICAL_NOTE, OKG, ONTOLOGY_IRI, OSTEOKG, PREFIXES, QUANTITATIVE_STATEMENT,
@@ -159,6 +159,7 @@ def _write_release(built: Built, staging: Path, out_dir: Path, progress: Progres
     """Every artefact of one release into ``staging``; the names written, the manifest and locations last."""
     from kg.docs import write_docs
     from kg.export import write_kgx, write_sssom
+    from kg.service.documents import write_serving_files
 
     writing = staging  # what is being written, for the message when it cannot be
     try:
@@ -183,6 +184,8 @@ def _write_release(built: Built, staging: Path, out_dir: Path, progress: Progres
 
             writing = staging
             extra.extend(write_review(review, staging))
+        writing = staging / DOCUMENTS
+        extra.extend(write_serving_files(staging))
         extra_names = [p.relative_to(staging).as_posix() for p in extra]
         progress(f"exported {', '.join(extra_names)}")
         writing = staging / LOCATIONS

@@ -33,6 +33,11 @@ MANIFEST = "manifest.json"
 LOCATIONS = "locations.json"  # where each entity was read: the checkout's paths, not part of what is served
 
 
+#: what a release holds for serving, derived from its graph by kg.service.documents.write_serving_files (the graph
+#: counts in the release id, so these do not: an on-disk store or an index is not byte-for-byte reproducible)
+DOCUMENTS, SEARCH_INDEX, DISK_STORE = "documents.lmdb", "search.sqlite", "oxigraph"
+SERVING = (DOCUMENTS, SEARCH_INDEX, DISK_STORE)
+
 RELEASES, CURRENT = "releases", "current"
 #: releases kept in a build folder: the current one and the newest before it (a release a live server has open is
 #: kept too, whatever its age)
@@ -55,13 +60,13 @@ def canonical_hash(nt_path: Path) -> str:
 def release_id(folder: Path) -> str:
     """The id of the release in ``folder``: 16 hex digits of a SHA-256 over its graph (canonicalized, blank
     nodes included) and every other file's path and content but the manifest's (which holds the build time),
-    ``locations.json`` (the checkout's paths) and the graph's four serializations (whose blank-node labels
-    differ from build to build). The same
+    ``locations.json`` (the checkout's paths), the graph's four serializations (whose blank-node labels
+    differ from build to build) and the files written for serving (:data:`SERVING`, derived from the graph). The same
     sources and code give the same id; any change to the graph, an evidence quote or a derived file, another."""
     digest = hashlib.sha256(canonical_hash(folder / "osteokg.nt").encode("ascii"))
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         relative = path.relative_to(folder).as_posix()
-        if relative in (MANIFEST, LOCATIONS) or relative in ARTEFACTS:
+        if relative in (MANIFEST, LOCATIONS) or relative in ARTEFACTS or relative.split("/", 1)[0] in SERVING:
             continue
         digest.update(relative.encode("utf-8") + b"\0")
         digest.update(hashlib.sha256(path.read_bytes()).digest())

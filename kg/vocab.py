@@ -170,6 +170,8 @@ SYNONYM_PROPERTIES = {"exact": OIO.hasExactSynonym, "broad": OIO.hasBroadSynonym
                       "related": OIO.hasRelatedSynonym}
 SYNONYM_TYPES = {"lay": OKG.laySynonym, "clinical": OKG.clinicalSynonym}
 REGIONS = ("NL", "BE")
+#: the languages every term is labelled and defined in, English first (the default answer language)
+LANGUAGES = ("en", "nl")
 
 # ---------------------------------------------------------------- ID ranges
 

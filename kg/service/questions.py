@@ -1,10 +1,12 @@
 """The graph's questions over one :class:`~kg.service.release.Release`: CURIEs and plain values in, plain data out."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 from kg import queries
+from kg.service.documents import RELEASE_WIDE, Documents, dumps, envelope, unpack
 from kg.service.release import Release, open_release
 from kg.service.values import (DCTERMS, DEFINITION, DIRECTIONS, FIELD_ORDER, HIERARCHY, LABEL, MATCH_NAMES, MATCHES,
                                MULTI, OKG, PREFIXES, QUANTITATIVE, RDF_TYPE, RDFS, SINGLE, STATEMENT_KINDS, STRENGTHS,
@@ -15,12 +17,34 @@ from kg.store import Row
 from kg.vocab import shorten
 
 
+def _envelope(items: list[bytes], limit: int | None, offset: int) -> bytes:
+    """The page of items already in JSON, as :func:`~kg.service.values.page_of` pages them, in JSON."""
+    if limit is None:
+        return envelope(items[offset:], len(items), len(items), offset)
+    if limit < 0 or offset < 0:
+        raise BadValue("limit" if limit < 0 else "offset", "must not be negative")
+    return envelope(items[offset:offset + limit], len(items), limit, offset)
+
+
+def _page(body: bytes) -> Page:
+    """A page back from its JSON."""
+    found = json.loads(body)
+    return Page(found["items"], found["total"], found["limit"], found["offset"])
+
+
 class Service:
     """The graph's questions over one :class:`Release`."""
 
-    def __init__(self, release: Release) -> None:
+    def __init__(self, release: Release, documents: bool = True) -> None:
+        """``documents=False``: compute every answer from the store even where the release has its documents
+        (what :func:`kg.service.documents.write_documents` does, and what the tests compare the documents with)."""
         self.release = release
+        self.documents: Documents | None = release.documents if documents else None
         self.questions = questions()
+
+    def _document(self, iri: str, lang: str, part: str) -> bytes | None:
+        """The precomputed document, or None when the release has none for ``iri`` (then the answer is computed)."""
+        return self.documents.get(iri, lang, part) if self.documents is not None else None
 
     @classmethod
     def open(cls, build_dir: Path, engine: str = "oxigraph") -> Service:
@@ -98,16 +122,35 @@ class Service:
     def entity(self, id: str | Resolved, lang: str = "en") -> dict:
         """Labels, definitions, synonyms (in ``lang``), categories, types, codes, parents, annotations and
         the outgoing edges' summary."""
+        return json.loads(self.entity_json(id, lang))
+
+    def entity_json(self, id: str | Resolved, lang: str = "en") -> bytes:
+        """:meth:`entity` as the JSON bytes the REST route sends (the precomputed document where there is one)."""
         iri = self._entity_iri(id)
-        return self._entity(iri, lang, self._edges(iri, lang, "out"))
+        document = self._document(iri, lang, "entity")
+        if document is not None:
+            return document
+        return dumps(self._entity(iri, lang, self._edges(iri, lang, "out"))).encode("utf-8")
 
     def entity_page(self, id: str | Resolved, lang: str = "en") -> EntityPage:
         """The entity with its outgoing edges in full, the asserted incoming ones and the statements about it."""
         iri = self._entity_iri(id)
-        outgoing = self._edges(iri, lang, "out")
-        incoming = [e for e in self._edges(iri, lang, "in") if not e["inferred"]]
-        statements = [self.ref(s, lang) for s, st in self.release.statements.items() if st.about_iri == iri]
-        return EntityPage(self._entity(iri, lang, outgoing), outgoing, incoming, statements, self.release.version)
+        document = self._document(iri, lang, "edges")
+        if document is not None:
+            edges = [json.loads(body) for _, body in unpack(document)]
+            statements = json.loads(self._document(iri, lang, "page-statements") or b"[]")
+            entity = json.loads(self._document(iri, lang, "entity") or b"{}")
+        else:
+            edges = self._edges(iri, lang, "both")
+            statements = self._statements_about(iri, lang)
+            entity = {}
+        outgoing = [e for e in edges if e["direction"] == "out"]
+        incoming = [e for e in edges if e["direction"] == "in" and not e["inferred"]]
+        return EntityPage(entity or self._entity(iri, lang, outgoing), outgoing, incoming, statements,
+                          self.release.version)
+
+    def _statements_about(self, iri: str, lang: str) -> list[dict]:
+        return [self.ref(s, lang) for s, st in self.release.statements.items() if st.about_iri == iri]
 
     def entity_triples(self, id: str | Resolved) -> list[Row]:
         """The entity's own triples (``s p o`` rows) for an RDF view."""
@@ -175,6 +218,12 @@ class Service:
         """The entity's edges, one per (direction, predicate, other end), each with all its evidence and its
         strength (the strongest of its evidence). ``predicate`` is a relation's CURIE, ``inferred`` True
         or False keeps only inferred or asserted edges, ``strength`` one of :data:`STRENGTHS`."""
+        return _page(self.relations_json(id, lang, direction, predicate, inferred, strength, limit, offset))
+
+    def relations_json(self, id: str | Resolved, lang: str = "en", direction: str = "both",
+                       predicate: str | None = None, inferred: bool | None = None, strength: str | None = None,
+                       limit: int | None = None, offset: int = 0) -> bytes:
+        """:meth:`relations` as the JSON bytes of its page (from the precomputed edges where there are some)."""
         iri = self._entity_iri(id)
         choice("direction", direction, DIRECTIONS)
         if strength is not None:
@@ -184,8 +233,17 @@ class Service:
             predicate_iri = iri_of_curie(predicate, "predicate")
             if predicate_iri not in self.release.entries or predicate_iri not in self.release.relations:
                 raise BadValue("predicate", f"{predicate} is not a relation of osteokg; see /relations")
-        items = self._edges(iri, lang, direction, predicate_iri, inferred, strength)
-        return page_of(items, limit, offset)
+        document = self._document(iri, lang, "edges")
+        if document is None:
+            return dumps(page_of(self._edges(iri, lang, direction, predicate_iri, inferred, strength), limit,
+                                 offset).envelope()).encode("utf-8")
+        wanted_predicate = curie_of(predicate_iri) if predicate_iri else None
+        wanted_strength = f"okg:{strength}" if strength is not None else None
+        chosen = [body for (way, p, is_inferred, edge_strength), body in unpack(document)
+                  if direction in (way, "both") and (wanted_predicate is None or p == wanted_predicate)
+                  and (inferred is None or is_inferred == inferred)
+                  and (wanted_strength is None or edge_strength == wanted_strength)]
+        return _envelope(chosen, limit, offset)
 
     def _evidence(self, row: Row, lang: str) -> dict:
         """One evidence node: source, quote, how it was found, and every qualifier the graph gives it."""
@@ -269,8 +327,19 @@ class Service:
                   offset: int = 0) -> Page:
         """``walk`` one of :data:`HIERARCHY`: the direct parents or children (asserted, or found by HermiT,
         each saying which), or all ancestors or descendants; by CURIE."""
+        return _page(self.hierarchy_json(id, walk, lang, limit, offset))
+
+    def hierarchy_json(self, id: str | Resolved, walk: str, lang: str = "en", limit: int | None = None,
+                       offset: int = 0) -> bytes:
+        """:meth:`hierarchy` as the JSON bytes of its page."""
         iri = self._entity_iri(id)
         choice("walk", walk, HIERARCHY)
+        document = self._document(iri, lang, walk)
+        if document is not None:
+            return _envelope([body for _, body in unpack(document)], limit, offset)
+        return dumps(self._hierarchy(iri, walk, lang, limit, offset).envelope()).encode("utf-8")
+
+    def _hierarchy(self, iri: str, walk: str, lang: str, limit: int | None, offset: int) -> Page:
         rows = self.release.store.select(walk, entity=queries.iri(iri))
         direct = walk in ("parents", "children")
         items = sorted(({**self.ref(r["other"].value, lang), **({"inferred": "rule" in r} if direct else {})}
@@ -337,6 +406,10 @@ class Service:
 
     def categories(self, lang: str = "en") -> Page:
         """The upper categories, each with how many entities it has."""
+        document = self._document(RELEASE_WIDE, lang, "categories")
+        if document is not None:
+            items = json.loads(document)
+            return Page(items, len(items), len(items), 0)
         counts: dict[str, int] = {}
         for entry in self.release.entries.values():
             for category in entry.categories:
@@ -375,8 +448,21 @@ class Service:
                    limit: int | None = None, offset: int = 0) -> Page:
         """Quantitative statements (``kind='quantitative'``), clinical notes (``'note'``) or both (``'any'``),
         optionally only those ``about`` an entity (a CURIE), with their typed values and evidence."""
+        return _page(self.statements_json(lang, kind, about, limit, offset))
+
+    def statements_json(self, lang: str = "en", kind: str = "quantitative", about: str | None = None,
+                        limit: int | None = None, offset: int = 0) -> bytes:
+        """:meth:`statements` as the JSON bytes of its page."""
         wanted = STATEMENT_KINDS[choice("kind", kind, tuple(STATEMENT_KINDS))]
         about_iri = iri_of_curie(about, "about") if about else None
+        document = self._document(RELEASE_WIDE, lang, "statements")
+        if document is not None:
+            return _envelope([body for (kind_iri, about_of), body in unpack(document)
+                              if kind_iri in wanted and (about_iri is None or about_of == about_iri)], limit, offset)
+        return dumps(self._statements(lang, wanted, about_iri, limit, offset).envelope()).encode("utf-8")
+
+    def _statements(self, lang: str, wanted: set[str], about_iri: str | None, limit: int | None,
+                    offset: int) -> Page:
         items = []
         for iri, item in sorted(self.release.statements.items()):
             if item.kind_iri not in wanted or (about_iri and item.about_iri != about_iri):

@@ -7,19 +7,28 @@ folder, whatever the pointer names later. The release holds its folder open agai
 
 The store, the manifest, the label/synonym/category/cross-reference index (the entities in CURIE
 order), the relations' properties, the strengths' order and the statements: no request fills a
-cache, so no thread ever sees half of one.
+cache, so no thread ever sees half of one. A release folder written by ``osteokg build`` also holds
+the precomputed answers (:mod:`kg.service.documents`): then the index, the relations and the
+strengths are read from that file (rows on demand, not a scan of the graph at every open), and the
+statements, which only the documents' writer needs, are read from the store the first time they
+are asked for (under a lock, whole). Over a remote store the documents are not used: that store may
+hold another graph than the folder's, and the answers are its own.
 """
 from __future__ import annotations
 
 import json
 import os
+import threading
 import time
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from rdflib import URIRef
 
+from kg.service.documents import FILE as DOCUMENTS
+from kg.service.documents import Documents
 from kg.service.values import LABEL, MATCHES, OKG, STRENGTHS, SYNONYM_FIELDS, curie_of
 
 from kg.releases import MANIFEST, fill, mark_in_use, release_dir
@@ -63,16 +72,17 @@ class Release:
 
     store: Store
     manifest: dict
-    entries: dict[str, Entry]  # IRI → entry, in IRI order
-    by_code: dict[str, list[tuple[str, str]]]  # code IRI → [(osteokg IRI, match)]
+    entries: Mapping[str, Entry]  # IRI → entry, in CURIE order
+    by_code: Mapping[str, list[tuple[str, str]]]  # code IRI → [(osteokg IRI, match)]
     relations: dict[str, Relation]  # relation IRI → its properties
     strength_orders: dict[str, int]  # strength CURIE → okg:strengthOrder (1 the strongest)
-    statements: dict[str, Statement]  # statement IRI → statement, in IRI order
+    statements: Mapping[str, Statement]  # statement IRI → statement, in IRI order
     categories: frozenset[str]  # the upper categories (OSTEOKG:0000001–0000099) the index knows
     triples: int
     loaded_at: float
     directory: Path | None = None  # the release folder every file comes from (None: a remote store's, no files)
     lock: int | None = field(default=None, compare=False, repr=False)  # holds the folder against pruning
+    documents: Documents | None = field(default=None, compare=False, repr=False)  # the precomputed answers
 
     @property
     def id(self) -> str:
@@ -87,6 +97,8 @@ class Release:
     def close(self) -> None:
         """Let the release folder go (it may then be pruned); the store stays usable until dropped."""
         lock = self.lock
+        if self.documents is not None:
+            self.documents.close()
         if lock is not None:
             object.__setattr__(self, "lock", None)
             try:
@@ -167,6 +179,30 @@ def _row_order(row: dict[str, Value]) -> tuple:
                  for name, value in sorted(row.items()))
 
 
+class _Statements(Mapping[str, Statement]):
+    """The statements, read from the store whole the first time they are asked for (a documents-backed release
+    answers every statement route from its documents; only their writer reads these)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store, self.lock = store, threading.Lock()
+        self.found: dict[str, Statement] | None = None
+
+    def _all(self) -> dict[str, Statement]:
+        with self.lock:
+            if self.found is None:
+                self.found = _statements(self.store)
+            return self.found
+
+    def __getitem__(self, iri: str) -> Statement:
+        return self._all()[iri]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+
 def _statements(store: Store) -> dict[str, Statement]:
     """Statement IRI → statement, in IRI order, each property's objects in value order: the same on every store."""
     found: dict[str, dict[str, Any]] = {}
@@ -179,22 +215,23 @@ def _statements(store: Store) -> dict[str, Statement]:
     return {iri: Statement(i["kind_iri"], i["about_iri"], i["values"]) for iri, i in found.items()}
 
 
-def open_release(build_dir: Path, store: str = "oxigraph") -> Release:
+def open_release(build_dir: Path, store: str = "oxigraph", documents: bool = True) -> Release:
     """Open the release in ``build_dir`` over the store ``store`` names (a selector of :func:`kg.store.open_store`:
     ``oxigraph`` or ``rdflib`` over ``build_dir/osteokg.nt``, ``oxigraph:PATH``, ``rdflib:PATH`` or a SPARQL 1.1
     endpoint URL) and build everything the service answers from, once. The manifest always comes from
-    ``build_dir``, also when the triples are served by a remote store."""
+    ``build_dir``, also when the triples are served by a remote store. ``documents=False`` ignores the
+    folder's precomputed answers (the release then answers from its store alone)."""
     build_dir = release_dir(Path(build_dir))
     lock = mark_in_use(build_dir)
     try:
-        return _open(build_dir, store, lock)
+        return _open(build_dir, store, lock, documents)
     except BaseException:
         if lock is not None:
             os.close(lock)
         raise
 
 
-def _open(build_dir: Path, store: str, lock: int | None) -> Release:
+def _open(build_dir: Path, store: str, lock: int | None, documents: bool = True) -> Release:
     store = _within(store, build_dir)
     selector = parse_selector(store, build_dir)
     if not selector.remote and not Path(selector.location).exists():
@@ -207,6 +244,12 @@ def _open(build_dir: Path, store: str, lock: int | None) -> Release:
     if selector.remote:  # a shared store holding each release in a graph of its own: this release's
         store = fill(store, build_dir)
     opened = open_store(store, build_dir=build_dir)
+    if documents and not selector.remote and (build_dir / DOCUMENTS).is_file():
+        found = Documents(build_dir / DOCUMENTS)
+        return Release(store=opened, manifest=manifest, entries=found.entries, by_code=found.codes,
+                       relations=found.relations, strength_orders=found.strength_orders,
+                       statements=_Statements(opened), categories=found.categories, triples=found.triples,
+                       loaded_at=time.time(), directory=build_dir, lock=lock, documents=found)
     entries, by_code = _index(opened)
     return Release(store=opened, manifest=manifest, entries=entries, by_code=by_code, relations=_relations(opened),
                    strength_orders=_strength_orders(opened), statements=_statements(opened),

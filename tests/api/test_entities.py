@@ -499,3 +499,30 @@ def test_the_entity_page_groups_synonyms_by_scope(client) -> None:
     narrower = page.split("<strong>Engere termen:</strong>", 1)[1].split("</p>", 1)[0]
     assert "kunstheup" in narrower and "artroplastiek" not in narrower
     assert "artroplastiek" in page.split("<strong>Synoniemen:</strong>", 1)[1].split("</p>", 1)[0]
+
+
+def test_every_entity_route_sends_what_jsonify_of_the_computed_answer_would(app, client, build_dir) -> None:
+    """The JSON routes send the release's precomputed documents as is: the same bytes as Flask's jsonify of the
+    answer the service computes from the store, links included, for every entity in both languages."""
+    from kg.service import Service, open_release
+    from kg.service.values import Resolved, curie_of
+
+    computed = Service(open_release(build_dir, documents=False))
+    most = app.config["PAGE_MAX"]
+    assert app.extensions["osteokg"].documents is not None  # the served release reads its documents
+    checked = 0
+    with app.test_request_context():
+        from api.entities import with_links
+
+        for iri in computed.release.entries:
+            resolved = Resolved(iri, curie_of(iri), "entity")
+            if not iri.startswith("https://w3id.org/osteokg/OSTEOKG_"):
+                continue
+            for lang in ("en", "nl"):
+                body = client.get(f"/entities/{resolved.id}?lang={lang}").data
+                expected = app.json.response(with_links(computed.entity(resolved, lang), resolved)).data
+                assert body == expected, (resolved.id, lang)
+                relations = client.get(f"/entities/{resolved.id}/relations?lang={lang}&limit={most}").data
+                assert relations == app.json.response(computed.relations(resolved, lang, limit=most).envelope()).data
+                checked += 1
+    assert checked > 300
