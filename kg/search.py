@@ -74,6 +74,10 @@ WORD = re.compile(r"\w+")
 TOP = chr(0x10FFFF)
 #: query words under this length are not fuzzed; at or above ``TWO_EDITS`` letters they get two edits
 FUZZY_MIN, TWO_EDITS = 3, 8
+#: how much of the file each connection maps into memory (bytes; the file is far smaller)
+MMAP = 1 << 30
+#: prefixes of up to SHORT letters have their first SUGGESTED entities stored ready (:func:`_suggestions`)
+SHORT, SUGGESTED = 3, 50
 #: at most this many distinct query words are used (a query is at most 200 characters anyway)
 MAX_WORDS = 32
 
@@ -114,10 +118,15 @@ CREATE TABLE entity_categories(category TEXT, entity INTEGER, PRIMARY KEY(catego
 CREATE TABLE texts(id INTEGER PRIMARY KEY, entity INTEGER NOT NULL, tier INTEGER NOT NULL, field TEXT NOT NULL,
                    lang TEXT NOT NULL, text TEXT NOT NULL, norm TEXT NOT NULL, r INTEGER NOT NULL);
 CREATE INDEX texts_norm ON texts(norm);
-CREATE TABLE starts(suffix TEXT, text INTEGER, PRIMARY KEY(suffix, text)) WITHOUT ROWID;
-CREATE TABLE words(id INTEGER PRIMARY KEY, word TEXT NOT NULL UNIQUE);
+CREATE TABLE starts(suffix TEXT, text INTEGER, entity INTEGER, tier INTEGER, lang TEXT, r INTEGER,
+                    PRIMARY KEY(suffix, text)) WITHOUT ROWID;
+CREATE TABLE words(id INTEGER PRIMARY KEY, word TEXT NOT NULL UNIQUE, postings INTEGER NOT NULL);
 CREATE VIRTUAL TABLE words_tri USING fts5(word, content='words', content_rowid='id', tokenize='trigram');
-CREATE TABLE postings(word INTEGER, text INTEGER, PRIMARY KEY(word, text)) WITHOUT ROWID;
+CREATE TABLE postings(word INTEGER, text INTEGER, entity INTEGER, tier INTEGER, lang TEXT, r INTEGER,
+                      PRIMARY KEY(word, text)) WITHOUT ROWID;
+CREATE INDEX postings_text ON postings(text, word);
+CREATE TABLE suggestions(prefix TEXT, mode TEXT, position INTEGER, entity INTEGER, text INTEGER,
+                         PRIMARY KEY(prefix, mode, position)) WITHOUT ROWID;
 """
 
 
@@ -139,13 +148,15 @@ def write_index(path: Path, entries: Iterable[Entry]) -> Path:
                      norm) for entity, fld, lang, text, norm in rows))
     vocabulary = sorted({word for *_, norm in texts for word in norm.split(" ")})
     word_ids = {word: number for number, word in enumerate(vocabulary, 1)}
-    starts: set[tuple[str, int]] = set()
-    postings: set[tuple[int, int]] = set()
-    for text_id, (*_, norm) in enumerate(texts, 1):
+    starts: set[tuple[str, int, int, int, str, int]] = set()
+    postings: set[tuple[int, int, int, int, str, int]] = set()
+    for text_id, (entity, r, fld, lang, _, norm) in enumerate(texts, 1):
         words = norm.split(" ")
+        ranking = (entity, tier(fld), lang, r)  # beside each suffix and posting: no lookup of the text to rank it
         for position, word in enumerate(words):
-            starts.add((" ".join(words[position:]), text_id))
-            postings.add((word_ids[word], text_id))
+            starts.add((" ".join(words[position:]), text_id, *ranking))
+            postings.add((word_ids[word], text_id, *ranking))
+    suggestions = _suggestions(starts)
 
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     temporary.unlink(missing_ok=True)
@@ -156,7 +167,8 @@ def write_index(path: Path, entries: Iterable[Entry]) -> Path:
             with db:
                 db.executescript(SCHEMA)
                 db.executemany("INSERT INTO meta VALUES (?, ?)",
-                               [("format", FORMAT), ("ranks", str(len(keys))), ("entities", str(len(ordered)))])
+                               [("format", FORMAT), ("ranks", str(len(keys))), ("entities", str(len(ordered))),
+                                ("modes", json.dumps(sorted({m for _, m, *_ in suggestions})))])
                 db.executemany("INSERT INTO entities VALUES (?, ?, ?, ?, ?)", (
                     (number, e.iri, curie_of(e.iri), json.dumps(e.labels, ensure_ascii=False),
                      json.dumps(sorted(curie_of(c) for c in e.categories)))
@@ -166,10 +178,14 @@ def write_index(path: Path, entries: Iterable[Entry]) -> Path:
                 db.executemany("INSERT INTO texts VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (
                     (text_id, entity, tier(fld), fld, lang, text, norm, r)
                     for text_id, (entity, r, fld, lang, text, norm) in enumerate(texts, 1)))
-                db.executemany("INSERT INTO starts VALUES (?, ?)", sorted(starts))
-                db.executemany("INSERT INTO words VALUES (?, ?)", ((n, w) for w, n in word_ids.items()))
+                db.executemany("INSERT INTO starts VALUES (?, ?, ?, ?, ?, ?)", sorted(starts))
+                counts: dict[int, int] = {}
+                for word_id, *_ in postings:
+                    counts[word_id] = counts.get(word_id, 0) + 1
+                db.executemany("INSERT INTO words VALUES (?, ?, ?)", ((n, w, counts[n]) for w, n in word_ids.items()))
                 db.execute("INSERT INTO words_tri(words_tri) VALUES ('rebuild')")
-                db.executemany("INSERT INTO postings VALUES (?, ?)", sorted(postings))
+                db.executemany("INSERT INTO postings VALUES (?, ?, ?, ?, ?, ?)", sorted(postings))
+                db.executemany("INSERT INTO suggestions VALUES (?, ?, ?, ?, ?)", suggestions)
                 db.execute("ANALYZE")
         finally:
             db.close()
@@ -177,6 +193,26 @@ def write_index(path: Path, entries: Iterable[Entry]) -> Path:
     finally:
         temporary.unlink(missing_ok=True)
     return path
+
+
+def _suggestions(starts: Iterable[tuple[str, int, int, int, str, int]]) -> list[tuple[str, str, int, int, int]]:
+    """The first :data:`SUGGESTED` entities for every prefix of up to :data:`SHORT` letters, in the ranking order, per
+    requested language (``*``: one no text has): the ranges a short prefix covers are the largest, so
+    search-as-you-type reads them ready. Rows (prefix, mode, position, entity, text id)."""
+    rows = sorted(starts, key=lambda s: (s[3], s[5], s[2]))  # tier, r, entity: the order without a language
+    languages = sorted({s[4] for s in rows})
+    out = []
+    for mode in [*languages, "*"]:
+        ordered = sorted(rows, key=lambda s: (s[3], s[4] != mode, s[5], s[2]))
+        chosen: dict[str, dict[int, int]] = {}  # prefix → entity → text, in order
+        for suffix, text_id, entity, *_ in ordered:
+            for length in range(1, min(SHORT, len(suffix)) + 1):
+                picked = chosen.setdefault(suffix[:length], {})
+                if len(picked) < SUGGESTED and entity not in picked:
+                    picked[entity] = text_id
+        out += [(prefix, mode, position, entity, text_id) for prefix, picked in chosen.items()
+                for position, (entity, text_id) in enumerate(picked.items())]
+    return sorted(out)
 
 
 # ---------------------------------------------------------------- reading
@@ -201,8 +237,12 @@ class SearchIndex:
             self.close()
             raise ValueError(f"{self.path} is not an osteokg search index of format {FORMAT}")
         self.ranks = int(meta["ranks"])
+        self.modes = frozenset(json.loads(meta["modes"]))
         #: the vocabulary, in word-id order (id = position + 1): the fuzzy step's choices
-        self.vocabulary: list[str] = [w for (w,) in db.execute("SELECT word FROM words ORDER BY id")]
+        rows = db.execute("SELECT word, postings FROM words ORDER BY id").fetchall()
+        self.vocabulary: list[str] = [w for w, _ in rows]
+        #: how many texts hold each word (by word id - 1): which query word drives an intersection
+        self.postings: list[int] = [n for _, n in rows]
 
     @classmethod
     def open(cls, path: Path) -> SearchIndex:
@@ -218,6 +258,7 @@ class SearchIndex:
         db = getattr(self._local, "db", None)
         if db is None:
             db = sqlite3.connect(self._uri, uri=True, check_same_thread=False)
+            db.execute(f"PRAGMA mmap_size = {MMAP}")  # pages read from the OS's cache, shared by every process
             with self._lock:
                 self._connections.append(db)
             self._local.db = db
@@ -265,45 +306,53 @@ class SearchIndex:
             return None
         params: list[Any] = []  # in the order of the SQL text: the CTEs' first, then the branches', then best's
         ctes: list[str] = []
-        branches = ["SELECT id AS t, 0 AS type FROM texts WHERE norm = ?",
-                    "SELECT text, 1 FROM starts WHERE suffix >= ? AND suffix < ?"]
+        branches = ["SELECT id AS t, 0 AS type, entity, tier, lang, r FROM texts WHERE norm = ?",
+                    "SELECT text, 1, entity, tier, lang, r FROM starts WHERE suffix >= ? AND suffix < ?"]
         if full:
             words = list(dict.fromkeys(norm.split(" ")))[:MAX_WORDS]
             containing = [self._containing(w) for w in words]
             if all(containing):
-                for n, ids in enumerate(containing):
-                    ctes.append(f"w{n}(t) AS (SELECT text FROM postings WHERE word IN "
-                                f"(SELECT value FROM json_each(?)))")
-                    params.append(json.dumps(ids))
-                ctes.append("hits(t) AS (" + " INTERSECT ".join(f"SELECT t FROM w{n}" for n in range(len(words))) + ")")
-                branches.append("SELECT t, 2 FROM hits")
+                ctes.append(self._intersection("hits", containing, params))
+                branches.append("SELECT t, 2, entity, tier, lang, r FROM hits")
             if fuzzy:
                 near = [self._near(w) for w in words]
                 allowed = [sorted(set(c) | set(f)) for c, f in zip(containing, near)]
-                if any(near) and all(allowed):
-                    for n, ids in enumerate(allowed):
-                        ctes.append(f"f{n}(t) AS (SELECT text FROM postings WHERE word IN "
-                                    f"(SELECT value FROM json_each(?)))")
-                        params.append(json.dumps(ids))
-                    ctes.append("fuzzy(t) AS (" + " INTERSECT ".join(f"SELECT t FROM f{n}" for n in range(len(words)))
-                                + ")")
-                    branches.append("SELECT t, 3 FROM fuzzy")
-        ctes.append("m(t, type) AS (" + " UNION ALL ".join(branches) + ")")
+                # only when some word has a typo's reading; a text in hits is in fuzzy too: its best type wins below
+                if any(len(a) > len(c) for a, c in zip(allowed, containing)) and all(allowed):
+                    ctes.append(self._intersection("fuzzy", allowed, params))
+                    branches.append("SELECT t, 3, entity, tier, lang, r FROM fuzzy")
+        ctes.append("m(t, type, entity, tier, lang, r) AS (" + " UNION ALL ".join(branches) + ")")
         params += [norm, norm, norm + TOP]
         where = ""
         if category is not None:
-            where = "WHERE x.entity IN (SELECT entity FROM entity_categories WHERE category = ?)"
-        ctes.append("best AS (SELECT x.entity AS entity, "
-                    "min(((m.type * 4 + x.tier) * 2 + (x.lang != ?)) * ? + x.r) AS key, x.id AS tid, m.type AS type "
-                    f"FROM m JOIN texts x ON x.id = m.t {where} GROUP BY x.entity)")
+            where = "WHERE entity IN (SELECT entity FROM entity_categories WHERE category = ?)"
+        ctes.append("best AS (SELECT entity, min(((type * 4 + tier) * 2 + (lang != ?)) * ? + r) AS key, t AS tid, "
+                    f"type FROM m {where} GROUP BY entity)")
         params += [lang, self.ranks]
         if category is not None:
             params.append(category)
         return "WITH " + ",\n".join(ctes), params
 
-    _PAGE = ("SELECT {total}, best.type, x.field, x.lang, x.text, e.iri, e.curie, e.labels, e.categories "
-             "FROM best JOIN texts x ON x.id = best.tid JOIN entities e ON e.id = best.entity "
-             "ORDER BY best.key, best.entity LIMIT ? OFFSET ?")
+    def _intersection(self, name: str, choices: list[list[int]], params: list[Any]) -> str:
+        """A CTE ``name(t, entity, tier, lang, r)``: the texts holding, for every query word, one of its vocabulary
+        words (``choices``, word ids per query word). The query word with the fewest postings drives; each text
+        it finds is probed for the others' words (the postings by text), so the cost is that of the rarest word."""
+        ordered = sorted(choices, key=lambda ids: sum(self.postings[i - 1] for i in ids))
+        sql = ("SELECT p.text, p.entity, p.tier, p.lang, p.r FROM postings p "
+               "WHERE p.word IN (SELECT value FROM json_each(?))")
+        params.append(json.dumps(ordered[0]))
+        for ids in ordered[1:]:
+            sql += (" AND EXISTS (SELECT 1 FROM postings o INDEXED BY postings_text WHERE o.text = p.text "
+                    "AND o.word IN (SELECT value FROM json_each(?)))")
+            params.append(json.dumps(ids))
+        return f"{name}(t, entity, tier, lang, r) AS ({sql})"
+
+    # the page: ranked (and counted) on the small rows of best, the texts and entities read for the page only
+    _PAGE = (", ranked AS (SELECT key, entity, tid, type, {total} AS total FROM best ORDER BY key, entity "
+             "LIMIT ? OFFSET ?) "
+             "SELECT ranked.total, ranked.type, x.field, x.lang, x.text, e.iri, e.curie, e.labels, e.categories "
+             "FROM ranked JOIN texts x ON x.id = ranked.tid JOIN entities e ON e.id = ranked.entity "
+             "ORDER BY ranked.key, ranked.entity")
 
     def _items(self, rows: list[tuple], lang: str) -> list[dict]:
         items = []
@@ -328,7 +377,7 @@ class SearchIndex:
             return 0, []
         sql, params = query
         db = self._db()
-        rows = db.execute(f"{sql}\n{self._PAGE.format(total='count(*) OVER ()')}",
+        rows = db.execute(sql + self._PAGE.format(total="count(*) OVER ()"),
                           [*params, -1 if limit is None else limit, offset]).fetchall()
         if rows:
             total = rows[0][0]
@@ -343,9 +392,39 @@ class SearchIndex:
         first), in the search order; no total, no words or typo step."""
         if limit < 0:
             raise ValueError("limit must not be negative")
-        query = self._query(text, lang, None, False, False)
-        if query is None:
+        norm = normalized(text)
+        if not norm or limit == 0:
             return []
-        sql, params = query
-        rows = self._db().execute(f"{sql}\n{self._PAGE.format(total='0')}", [*params, limit, 0]).fetchall()
-        return self._items(rows, lang)
+        db = self._db()
+        key = "tier, lang != ?, r, entity"
+        # exact matches first (each entity at its best text), then the prefix matches
+        exact = db.execute(f"SELECT entity, id FROM texts WHERE norm = ? ORDER BY {key}", (norm, lang)).fetchall()
+        chosen: dict[int, int] = {}  # entity → its best text, in the ranking order
+        for entity, text_id in exact:
+            chosen.setdefault(entity, text_id)
+        wanted = limit - len(chosen)
+        if wanted > 0:
+            rows: list[tuple[int, int]] = []
+            stored = len(norm) <= SHORT
+            if stored:  # ready: complete when fewer than SUGGESTED were stored, else the first SUGGESTED
+                mode = lang if lang in self.modes else "*"
+                rows = db.execute("SELECT entity, text FROM suggestions WHERE prefix = ? AND mode = ? ORDER BY position",
+                                  (norm, mode)).fetchall()
+                stored = len(rows) < SUGGESTED or limit <= SUGGESTED
+            if not stored:  # the range of suffixes, its first rows in the ranking order (all when those are too few)
+                sql = f"SELECT entity, text FROM starts WHERE suffix >= ? AND suffix < ? ORDER BY {key}"
+                enough = 20 * (limit + len(chosen))
+                rows = db.execute(f"{sql} LIMIT ?", (norm, norm + TOP, lang, enough)).fetchall()
+                if len(rows) == enough and len({e for e, _ in rows} - chosen.keys()) < wanted:
+                    rows = db.execute(sql, (norm, norm + TOP, lang)).fetchall()
+            for entity, text_id in rows:
+                if len(chosen) >= limit:
+                    break
+                chosen.setdefault(entity, text_id)
+        picked = list(chosen.items())[:limit]
+        exact_ids = {text_id for _, text_id in exact}
+        details = {row[0]: row[1:] for row in db.execute(
+            "SELECT x.id, x.field, x.lang, x.text, e.iri, e.curie, e.labels, e.categories FROM texts x "
+            "JOIN entities e ON e.id = x.entity WHERE x.id IN (SELECT value FROM json_each(?))",
+            (json.dumps([t for _, t in picked]),))}
+        return self._items([(0, 0 if t in exact_ids else 1, *details[t]) for _, t in picked], lang)

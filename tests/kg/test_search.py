@@ -197,6 +197,16 @@ def test_suggest_is_prefix_only(small) -> None:
 # ---------------------------------------------------------------- the real graph
 
 
+@pytest.mark.parametrize("q", ["o", "bo", "bot", "oste", "hip fr", "m8", "m87", "fractuur"])
+@pytest.mark.parametrize("lang", ["en", "nl", "de"])
+def test_suggestions_are_the_searchs_exact_and_prefix_hits_in_its_order(real, q: str, lang: str) -> None:
+    """Stored (up to three letters, at most 50), read from the range (longer, or more than were stored): alike."""
+    _, everything = real.search(q, lang, limit=None, fuzzy=False)
+    expected = [item for item in everything if item["match"]["type"] in ("exact", "prefix")]
+    for limit in (1, 10, 60, 500):
+        assert real.suggest(q, lang, limit=limit) == expected[:limit]
+
+
 @pytest.mark.parametrize("q, lang, expected, kind, text", [
     ("botontkalking", "nl", "OSTEOKG:0000100", "exact", "botontkalking"),
     ("breuk heup", "nl", "OSTEOKG:0000102", "words", "heupbreuk"),
