@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from kg import queries  # noqa: E402 - after the path above (run as a script from anywhere)
+from kg import queries  # after the path above (run as a script from anywhere)
 
 HOST = "127.0.0.1"
 SPARQL_JSON = "application/sparql-results+json"
@@ -65,16 +65,35 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _dies_with_bench() -> None:
+    """``preexec_fn`` of every server: the kernel sends it SIGTERM when the bench process ends, even by SIGKILL
+    (Linux ``PR_SET_PDEATHSIG``; elsewhere a no-op), so a killed bench leaves no server behind."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM, 0, 0, 0)  # PR_SET_PDEATHSIG = 1
+    except (OSError, AttributeError):
+        pass
+
+
 class Server:
     """A server process started in its own process group (its workers are stopped with it)."""
 
-    def __init__(self, name: str, cmd: list[str], port: int, probe: str, log_dir: Path) -> None:
+    def __init__(self, name: str, cmd: list[str], port: int, probe: str, log_dir: Path,
+                 env: dict[str, str | None] | None = None) -> None:
+        """Start ``cmd``; ``env`` overrides the environment (a value of None removes the variable)."""
         self.name, self.cmd, self.port, self.probe = name, cmd, port, probe
         self.log_path = log_dir / f"{name}.log"
         self.log = self.log_path.open("w")
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
-                                     env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        environ = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        for key, value in (env or {}).items():
+            if value is None:
+                environ.pop(key, None)
+            else:
+                environ[key] = value
         self.started = time.monotonic()
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
+                                     env=environ, preexec_fn=_dies_with_bench)  # noqa: PLW1509 - started before any thread
         self.ready_after: float | None = None
 
     def output(self) -> str:
@@ -161,14 +180,24 @@ def _ms(text: str) -> float:
     return float(match.group(1)) * UNITS[match.group(2)]
 
 
-def load_wrk(port: int, path: str, accept: str | None, duration: float, connections: int, threads: int) -> dict:
+def load_wrk(port: int, path: str, accept: str | None, duration: float, connections: int, threads: int,
+             script: Path | None = None) -> dict:
+    """``wrk`` on ``path`` (or, with ``script``, on the paths that Lua script sends, ``path`` only naming the
+    server); its requests/s, p50 and p99 in ms, requests, non-2xx answers and socket errors."""
     cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration:g}s", "--latency", "--timeout", "10s"]
     if accept:
         cmd += ["-H", f"Accept: {accept}"]
+    if script is not None:
+        cmd += ["-s", str(script)]
     cmd.append(f"http://{HOST}:{port}{path}")
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 60, check=True).stdout
+    return parse_wrk(out)
+
+
+def parse_wrk(out: str) -> dict:
+    """The figures of one ``wrk --latency`` report."""
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    latency = dict(re.findall(r"^\s+(50|75|90|99)%\s+(\S+)", out, re.M))
+    latency = dict(re.findall(r"^\s+(50|75|90|99)%\s+(\S+)", out, re.MULTILINE))
     total = int(re.search(r"(\d+) requests in", out).group(1))
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     errors = re.search(r"Socket errors: (.*)", out)
@@ -242,13 +271,13 @@ def report(results: list[dict], info: dict) -> str:
     entity = by_name["entity lookup /entities/OSTEOKG:0000106"].get("rps")
     rounds = "" if info["rounds"] == 1 else f" × {info['rounds']} rounds (median req/s, range in brackets; latency of the median round)"
     lines = ["# HTTP benchmark: the served API vs a naive Flask baseline", "",
-             f"Load: {info['tool']} with {info['connections']} connections, {info['threads']} threads, "
+             (f"Load: {info['tool']} with {info['connections']} connections, {info['threads']} threads, "
              f"{info['duration']:g} s per endpoint{rounds}, "
              f"on {HOST}, {os.cpu_count()} cores shared by servers and load generator. "
              f"API: `python -m kg.cli serve --workers 2` (granian WSGI), ready after {info['api_ready']:.1f} s; "
              f"baseline: `gunicorn -w 2` sync, ready after {info['baseline_ready']:.1f} s. "
              f"Load average before / after: {info['load_before']} / {info['load_after']}. "
-             f"Ratios compare endpoints within this run only.", "",
+             f"Ratios compare endpoints within this run only."), "",
              "| endpoint | status | bytes | first request ms | req/s | p50 ms | p99 ms | ratio to /health |",
              "|---|---:|---:|---:|---:|---:|---:|---:|"]
     for r in results:
@@ -274,10 +303,10 @@ def report(results: list[dict], info: dict) -> str:
                      f"(goal > 1: {'met' if entity > baseline else 'NOT met'}).")
     if baseline and health:
         lines.append(f"- Our /health / baseline hello: {health / baseline:.3f}.")
-    lines += ["", "First request ms: one request before the load, from a fresh connection (the API caches rendered GET "
+    lines += ["", ("First request ms: one request before the load, from a fresh connection (the API caches rendered GET "
               "answers per URL per worker, so this is the only uncached figure, for one of the two workers; for "
               "/sparql it includes starting that worker's query processes). The endpoint order is rotated each "
-              "round.", ""]
+              "round."), ""]
     return "\n".join(lines)
 
 
@@ -313,7 +342,7 @@ def main(argv: list[str] | None = None) -> int:
         if "building first" in api.output():
             print("note: `serve` rebuilt the graph before serving (the build was older than the sources)", flush=True)
         ports = {"api": api_port, "baseline": baseline_port}
-        load_before = open("/proc/loadavg").read().split()[0:3]
+        load_before = Path("/proc/loadavg").read_text().split()[0:3]
         results = []
         for endpoint in endpoints():
             port = ports[endpoint["server"]]
@@ -346,7 +375,7 @@ def main(argv: list[str] | None = None) -> int:
             result.update({k: middle[k] for k in ("p50", "p99", "non2xx", "socket_errors")})
             result["rps"] = statistics.median(r["rps"] for r in measured)
             result["rounds"] = [r["rps"] for r in measured]
-        load_after = open("/proc/loadavg").read().split()[0:3]
+        load_after = Path("/proc/loadavg").read_text().split()[0:3]
         if api.proc.poll() is not None or baseline.proc.poll() is not None:
             raise RuntimeError("a server died during the load:\n" + api.output()[-2000:] + baseline.output()[-2000:])
         info = {"tool": tool, "connections": args.connections, "threads": args.threads, "duration": args.duration,

@@ -23,6 +23,7 @@ restarts a worker that stops answering, as a backstop).
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import math
 import os
@@ -85,7 +86,7 @@ class _Timeout(Exception):
     pass
 
 
-def _alarm(signum, frame):  # noqa: ARG001
+def _alarm(signum, frame):
     raise _Timeout()
 
 
@@ -266,33 +267,113 @@ def table(title: str, runs: dict[str, dict], timeout: float) -> list[str]:
     return lines
 
 
-IRI_ID = re.compile(r"<(https://w3id\.org/osteokg/OSTEOKG_[0-9]+)>")
+IRI_ID = re.compile(r"<(https://w3id\.org/osteokg/OSTEOKG_([0-9]+))>")
+LITERAL = re.compile(r'^"(.*)"((?:@[A-Za-z0-9-]+)|(?:\^\^<[^>]*>))? \.$')
+ANNOTATED_SOURCE = "<http://www.w3.org/2002/07/owl#annotatedSource>"
+ANNOTATED_TARGET = "<http://www.w3.org/2002/07/owl#annotatedTarget>"
+#: the schema's ID ranges, shared by every copy with ``share_schema`` (a bigger real graph has more terms, not
+#: more upper categories, sources or relations)
+SCHEMA_RANGES = ("category", "source", "relation")
+#: syllables of the word each copy adds to its labels and synonyms (``relabel``): letters no search word of
+#: bench/scale_bench.py starts with or contains, so a copy's word never makes a match by itself
+_SYLLABLES = [c + v for c in "qxzjy" for v in "aiu"]
 
 
-def scale_graph(source: Path, target: Path, copies: int) -> int:
-    """``copies`` renamed copies of ``source`` (N-Triples) into ``target``; lines written."""
-    lines = source.read_text(encoding="utf-8").splitlines()
+def copy_word(k: int) -> str:
+    """The word copy ``k`` (> 0) appends to its labels and synonyms: distinct per copy, two syllables at least."""
+    if k < 1:
+        raise ValueError("copy 0 is the graph as built")
+    digits = []
+    while k:
+        k, digit = divmod(k, len(_SYLLABLES))
+        digits.append(_SYLLABLES[digit])
+    while len(digits) < 2:
+        digits.append(_SYLLABLES[0])
+    return "".join(reversed(digits))
+
+
+def _label_predicates() -> set[str]:
+    from kg import vocab
+
+    return {f"<{vocab.RDFS.label}>"} | {f"<{p}>" for p in vocab.SYNONYM_PROPERTIES.values()}
+
+
+@functools.cache
+def _schema_number(number: str) -> bool:
+    from kg import vocab
+
+    return any(int(number) in vocab.RANGES[name] for name in SCHEMA_RANGES)
+
+
+def _shared_blank_nodes(triples: list[tuple[str, str, str]], shared_iri) -> set[str]:
+    """Blank nodes that belong to the schema: axioms about a shared IRI, and what hangs off a shared subject."""
+    shared = {s for s, p, o in triples if s.startswith("_:") and p == ANNOTATED_SOURCE and shared_iri(o.split(" ", 1)[0])}
+    links = [(s, o.split(" ", 1)[0]) for s, _, o in triples if o.startswith("_:")]
+    grew = True
+    while grew:  # to the closure: lists and restrictions nest
+        grew = False
+        for s, o in links:
+            if o not in shared and (s in shared or shared_iri(s)):
+                shared.add(o)
+                grew = True
+    return shared
+
+
+def _rename(match: re.Match, suffix: str, shared_iri) -> str:
+    return match.group(0) if shared_iri(match.group(0)) else f"<{match.group(1)}{suffix}>"
+
+
+def _blank(label: str, suffix: str, shared: set[str]) -> str:
+    return label if label in shared else f"{label}{suffix}"
+
+
+def scale_graph(source: Path, target: Path, copies: int, *, relabel: bool = False, share_schema: bool = False) -> int:
+    """``copies`` renamed copies of ``source`` (N-Triples) into ``target``; lines written.
+
+    Copy 0 is ``source`` as it is. Copy k > 0 has every ``OSTEOKG_nnnnnnn`` IRI suffixed ``_k`` and every blank
+    node relabelled, so each copy keeps the structure. With ``relabel``, copy k's labels and synonyms (and the
+    axioms that annotate a synonym) end in :func:`copy_word` (k), so that they differ from copy 0's while a search
+    word still finds every copy. With ``share_schema``, the upper categories, sources and relations (and the blank
+    nodes hanging off them) stay copy 0's: every copy's terms use the same relations and categories, and a line a
+    copy would write unchanged is written once."""
+    source_lines = [line.strip() for line in source.read_text(encoding="utf-8").splitlines()]
+    triples = [tuple(line.split(" ", 2)) for line in source_lines if line and not line.startswith("#")]
+
+    def shared_iri(term: str) -> bool:
+        match = IRI_ID.match(term)
+        return bool(share_schema and match and _schema_number(match.group(2)))
+
+    shared_blank = _shared_blank_nodes(triples, shared_iri) if share_schema else set()
+    label_predicates = _label_predicates() if relabel else set()
+    label_texts = {o for _, p, o in triples if p in label_predicates}
     written = 0
+
     with target.open("w", encoding="utf-8") as out:
         for k in range(copies):
-            suffix = f"_{k}"
-            for line in lines:
-                line = line.strip()
-                if not line or line.startswith("#"):
-                    continue
+            rename = functools.partial(_rename, suffix=f"_{k}", shared_iri=shared_iri)
+            blank = functools.partial(_blank, suffix=f"c{k}", shared=shared_blank)
+            word = copy_word(k) if k and relabel else ""
+            for subject, predicate, rest in triples:
+                line = f"{subject} {predicate} {rest}"
                 if k:
-                    subject, predicate, rest = line.split(" ", 2)
-                    if subject.startswith("_:"):
-                        subject += f"c{k}"
+                    subject = blank(subject) if subject.startswith("_:") else IRI_ID.sub(rename, subject)
+                    predicate = IRI_ID.sub(rename, predicate)
+                    renamed_subject = subject != line.split(" ", 1)[0]
                     if rest.startswith("_:"):
                         label, tail = rest.split(" ", 1)
-                        rest = f"{label}c{k} {tail}"
-                    # IRIs only in the subject, predicate and IRI objects (never inside literals)
-                    subject = IRI_ID.sub(lambda m: f"<{m.group(1)}{suffix}>", subject)
-                    predicate = IRI_ID.sub(lambda m: f"<{m.group(1)}{suffix}>", predicate)
-                    if rest.startswith("<"):
-                        rest = IRI_ID.sub(lambda m: f"<{m.group(1)}{suffix}>", rest, count=1)
-                    line = f"{subject} {predicate} {rest}"
+                        rest = f"{blank(label)} {tail}"
+                    elif rest.startswith("<"):
+                        # IRIs only in the subject, predicate and IRI objects (never inside literals)
+                        rest = IRI_ID.sub(rename, rest, count=1)
+                    elif word and renamed_subject and (predicate in label_predicates
+                                                       or (predicate == ANNOTATED_TARGET and rest in label_texts)):
+                        literal = LITERAL.match(rest)
+                        if literal:
+                            rest = f'"{literal.group(1)} {word}"{literal.group(2) or ""} .'
+                    renamed = f"{subject} {predicate} {rest}"
+                    if share_schema and renamed == line:
+                        continue  # copy 0 wrote it already
+                    line = renamed
                 out.write(line + "\n")
                 written += 1
     return written
@@ -326,12 +407,12 @@ def main(argv: list[str] | None = None) -> int:
     version = json.loads(manifest.read_text())["built_at"] if manifest.exists() else "?"
     tmp = Path(tempfile.mkdtemp(prefix="osteokg-store-bench-"))
     out_lines = ["# Store benchmark: rdflib vs pyoxigraph", "",
-                 f"Graph built at {version} from {nt}; python {sys.version.split()[0]}, "
+                 (f"Graph built at {version} from {nt}; python {sys.version.split()[0]}, "
                  f"{os.cpu_count()} cores. Each cell: median ms (p90, repetitions after one warm-up; "
                  f"at most {args.reps} repetitions or {args.budget:g} s per query; n=1 means the warm-up itself "
                  f"was the measurement). Queries go through the API's `Store.select()` (binding and "
                  f"row conversion included); competency questions run as raw text. "
-                 f"Ratios compare the two engines within this run only.", ""]
+                 f"Ratios compare the two engines within this run only."), ""]
     try:
         sizes = [("real graph", nt)]
         if args.scale > 1:
