@@ -25,6 +25,7 @@ from kg.service.documents import dumps
 __all__ = ["bp", "STRENGTHS"]
 
 bp = Blueprint("entities", __name__)
+SUGGESTIONS = 10  # suggestions a search-as-you-type answer holds unless limit= says otherwise
 
 
 def cached(view):
@@ -203,6 +204,16 @@ def search():
     lang = params.language()
     limit, offset = params.paging()
     return listing(service().search(text, lang, request.args.get("category") or None, limit, offset))
+
+
+@bp.get("/suggest")
+@cached
+def suggest():
+    """Search-as-you-type: prefix matches only, ``limit`` (default 10) of them, no total."""
+    params.only("q", "lang", "limit")
+    text = search_text(request.args.get("q", ""))
+    limit = params.integer("limit", SUGGESTIONS, 1, current_app.config["PAGE_MAX"])
+    return jsonify({"items": service().suggest(text, params.language(), limit), "limit": limit})
 
 
 @bp.get("/categories")

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, render_template, request
 
 from api.entities import STRENGTHS
+from kg.search import TYPES
 from api.meta import DOWNLOADS
 
 bp = Blueprint("openapi", __name__)
@@ -140,11 +141,23 @@ def document() -> dict:
                 "Xref", [CURIE, LANG], ["entities"], NOT_FOUND),
             "/relations": list_route("The relations (object properties) with their inverse, mappings and how their edges pass through the hierarchy.", "Relation", [LANG], ["entities"]),
             "/search": list_route(
-                "Search labels and synonyms in Dutch and English: case- and accent-insensitive, ranked exact > prefix > substring.",
+                "Search labels, synonyms and codes in Dutch and English: case- and accent-insensitive, words in any order (inside Dutch compounds too), one or two typos forgiven; ranked exact > prefix > words > fuzzy, then a total tie-break.",
                 "SearchHit",
                 [{"name": "q", "in": "query", "required": True, "schema": {"type": "string", "minLength": 1, "maxLength": 200}},
                  {"name": "category", "in": "query", "required": False, "schema": {"type": "string"}, "description": "A category CURIE (see /categories)."},
                  LANG, LIMIT, OFFSET], ["search"]),
+            "/suggest": {"get": {
+                "summary": "Search-as-you-type: the entities whose label, synonym or code (or one of its words) starts "
+                           "with q, exact matches first, in the order of /search; no total (a suggestion list, not a "
+                           "page of all hits).",
+                "tags": ["search"],
+                "parameters": [{"name": "q", "in": "query", "required": True,
+                                "schema": {"type": "string", "minLength": 1, "maxLength": 200}}, LANG,
+                               {"name": "limit", "in": "query", "required": False,
+                                "schema": {"type": "integer", "minimum": 1, "default": 10}}],
+                "responses": {"200": ok("Suggestions.", {"type": "object", "required": ["items", "limit"], "properties": {
+                    "items": {"type": "array", "items": {"$ref": "#/components/schemas/SearchHit"}},
+                    "limit": {"type": "integer"}}}), **ERRORS}}},
             "/categories": list_route("The upper categories with their number of members.", "Category", [LANG], ["categories"]),
             "/categories/{curie}": list_route("The members of a category.", "Ref", [CURIE, LANG, LIMIT, OFFSET], ["categories"], NOT_FOUND),
             "/statements": list_route(
@@ -228,7 +241,7 @@ def document() -> dict:
             "SearchHit": {"type": "object", "properties": {"id": {"type": "string"}, "label": {"type": ["string", "null"]},
                                                            "categories": {"type": "array", "items": {"type": "string"}},
                                                            "match": {"type": "object", "properties": {
-                                                               "type": {"type": "string", "enum": ["exact", "prefix", "substring"]},
+                                                               "type": {"type": "string", "enum": list(TYPES)},
                                                                "field": {"type": "string"}, "lang": {"type": ["string", "null"]},
                                                                "text": {"type": "string"}}}}},
             "Xref": {"type": "object", "properties": {"id": {"type": "string"}, "label": {"type": ["string", "null"]},

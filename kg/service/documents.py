@@ -44,7 +44,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kg.releases import DOCUMENTS
+from kg.releases import DISK_STORE, DOCUMENTS, SEARCH_INDEX
 from kg.vocab import LANGUAGES
 
 if TYPE_CHECKING:
@@ -323,14 +323,17 @@ def write_documents(release: Release, path: Path, compress: bool = False) -> Pat
 
 
 def write_serving_files(folder: Path) -> list[Path]:
-    """Write what a server reads in the release folder ``folder`` from its ``osteokg.nt``: the documents. The
-    release is opened over an in-memory store of that file, without documents."""
+    """Write what a server reads in the release folder ``folder`` from its ``osteokg.nt``: the on-disk store
+    (:func:`kg.store.write_disk_store`), the search index (:func:`kg.search.write_index`) and the documents.
+    The release is opened over an in-memory store of that file, without documents."""
+    from kg.search import write_index
     from kg.service.release import open_release
-    from kg.store import NT_FILE
+    from kg.store import NT_FILE, write_disk_store
 
     folder = Path(folder)
-    release = open_release(folder, f"oxigraph:{folder / NT_FILE}", documents=False)
+    release = open_release(folder, f"oxigraph-memory:{folder / NT_FILE}", documents=False)
     try:
-        return [write_documents(release, folder / FILE)]
+        return [write_disk_store(folder / NT_FILE, folder / DISK_STORE),
+                write_index(folder / SEARCH_INDEX, release.entries.values()), write_documents(release, folder / FILE)]
     finally:
         release.close()

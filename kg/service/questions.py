@@ -7,12 +7,12 @@ from typing import Any
 
 from kg import queries
 from kg.service.documents import RELEASE_WIDE, Documents, dumps, envelope, unpack
-from kg.service.release import Release, open_release
-from kg.service.values import (DCTERMS, DEFINITION, DIRECTIONS, FIELD_ORDER, HIERARCHY, LABEL, MATCH_NAMES, MATCHES,
-                               MULTI, OKG, PREFIXES, QUANTITATIVE, RDF_TYPE, RDFS, SINGLE, STATEMENT_KINDS, STRENGTHS,
-                               SYNONYMS, Answer, BadValue, EntityPage, NotFound, Page, Question, Resolved, choice,
-                               curie_of, fold, iri_of_curie, page_of, parse_qualifiers, questions, search_text,
-                               split_curie, term, text_in)
+from kg.service.release import Release, open_release, row_order
+from kg.service.values import (DCTERMS, DEFINITION, DIRECTIONS, HIERARCHY, LABEL, MATCHES, MULTI, OKG, PREFIXES,
+                               QUANTITATIVE, RDF_TYPE, RDFS, SINGLE, STATEMENT_KINDS, STRENGTHS, SYNONYMS, Answer,
+                               BadValue, EntityPage, NotFound, Page, Question, Resolved, ServiceError, choice,
+                               curie_of, iri_of_curie, page_of, parse_qualifiers, questions, search_text, split_curie,
+                               term, text_in)
 from kg.store import Row
 from kg.vocab import shorten
 
@@ -165,7 +165,8 @@ class Service:
         xrefs: list[dict] = []
         types: list[str] = []
         values: dict[str, list] = {}
-        for row in release.store.select("entity-properties", entity=subject):
+        # in one order whatever the store's (labels and definitions by language, annotations' values by value)
+        for row in sorted(release.store.select("entity-properties", entity=subject), key=row_order):
             p, o = row["p"].value, row["o"]
             if p == LABEL and o.lang:
                 labels[o.lang] = o.value
@@ -362,45 +363,36 @@ class Service:
 
     def search(self, q: str, lang: str = "en", category: str | None = None, limit: int | None = 50,
                offset: int = 0) -> Page:
-        """Labels, synonyms and codes, case- and accent-insensitive: exact > prefix > substring, a label before a
-        synonym, ``lang`` before the other language, the shorter text first; ties end in the CURIE, so the
-        order is total and the same on every backend and every page."""
-        needle = fold(search_text(q))
-        category_iri = None
-        if category:
-            category_iri = iri_of_curie(category, "category")
-            if category_iri not in self.release.categories:
-                raise BadValue("category", f"{category} is not a category; see /categories")
-        hits = []
-        for entry in self.release.entries.values():
-            if category_iri and category_iri not in entry.categories:
-                continue
-            best = None
-            candidates = [("label", language, label) for language, label in entry.labels.items()] + entry.synonyms + [
-                ("xref", "", code) for _, iri in entry.xrefs for code in (curie_of(iri), curie_of(iri).split(":", 1)[-1])]
-            for fld, language, candidate in candidates:
-                folded = fold(candidate)
-                if folded == needle:
-                    rank = 3
-                elif folded.startswith(needle) or any(word.startswith(needle) for word in folded.split()):
-                    rank = 2
-                elif needle in folded:
-                    rank = 1
-                else:
-                    continue
-                # the best match of this entry: exact > prefix > substring, a label, in lang, the shortest text;
-                # then by field, language and text, so that the choice never depends on the store's row order
-                key = (-rank, fld != "label", language != lang, len(candidate), FIELD_ORDER[fld], language, candidate)
-                if best is None or key < best[0]:
-                    best = (key, fld, language, candidate, rank)
-            if best:
-                hits.append((best[0][:4], len(entry.iri), curie_of(entry.iri), entry, *best[1:]))
-        hits.sort(key=lambda h: h[:3])  # a total order: the match's quality, then the shorter IRI, then the CURIE
-        items = [{**self.ref(entry.iri, lang),
-                  "categories": sorted(curie_of(c) for c in entry.categories),
-                  "match": {"type": MATCH_NAMES[rank], "field": fld, "lang": language or None, "text": candidate}}
-                 for entry, fld, language, candidate, rank in (h[3:] for h in hits)]
-        return page_of(items, limit, offset)
+        """Labels, synonyms and codes in both languages, by the release's search index (:mod:`kg.search`: exact >
+        prefix > words in any order, inside Dutch compounds too > one or two typos; then a total tie-break), each
+        hit with the field and text it matched."""
+        text = search_text(q)
+        category_iri = self._category_filter(category)
+        if limit is not None and limit < 0 or offset < 0:
+            raise BadValue("limit" if limit is not None and limit < 0 else "offset", "must not be negative")
+        total, items = self._index().search(text, lang, category_iri, limit, offset)
+        return Page(items, total, total if limit is None else limit, offset)
+
+    def suggest(self, q: str, lang: str = "en", limit: int = 10) -> list[dict]:
+        """Search-as-you-type: the entities whose label, synonym or code (or one of its words) starts with ``q``,
+        exact matches first, in the search order."""
+        if limit < 0:
+            raise BadValue("limit", "must not be negative")
+        return self._index().suggest(search_text(q), lang, limit)
+
+    def _index(self):
+        index = self.release.search
+        if index is None:
+            raise ServiceError("this release has no search index")
+        return index
+
+    def _category_filter(self, category: str | None) -> str | None:
+        if not category:
+            return None
+        category_iri = iri_of_curie(category, "category")
+        if category_iri not in self.release.categories:
+            raise BadValue("category", f"{category} is not a category; see /categories")
+        return category_iri
 
     # -------------------------------------------------- listings
 

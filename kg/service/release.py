@@ -18,22 +18,25 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import tempfile
 import threading
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rdflib import URIRef
 
-from kg.service.documents import FILE as DOCUMENTS
+from kg.releases import DOCUMENTS, MANIFEST, SEARCH_INDEX, fill, mark_in_use, release_dir
 from kg.service.documents import Documents
 from kg.service.values import LABEL, MATCHES, OKG, STRENGTHS, SYNONYM_FIELDS, curie_of
-
-from kg.releases import MANIFEST, fill, mark_in_use, release_dir
 from kg.store import Store, Value, open_store, parse_selector
 from kg.vocab import is_upper_category, shorten
+
+if TYPE_CHECKING:
+    from kg.search import SearchIndex
 
 
 @dataclass
@@ -83,6 +86,8 @@ class Release:
     directory: Path | None = None  # the release folder every file comes from (None: a remote store's, no files)
     lock: int | None = field(default=None, compare=False, repr=False)  # holds the folder against pruning
     documents: Documents | None = field(default=None, compare=False, repr=False)  # the precomputed answers
+    search: SearchIndex | None = field(default=None, compare=False, repr=False)  # labels, synonyms, codes indexed
+    scratch: Path | None = field(default=None, compare=False, repr=False)  # a folder of this process's own, removed at close
 
     @property
     def id(self) -> str:
@@ -99,6 +104,10 @@ class Release:
         lock = self.lock
         if self.documents is not None:
             self.documents.close()
+        if self.search is not None:
+            self.search.close()
+        if self.scratch is not None:
+            shutil.rmtree(self.scratch, ignore_errors=True)
         if lock is not None:
             object.__setattr__(self, "lock", None)
             try:
@@ -126,7 +135,7 @@ def _index(store: Store) -> tuple[dict[str, Entry], dict[str, list[tuple[str, st
     """Labels, synonyms, categories and cross-references of every entity, the entities in CURIE order."""
     entries: dict[str, Entry] = {}
     # in one order whatever the store's: the first label in a language wins, synonyms keep this order
-    for row in sorted(store.select("index"), key=_row_order):
+    for row in sorted(store.select("index"), key=row_order):
         iri, fld, text = row["entity"].value, row["field"].value, row["text"]
         entry = entries.setdefault(iri, Entry(iri))
         if fld == LABEL:
@@ -138,7 +147,7 @@ def _index(store: Store) -> tuple[dict[str, Entry], dict[str, list[tuple[str, st
         if categorized is not None:
             categorized.categories.add(row["category"].value)
     by_code: dict[str, list[tuple[str, str]]] = {}
-    for row in store.select("xrefs"):
+    for row in sorted(store.select("xrefs"), key=row_order):
         entity, match, code = row["entity"].value, row["match"].value.rsplit("#", 1)[-1], row["code"].value
         by_code.setdefault(code, []).append((entity, match))
         if entity in entries:
@@ -148,7 +157,7 @@ def _index(store: Store) -> tuple[dict[str, Entry], dict[str, list[tuple[str, st
 
 def _relations(store: Store) -> dict[str, Relation]:
     found: dict[str, dict[str, Any]] = {}
-    for row in store.select("relation-properties"):
+    for row in sorted(store.select("relation-properties"), key=row_order):
         item = found.setdefault(row["property"].value, {"inverse": None, "mappings": [], "inherited": None,
                                                         "generalizes": None})
         if "inverse" in row:
@@ -173,7 +182,7 @@ def _strength_orders(store: Store) -> dict[str, int]:
     return orders
 
 
-def _row_order(row: dict[str, Value]) -> tuple:
+def row_order(row: dict[str, Value]) -> tuple:
     """A total order of rows that does not depend on the store (blank-node labels aside)."""
     return tuple((name, value.kind, value.value, value.lang or "", value.datatype or "")
                  for name, value in sorted(row.items()))
@@ -206,7 +215,7 @@ class _Statements(Mapping[str, Statement]):
 def _statements(store: Store) -> dict[str, Statement]:
     """Statement IRI → statement, in IRI order, each property's objects in value order: the same on every store."""
     found: dict[str, dict[str, Any]] = {}
-    for row in sorted(store.select("statements"), key=_row_order):
+    for row in sorted(store.select("statements"), key=row_order):
         item = found.setdefault(row["statement"].value, {"kind_iri": row["kind"].value, "values": {}, "about_iri": None})
         p, o = row["p"].value, row["o"]
         if p == f"{OKG}about":
@@ -232,6 +241,7 @@ def open_release(build_dir: Path, store: str = "oxigraph", documents: bool = Tru
 
 
 def _open(build_dir: Path, store: str, lock: int | None, documents: bool = True) -> Release:
+    from kg.search import SearchIndex, write_index  # kg.search reads kg.service.values: imported once both exist
     store = _within(store, build_dir)
     selector = parse_selector(store, build_dir)
     if not selector.remote and not Path(selector.location).exists():
@@ -244,17 +254,31 @@ def _open(build_dir: Path, store: str, lock: int | None, documents: bool = True)
     if selector.remote:  # a shared store holding each release in a graph of its own: this release's
         store = fill(store, build_dir)
     opened = open_store(store, build_dir=build_dir)
-    if documents and not selector.remote and (build_dir / DOCUMENTS).is_file():
+    if documents and not selector.remote and (build_dir / DOCUMENTS).is_file() and (build_dir / SEARCH_INDEX).is_file():
         found = Documents(build_dir / DOCUMENTS)
+        try:
+            index = SearchIndex.open(build_dir / SEARCH_INDEX)
+        except BaseException:
+            found.close()
+            raise
         return Release(store=opened, manifest=manifest, entries=found.entries, by_code=found.codes,
                        relations=found.relations, strength_orders=found.strength_orders,
                        statements=_Statements(opened), categories=found.categories, triples=found.triples,
-                       loaded_at=time.time(), directory=build_dir, lock=lock, documents=found)
+                       loaded_at=time.time(), directory=build_dir, lock=lock, documents=found, search=index)
     entries, by_code = _index(opened)
+    # the search index of these entries, written for this process (a release folder's own index is of its graph;
+    # the store's may differ)
+    scratch = Path(tempfile.mkdtemp(prefix="osteokg-search-"))
+    try:
+        index = SearchIndex.open(write_index(scratch / SEARCH_INDEX, entries.values()))
+    except BaseException:
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise
     return Release(store=opened, manifest=manifest, entries=entries, by_code=by_code, relations=_relations(opened),
                    strength_orders=_strength_orders(opened), statements=_statements(opened),
                    categories=frozenset(iri for iri in entries if _is_category(iri)),
-                   triples=opened.triples(), loaded_at=time.time(), directory=build_dir, lock=lock)
+                   triples=opened.triples(), loaded_at=time.time(), directory=build_dir, lock=lock, search=index,
+                   scratch=scratch)
 
 
 def _within(store: str, release: Path) -> str:

@@ -39,7 +39,6 @@ SINGLE = {"strength": "strength", "evidenceKind": "evidence_kind", "reviewStatus
           "condition": "condition", "premiseSubject": "subject", "premisePredicate": "predicate",
           "premiseObject": "object"}
 MULTI = {"context": "context", "inCombinationWith": "in_combination_with", "quantifiedBy": "quantified_by"}
-MATCH_NAMES = {3: "exact", 2: "prefix", 1: "substring"}
 #: which field's match a search prefers when two match equally well
 FIELD_ORDER = {name: rank for rank, name in enumerate(
     ("label", "exact synonym", "narrow synonym", "broad synonym", "related synonym", "xref"))}

@@ -107,16 +107,28 @@ def test_hierarchy(client) -> None:
     ("BOTONTK", "OSTEOKG:0000100", "prefix"),
     ("rontgenfoto", "OSTEOKG:0004002", "exact"),  # accent-insensitive
     ("avascular", "OSTEOKG:0000106", "prefix"),
-    ("steonecro", "OSTEOKG:0000106", "substring"),
+    ("steonecro", "OSTEOKG:0000106", "words"),  # inside a word
+    ("osteonekrose", "OSTEOKG:0000106", "fuzzy"),  # one typo
+    ("necrose bot", "OSTEOKG:0000106", "words"),  # any order (botnecrose: a Dutch compound)
 ])
 def test_search_dutch_english_case_and_accent_insensitive(client, q: str, expected: str, match: str) -> None:
     items = client.get("/search", query_string={"q": q}).json["items"]
     assert items[0]["id"] == expected and items[0]["match"]["type"] == match
 
 
-def test_search_ranks_exact_before_prefix_before_substring(client) -> None:
+def test_search_ranks_exact_before_prefix_before_words_before_fuzzy(client) -> None:
     types = [item["match"]["type"] for item in client.get("/search", query_string={"q": "botnecrose", "limit": 500}).json["items"]]
-    assert types[0] == "exact" and types == sorted(types, key=["exact", "prefix", "substring"].index)
+    assert types[0] == "exact" and types == sorted(types, key=["exact", "prefix", "words", "fuzzy"].index)
+
+
+def test_suggest_gives_prefix_matches_for_search_as_you_type(client) -> None:
+    body = client.get("/suggest", query_string={"q": "heupb", "lang": "nl"}).json
+    assert body["limit"] == 10 and body["items"] and "total" not in body
+    assert all(item["match"]["type"] in ("exact", "prefix") for item in body["items"])
+    assert body["items"][0]["match"]["text"].casefold().startswith("heupb")
+    assert len(client.get("/suggest", query_string={"q": "o", "limit": 3}).json["items"]) == 3
+    assert client.get("/suggest", query_string={"q": "heupb", "limit": 0}).status_code == 400
+    assert client.get("/suggest").status_code == 400 and client.get("/suggest?q=x&page=2").status_code == 400
 
 
 def test_search_by_category(client) -> None:

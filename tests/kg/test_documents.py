@@ -33,7 +33,7 @@ def folder(built, tmp_path_factory) -> Path:
     built.graph.serialize(folder / "osteokg.nt", format="nt", encoding="utf-8")
     (folder / "manifest.json").write_text(json.dumps({"version_iri": "https://w3id.org/osteokg/test",
                                                       "release": "0123456789abcdef"}), encoding="utf-8")
-    assert write_serving_files(folder) == [folder / FILE]
+    assert write_serving_files(folder) == [folder / "oxigraph", folder / "search.sqlite", folder / FILE]
     return folder
 
 
