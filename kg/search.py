@@ -308,10 +308,22 @@ class SearchIndex:
         ctes: list[str] = []
         branches = ["SELECT id AS t, 0 AS type, entity, tier, lang, r FROM texts WHERE norm = ?",
                     "SELECT text, 1, entity, tier, lang, r FROM starts WHERE suffix >= ? AND suffix < ?"]
+        branch_params: list[Any] = [norm, norm, norm + TOP]
         if full:
             words = list(dict.fromkeys(norm.split(" ")))[:MAX_WORDS]
             containing = [self._containing(w) for w in words]
-            if all(containing):
+            if len(words) == 1 and containing[0]:
+                # one word: a text is a prefix hit when one of its words starts with it, else a words hit, so the
+                # postings say which (and the suffixes are not read)
+                starting = [n for n in containing[0] if self.vocabulary[n - 1].startswith(norm)]
+                inside = [n for n in containing[0] if not self.vocabulary[n - 1].startswith(norm)]
+                branches[1:], branch_params[1:] = [], []
+                for kind, ids in ((1, starting), (2, inside)):
+                    if ids:
+                        branches.append(f"SELECT text, {kind}, entity, tier, lang, r FROM postings "
+                                        "WHERE word IN (SELECT value FROM json_each(?))")
+                        branch_params.append(json.dumps(ids))
+            elif all(containing):
                 ctes.append(self._intersection("hits", containing, params))
                 branches.append("SELECT t, 2, entity, tier, lang, r FROM hits")
             if fuzzy:
@@ -322,7 +334,7 @@ class SearchIndex:
                     ctes.append(self._intersection("fuzzy", allowed, params))
                     branches.append("SELECT t, 3, entity, tier, lang, r FROM fuzzy")
         ctes.append("m(t, type, entity, tier, lang, r) AS (" + " UNION ALL ".join(branches) + ")")
-        params += [norm, norm, norm + TOP]
+        params += branch_params
         where = ""
         if category is not None:
             where = "WHERE entity IN (SELECT entity FROM entity_categories WHERE category = ?)"
