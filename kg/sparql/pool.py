@@ -177,6 +177,8 @@ class QueryPool:
         self._idle.put(worker)
 
     def _ensure_started(self) -> None:
+        if self._pid == os.getpid() and not self._closed:  # started in this process: no lock to take
+            return
         with self._lock:
             if self._closed:
                 raise PoolError(503, "Query engine unavailable", "The server is shutting down.")
@@ -221,6 +223,10 @@ class QueryPool:
 
     def _take(self) -> Worker:
         timeout = self.settings.timeout
+        try:
+            return self._idle.get_nowait()  # a free process: no wait (and no timed wait's bookkeeping)
+        except queue.Empty:
+            pass
         try:
             return self._idle.get(timeout=max(timeout, 1.0))
         except queue.Empty:

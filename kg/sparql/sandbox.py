@@ -3,7 +3,7 @@
 - no core files;
 - an address-space limit (``memory`` bytes on top of the loaded process: a runaway ORDER BY otherwise
   takes about 1 GB a second, and then allocation fails and the process ends);
-- a CPU-time budget per query (so it ends itself even if nobody is left to kill it);
+- a CPU-time budget per query (so it ends itself even if nobody is left to kill it; :class:`CpuBudget`);
 - no new file descriptors at all (``RLIMIT_NOFILE``): it cannot open a socket, so even a query that
   got past the SERVICE check could not connect anywhere;
 - it dies with its parent (Linux ``PR_SET_PDEATHSIG``): a query process never outlives the API process
@@ -17,6 +17,7 @@ import math
 import os
 import signal
 import sys
+import time
 from contextlib import suppress
 
 log = logging.getLogger("osteokg.sparql")
@@ -82,16 +83,35 @@ def address_space() -> int:
         return 0
 
 
-def cpu_budget(seconds: float) -> None:
-    """Let the next query use at most ``seconds`` more CPU time before the kernel ends this process."""
+class CpuBudget:
+    """The CPU budget of each query: before a query, at least ``seconds / 2`` and at most ``seconds`` more CPU
+    time before the kernel ends this process. The limit is set again only when less than half of it is left
+    (a clock read per query instead of three system calls); the pool's wall-clock limit is below half of
+    the budget, so it always ends a long query first and the budget stays a backstop."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.until = 0.0  # the process CPU time at which the current limit ends it
+
+    def before_query(self) -> None:
+        if self.until - time.process_time() < self.seconds / 2:
+            self.until = cpu_budget(self.seconds)
+
+
+def cpu_budget(seconds: float) -> float:
+    """Let this process use at most ``seconds`` more CPU time before the kernel ends it; the CPU time (in
+    seconds) at which it will (infinite when no limit could be set)."""
     try:
         import resource
     except ImportError:
-        return
+        return math.inf
     usage = resource.getrusage(resource.RUSAGE_SELF)
     soft = math.ceil(usage.ru_utime + usage.ru_stime + seconds)
     _, hard = resource.getrlimit(resource.RLIMIT_CPU)
     if hard != resource.RLIM_INFINITY:
         soft = min(soft, hard)
-    with suppress(ValueError, OSError):
+    try:
         resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
+    except (ValueError, OSError):
+        return math.inf
+    return float(soft)

@@ -99,10 +99,12 @@ def serve(conn: Any, settings: dict) -> None:
             conn.send({"ready": False, "error": f"{type(error).__name__}: {error}"})
         return
     conn.send({"ready": True})
-    cpu_seconds = float(settings["cpu_seconds"])
+    budget = sandbox.CpuBudget(float(settings["cpu_seconds"]))
+    watched = bool(settings.get("dies_with_parent"))  # the kernel ends this process with its parent
     while True:
         try:
-            while not conn.poll(1.0):  # idle: check now and then that the parent is still there
+            # idle: check now and then that the parent is still there (where the kernel does not)
+            while not watched and not conn.poll(1.0):
                 if not sandbox.parent_alive(parent):
                     return
             message = conn.recv_bytes()
@@ -110,7 +112,7 @@ def serve(conn: Any, settings: dict) -> None:
             return  # the API process is gone
         if message == framing.STOP:
             return
-        sandbox.cpu_budget(cpu_seconds)
+        budget.before_query()
         reply = engine.answer(*framing.read_request(message))
         try:
             conn.send_bytes(framing.reply(reply))
@@ -125,7 +127,7 @@ def main(argv: list[str]) -> int:
 
     fd, raw = argv
     settings = json.loads(raw)
-    sandbox.die_with_parent(int(settings.get("parent") or 0))
+    settings["dies_with_parent"] = sandbox.die_with_parent(int(settings.get("parent") or 0))
     conn = Connection(int(fd))
     try:
         serve(conn, settings)
