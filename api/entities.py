@@ -104,13 +104,16 @@ def entity_by_iri():
     return render_entity(resolve_entity(None), media_type)
 
 
-def links(resolved: Resolved) -> dict[str, str] | None:
-    """The entity's own routes, for an osteokg ID."""
+def links_of(resolved: Resolved, base: str) -> dict[str, str] | None:
+    """The entity's own routes under ``base`` (its own URL), for an osteokg ID."""
     if not resolved.iri.startswith(OSTEOKG_NS):
         return None
-    base = url_for("entities.entity", curie=resolved.id)
     return {"self": base, "relations": f"{base}/relations", "parents": f"{base}/parents",
             "children": f"{base}/children", "ancestors": f"{base}/ancestors", "descendants": f"{base}/descendants"}
+
+
+def links(resolved: Resolved) -> dict[str, str] | None:
+    return links_of(resolved, url_for("entities.entity", curie=resolved.id))
 
 
 def with_links(body: dict, resolved: Resolved) -> dict:
@@ -120,10 +123,9 @@ def with_links(body: dict, resolved: Resolved) -> dict:
     return body
 
 
-def with_links_encoded(body: bytes, resolved: Resolved) -> bytes:
+def with_links_encoded(body: bytes, found: dict[str, str] | None) -> bytes:
     """:func:`with_links` on the entity's JSON bytes: ``links`` is the last key, so it is spliced in before the
     closing brace (the same bytes as encoding the dict with it; tests/api/test_entities.py checks)."""
-    found = links(resolved)
     return body if found is None else body[:-1] + b',"links":' + dumps(found).encode("utf-8") + b"}"
 
 
@@ -145,7 +147,7 @@ def render_entity(resolved: Resolved, media_type: str):
                                incoming=page.incoming, statements=page.statements, version=page.version, href=href)
         response = Response(html, mimetype="text/html")
     else:
-        response = encoded(with_links_encoded(service().entity_json(resolved, lang), resolved))
+        response = encoded(with_links_encoded(service().entity_json(resolved, lang), links(resolved)))
     response.headers["Content-Language"] = lang
     return response
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 import hashlib
 
 from flask import Flask, Response, request
+from werkzeug.http import http_date
 
 from api.graph import served
+from kg.service import Release
 
 FINISHED = "_osteokg_finished"
 RELEASE_HEADER = "X-Osteokg-Release"  # the id of the release an answer comes from, on every answer
@@ -32,14 +34,40 @@ def finish(app: Flask, response: Response) -> Response:
         response.headers[key] = value
     response.headers[RELEASE_HEADER] = served().id
     if request.method in ("GET", "HEAD") and response.status_code == 200 and request.endpoint != "meta.health":
-        variant = f"{served().etag}|{request.full_path}|{response.mimetype}|{response.headers.get('Content-Language', '')}"
-        response.set_etag(hashlib.sha256(variant.encode("utf-8")).hexdigest()[:32])
-        response.headers["Cache-Control"] = f"public, max-age={app.config['CACHE_MAX_AGE']}"
-        response.vary.update(("Accept", "Accept-Language"))
+        response.set_etag(etag_of(served(), request.full_path, response.mimetype,
+                                  response.headers.get("Content-Language", "")))
+        response.headers["Cache-Control"] = cache_control(app)
+        response.vary.update(VARY)
     elif request.endpoint == "meta.health":
         response.headers["Cache-Control"] = "no-store"
     setattr(response, FINISHED, True)
     return response
+
+
+VARY = ("Accept", "Accept-Language")
+
+
+def etag_of(release: Release, full_path: str, mimetype: str, language: str | None) -> str:
+    """The ETag of a GET 200: the release × the URL (path and query) × the media type × the answer's language."""
+    variant = f"{release.etag}|{full_path}|{mimetype}|{language or ''}"
+    return hashlib.sha256(variant.encode("utf-8")).hexdigest()[:32]
+
+
+def cache_control(app: Flask) -> str:
+    return f"public, max-age={app.config['CACHE_MAX_AGE']}"
+
+
+def answer_headers(app: Flask, release: Release, full_path: str, mimetype: str, length: int,
+                   language: str | None = None) -> list[tuple[str, str]]:
+    """Every header :func:`finish` and ``make_conditional`` give a GET 200 of ``length`` bytes, for a WSGI layer
+    that answers below Flask (:mod:`api.front`)."""
+    headers = [("Content-Type", mimetype), ("Content-Length", str(length))]
+    if language:
+        headers.append(("Content-Language", language))
+    headers += [*app.extensions["osteokg_cors"], (RELEASE_HEADER, release.id),
+                ("ETag", f'"{etag_of(release, full_path, mimetype, language)}"'),
+                ("Cache-Control", cache_control(app)), ("Vary", ", ".join(VARY)), ("Date", http_date())]
+    return headers
 
 
 def init_app(app: Flask) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import request
+from werkzeug.datastructures import MIMEAccept
 from rdflib import BNode, Graph, Literal, URIRef
 
 from api.errors import Problem
@@ -23,7 +24,11 @@ ENTITY_TYPES = (JSON, JSONLD, TURTLE, NTRIPLES, HTML)
 
 def choose(offered: tuple[str, ...], default: str = JSON) -> str:
     """The best of ``offered`` for the request's Accept header; 406 when none is acceptable."""
-    accept = request.accept_mimetypes
+    return best_of(request.accept_mimetypes, offered, default)
+
+
+def best_of(accept: MIMEAccept, offered: tuple[str, ...], default: str = JSON) -> str:
+    """The best of ``offered`` for the parsed Accept header ``accept``; 406 when none is acceptable."""
     if not accept or accept.provided is False or str(accept) in ("", "*/*"):
         return default
     # a browser sends text/html first and */* at a lower weight: honour exact matches before wildcards
