@@ -47,7 +47,7 @@ def finish(app: Flask, response: Response) -> Response:
 VARY = ("Accept", "Accept-Language")
 
 
-def etag_of(release: Release, full_path: str, mimetype: str, language: str | None) -> str:
+def etag_of(release: Release, full_path: str, mimetype: str | None, language: str | None) -> str:
     """The ETag of a GET 200: the release × the URL (path and query) × the media type × the answer's language."""
     variant = f"{release.etag}|{full_path}|{mimetype}|{language or ''}"
     return hashlib.sha256(variant.encode("utf-8")).hexdigest()[:32]
