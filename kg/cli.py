@@ -188,9 +188,12 @@ def cmd_review(args: argparse.Namespace) -> int:
 
 
 def _stale(ontology: Path, out: Path) -> bool:
-    """True when ``out`` has no built graph or a source is newer than it."""
+    """True when ``out`` has no built graph, lacks what a server reads (a folder built before the documents and the
+    search index), or a source is newer than it."""
+    from kg.releases import SERVING
+
     manifest = out / "manifest.json"
-    if not (out / "osteokg.nt").exists() or not manifest.exists():
+    if not (out / "osteokg.nt").exists() or not manifest.exists() or not all((out / name).exists() for name in SERVING):
         return True
     built_at = manifest.stat().st_mtime
     sources = [p for p in ontology.rglob("*") if p.is_file()] + [p for p in SHAPES.glob("*.ttl")]

@@ -60,6 +60,7 @@ def test_serve_builds_first_only_when_build_is_missing_or_stale(tmp_path: Path, 
     import time
 
     from kg.cli import _stale
+    from kg.releases import SERVING
 
     out = tmp_path / "build"
     assert _stale(ontology_copy, out)  # missing
@@ -68,6 +69,9 @@ def test_serve_builds_first_only_when_build_is_missing_or_stale(tmp_path: Path, 
     (out / "manifest.json").write_text("{}", encoding="utf-8")
     future = time.time() + 60
     os.utime(out / "manifest.json", (future, future))
+    assert _stale(ontology_copy, out)  # built before the documents, the search index and the on-disk store
+    for name in SERVING:
+        (out / name).write_text("", encoding="utf-8")
     assert not _stale(ontology_copy, out)
     touched = ontology_copy / "relations.tsv"
     os.utime(touched, (future + 60, future + 60))
