@@ -24,9 +24,11 @@ counts them once per process. Start-up: seconds from starting the server to its 
 (and, for ours, on ``/health`` and an entity). Scales: 1 (the real graph) and ``--scale N`` copies of it
 (``bench/store_bench.py``'s generator; 100 copies ≈ 0.9 M triples). Last, the hop to a query process is
 timed in-process: the pickled tuples and dicts it used before against the bytes framing of
-``kg.sparql.framing``.
+``kg.sparql.framing``. ``--store-memory`` adds, to the results already written, the memory of one process that
+opened the on-disk store read-only against one that loaded the N-Triples, at each scale.
 
     python bench/sparql_bench.py [--build DIR] [--scales 1,100] [--duration 5] [--out bench/results/sparql.md]
+    python bench/sparql_bench.py --store-memory [--build DIR] [--scales 1,100]
 """
 from __future__ import annotations
 
@@ -37,6 +39,7 @@ import os
 import pickle
 import shutil
 import socket
+import subprocess
 import sys
 import tempfile
 import time
@@ -80,10 +83,11 @@ def workload() -> list[dict]:
 
 def serving_folder(build: Path, scale: int, tmp: Path) -> Path:
     """A one-release folder (no ``current``: served as one release) with the graph ×``scale``, its manifest's
-    graph hash, and its on-disk store ``oxigraph/`` (what the build will write into every release)."""
+    graph hash, and the files the build writes for its servers, made from that graph: the on-disk store
+    ``oxigraph/``, the search index and the documents (``kg.service.documents.write_serving_files``)."""
     release = release_dir(build)
     folder = tmp / f"x{scale}"
-    shutil.copytree(release, folder, ignore=shutil.ignore_patterns(DISK_STORE))
+    shutil.copytree(release, folder, ignore=shutil.ignore_patterns(DISK_STORE, "*.lmdb", "*.sqlite"))
     nt = folder / "osteokg.nt"
     if scale > 1:
         nt.unlink()
@@ -93,8 +97,13 @@ def serving_folder(build: Path, scale: int, tmp: Path) -> Path:
     manifest["graph_sha256"] = graph_hash(nt)
     manifest_path.write_text(json.dumps(manifest, indent=2), encoding="utf-8")  # also newer than the sources
     started = time.monotonic()
-    write_disk_store(nt, folder / DISK_STORE)
-    print(f"  x{scale}: {sum(1 for _ in nt.open('rb'))} triples, disk store written in "
+    try:  # what the build writes into a release for its servers: the disk store, the search index, the documents
+        from kg.service.documents import write_serving_files
+    except ImportError:  # a checkout from before them: the disk store alone
+        write_disk_store(nt, folder / DISK_STORE)
+    else:
+        write_serving_files(folder)
+    print(f"  x{scale}: {sum(1 for _ in nt.open('rb'))} triples, serving files written in "
           f"{time.monotonic() - started:.1f} s", flush=True)
     return folder
 
@@ -293,6 +302,35 @@ def together(kinds: list[str], folder: Path, work: list[dict], duration: float, 
     return loads
 
 
+# ---------------------------------------------------------------- one process: read-only vs in memory
+
+_OPEN = """import json, sys
+from kg.store import OxigraphStore
+mode, where = sys.argv[1:]
+store = None if mode == "none" else OxigraphStore.read_only(where) if mode == "disk" else OxigraphStore(where)
+if store is not None:
+    store.select("competency/causes-of-osteonecrosis")
+    store.select("count-triples")
+def mb(field):
+    for line in open("/proc/self/status"):
+        if line.startswith(field):
+            return int(line.split()[1]) / 1024
+print(json.dumps({"rss_mb": mb("VmRSS:"), "peak_mb": mb("VmHWM:")}))
+"""
+
+
+def process_memory(folder: Path) -> dict:
+    """The RSS (and peak) of one Python process that imported kg.store and opened nothing, opened the on-disk
+    store read-only, or loaded the N-Triples in memory — each after a competency question and a triple count."""
+    found = {}
+    for mode, where in (("none", ""), ("disk", folder / DISK_STORE), ("memory", folder / "osteokg.nt")):
+        started = time.monotonic()
+        done = subprocess.run([sys.executable, "-c", _OPEN, mode, str(where)], capture_output=True, text=True,
+                              timeout=600, check=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+        found[mode] = {**json.loads(done.stdout), "seconds": time.monotonic() - started}
+    return found
+
+
 # ---------------------------------------------------------------- the hop
 
 def hop(rounds: int = 20_000) -> dict:
@@ -403,6 +441,17 @@ def report(runs: dict, work: list[dict], info: dict) -> str:
                 lines += ["", (f"Memory alone, ours ÷ Oxigraph in memory: PSS {ours_mem['pss_mb'] / ox_mem['pss_mb']:.2f} ×, "
                                f"RSS {ours_mem['rss_mb'] / ox_mem['rss_mb']:.2f} ×.")]
         lines.append("")
+    if info.get("store_memory"):
+        lines += ["## One process: the on-disk store opened read-only, or the N-Triples loaded in memory", "",
+                  ("`python bench/sparql_bench.py --store-memory` — a fresh `python -c` per cell that imports kg.store, "
+                   "opens the store, answers a competency question and counts the triples; its RSS then (peak in "
+                   "brackets) and its time from start to end."), "",
+                  "| graph | nothing opened | on disk, read-only | in memory |", "| --- | ---: | ---: | ---: |"]
+        for scale, entry in info["store_memory"].items():
+            cells = [f"{entry[m]['rss_mb']:,.0f} MB ({entry[m]['peak_mb']:,.0f}), {entry[m]['seconds']:.1f} s"
+                     for m in ("none", "disk", "memory")]
+            lines.append(f"| ×{scale} ({entry['triples']:,} triples) | " + " | ".join(cells) + " |")
+        lines.append("")
     lines += ["## The hop to a query process (in-process, one socket pair, request and reply)", "",
               "| answer | pickled tuple and dict | bytes framing (kg.sparql.framing) |", "| --- | ---: | ---: |"]
     for label, entry in info["hop"].items():
@@ -420,7 +469,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rdflib-max-scale", type=int, default=1, help="rdflib-endpoint only up to this scale (default 1)")
     ap.add_argument("--only", default="", help="run only the queries whose name contains one of these (comma-separated)")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "sparql.md")
+    ap.add_argument("--store-memory", action="store_true",
+                    help="measure only one process's memory (disk store vs in memory) at each scale, and add it to "
+                         "the results already in --out's .json")
     args = ap.parse_args(argv)
+    if args.store_memory:
+        return add_store_memory(args)
     if shutil.which("wrk") is None:
         print("wrk is not installed (apt-get install wrk)", file=sys.stderr)
         return 2
@@ -452,6 +506,26 @@ def main(argv: list[str] | None = None) -> int:
     args.out.write_text(report(runs, work, info), encoding="utf-8")
     args.out.with_suffix(".json").write_text(json.dumps({"info": info, "runs": runs}, indent=1), encoding="utf-8")
     print(f"wrote {args.out} and {args.out.with_suffix('.json')}")
+    return 0
+
+
+def add_store_memory(args: argparse.Namespace) -> int:
+    results_path = args.out.with_suffix(".json")
+    results = json.loads(results_path.read_text(encoding="utf-8"))
+    found = {}
+    with tempfile.TemporaryDirectory(prefix="sparql-bench-") as tmp_name:
+        for scale in (int(s) for s in args.scales.split(",")):
+            folder = serving_folder(args.build, scale, Path(tmp_name))
+            found[str(scale)] = {"triples": sum(1 for _ in (folder / "osteokg.nt").open("rb")), **process_memory(folder)}
+            print(f"  x{scale}: {found[str(scale)]}", flush=True)
+            shutil.rmtree(folder)
+    results["info"]["store_memory"] = found
+    work = workload()
+    names = {name for run in results["runs"].values() for s in run["servers"].values() for name in s["queries"]}
+    args.out.write_text(report(results["runs"], [w for w in work if w["name"] in names], results["info"]),
+                        encoding="utf-8")
+    results_path.write_text(json.dumps(results, indent=1), encoding="utf-8")
+    print(f"wrote {args.out} and {results_path}")
     return 0
 
 

@@ -190,6 +190,15 @@ def _calls(service) -> dict[str, object]:
                                for kind in ("quantitative", "note", "any")],
         "competency_questions": service.competency_questions,
         "competency": lambda: [service.competency(name) for name in sorted(service.questions)],
+        # the answers as the REST routes send them (JSON bytes; precomputed documents where a release has them)
+        "entity_json": lambda: [json.loads(service.entity_json(f"OSTEOKG:{e}", lang)) for e in ENTITIES
+                                for lang in ("en", "nl")],
+        "relations_json": lambda: [json.loads(service.relations_json(f"OSTEOKG:{e}", "nl")) for e in ENTITIES],
+        "hierarchy_json": lambda: [json.loads(service.hierarchy_json(f"OSTEOKG:{e}", walk)) for e in ENTITIES
+                                   for walk in ("parents", "children", "ancestors", "descendants")],
+        "suggest": lambda: [service.suggest(q, lang) for q in ("bot", "osteon", "kaa", "M8") for lang in ("en", "nl")],
+        "statements_json": lambda: [json.loads(service.statements_json(lang, kind)) for lang in ("en", "nl")
+                                    for kind in ("quantitative", "note", "any")],
     }
     answers: dict[str, object] = {}
     for name, call in calls.items():
@@ -207,7 +216,8 @@ def service_answers(services) -> dict[str, dict[str, object]]:
 
 SERVICE_FUNCTIONS = ["resolve", "resolve-unknown", "resolve-bad", "xrefs", "entity", "entity_page", "entity_triples",
                      "relations", "hierarchy", "search", "categories", "category", "category_members",
-                     "relation_list", "statements", "competency_questions", "competency"]
+                     "relation_list", "statements", "competency_questions", "competency", "entity_json",
+                     "relations_json", "hierarchy_json", "statements_json", "suggest"]
 
 
 def test_every_service_function_is_in_the_contract(services) -> None:
