@@ -83,9 +83,37 @@ def build_series(build: dict | list) -> dict[str, list[tuple[int, float]]] | Non
     return {k: sorted(v) for k, v in lines.items()} or None
 
 
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[len(ordered) // 2]
+
+
+def sparql_runs(runs: dict) -> dict[str, list[tuple[int, float]]] | None:
+    """bench/sparql_bench.py's layout: ``runs`` = {scale: {"triples", "servers": {server: {"queries": {name:
+    {"rps", "status"}}}}}}; lines: ours ÷ each other server's req/s, the median and the lowest over the queries."""
+    lines: dict[str, list[tuple[int, float]]] = {}
+    for run in runs.values():
+        if not isinstance(run, dict) or not isinstance(run.get("servers"), dict):
+            return None
+        servers, x = run["servers"], run.get("triples")
+        ours = servers.get("ours", {}).get("queries", {})
+        for other, entry in servers.items():
+            if other == "ours" or not isinstance(x, int | float):
+                continue
+            ratios = [ours[name]["rps"] / theirs["rps"] for name, theirs in entry.get("queries", {}).items()
+                      if name in ours and ours[name].get("status") == 200 and theirs.get("status") == 200
+                      and ours[name].get("rps") and theirs.get("rps")]
+            if ratios:
+                lines.setdefault(f"ours / {other}, median", []).append((int(x), _median(ratios)))
+                lines.setdefault(f"ours / {other}, lowest", []).append((int(x), min(ratios)))
+    return {k: sorted(v) for k, v in lines.items()} or None
+
+
 def sparql_series(sparql: dict | list) -> dict[str, list[tuple[int, float]]] | None:
-    """SPARQL ratios per scale from sparql.json: entries with ``triples`` and a ``ratio`` (or a mapping of
-    ``ratios``), named by ``query`` / ``name`` (and ``against``). None when the layout is unknown."""
+    """SPARQL ratios per scale from sparql.json: bench/sparql_bench.py's ``runs`` (:func:`sparql_runs`), or entries
+    with ``triples`` and a ``ratio`` (or a mapping of ``ratios``). None when the layout is unknown."""
+    if isinstance(sparql, dict) and isinstance(sparql.get("runs"), dict):
+        return sparql_runs(sparql["runs"])
     items = sparql.get("scales", sparql.get("results")) if isinstance(sparql, dict) else sparql
     if not isinstance(items, list):
         return None

@@ -3,9 +3,9 @@
 For each scale (``--scales 1,10,100,170``: copies of the graph; ``1M`` means the copies closest to a
 million triples) it makes a served release folder — the real build (``python -m kg.cli build``) for 1,
 and for k > 1 the graph copied k times by bench/store_bench.py's generator (every OSTEOKG term renamed
-per copy, blank nodes relabelled, labels and synonyms ending in a word of their copy, the schema's
-categories, sources and relations shared), written as that folder's ``osteokg.nt`` with a manifest;
-``kg.service.documents.write_serving_files(folder)`` is called when it exists. Then, per scale, it starts
+per copy to another seven-digit ID, blank nodes relabelled, labels and synonyms ending in a word of their
+copy, the schema's categories, sources and relations shared), written as that folder's ``osteokg.nt``
+with a manifest; ``kg.service.documents.write_serving_files(folder)`` is called when it exists. Then, per scale, it starts
 the API exactly as users do (``python -m kg.cli serve --host 127.0.0.1 --port P --workers 2 --out DIR``),
 once with the response cache on (the default) and once off (``OSTEOKG_RESPONSE_CACHE_SIZE=0``), and
 measures
@@ -88,6 +88,8 @@ READY_ROUTES: dict[str, tuple[str, str]] = {
 }
 #: the loads, in the order they run: (name, what), each with cache on and off; "repeated" only with the cache on
 LOADS = ("health", "entity", "relations", "search", "prefix", "repeated")
+#: how bench/store_bench.py's generator makes the copies: labels that differ per copy, one schema, IDs the API serves
+GENERATOR = {"relabel": True, "share_schema": True, "renumber": True}
 TARGET_MEMORY_FACTOR = 2.0
 TARGET_READY_S = 2.0
 
@@ -241,14 +243,21 @@ def serving_files_present(folder: Path) -> bool:
     return all(names) and all((folder / name).exists() for name in names)
 
 
-def _write_serving_files(folder: Path) -> dict:
+SERVING_TIMEOUT = 1800.0  # seconds write_serving_files may take (a subprocess, killed past it)
+
+
+def _write_serving_files(folder: Path, timeout: float = SERVING_TIMEOUT) -> dict:
+    """Write the folder's serving files in a subprocess (bounded; its memory is not the bench's)."""
     if serving_files_present(folder):
         return {"ran": True, "by": "osteokg build", "seconds": None}
-    writer = serving_writer()
-    if writer is None:
+    if serving_writer() is None:
         return {"ran": False, "why": "kg.service.documents.write_serving_files does not exist yet"}
     t0 = time.perf_counter()
-    writer(folder)
+    code = "import sys; from pathlib import Path; from kg.service.documents import write_serving_files as w; w(Path(sys.argv[1]))"
+    done = subprocess.run([sys.executable, "-c", code, str(folder)], cwd=ROOT, capture_output=True, text=True,
+                          timeout=timeout, check=False)
+    if done.returncode:
+        raise RuntimeError(f"write_serving_files({folder}) failed ({done.returncode}):\n{done.stderr[-3000:]}")
     return {"ran": True, "by": "write_serving_files", "seconds": time.perf_counter() - t0}
 
 
@@ -272,19 +281,44 @@ def real_release(tmp: Path, given: Path | None) -> dict:
     manifest = json.loads((release / "manifest.json").read_text(encoding="utf-8"))
     if given is None:
         os.utime(release / "manifest.json")  # newer than the serving files: serve does not rebuild it
-    return {"copies": 1, "folder": str(folder), "triples": manifest["counts"]["triples"],
+    return {"copies": 1, "folder": str(folder), "triples": manifest["counts"]["triples"], "release": manifest["release"],
             "entities": entity_curies(nt), "build_seconds": seconds, "serving_files": serving}
 
 
-def scaled_release(tmp: Path, base: dict, copies: int) -> dict:
-    """A flat release folder with ``copies`` copies of the 1× graph and a manifest for it."""
+#: the code a scaled folder's serving files come from: a folder made by other code is made again
+SERVING_CODE = ("kg/service/documents.py", "kg/search.py", "kg/store.py", "kg/releases.py", "bench/store_bench.py")
+KEY_FILE = "scale-bench-key.json"
+
+
+def folder_key(base: dict, copies: int) -> dict:
+    """What a kept scaled folder was made from: the 1× release, the copies, the generator and the serving code."""
+    import hashlib
+
+    code = hashlib.sha256()
+    for name in SERVING_CODE:
+        path = ROOT / name
+        code.update(name.encode() + b"\0" + (path.read_bytes() if path.exists() else b""))
+    return {"from_release": base["release"], "copies": copies, "generator": GENERATOR, "code": code.hexdigest()[:16]}
+
+
+def scaled_release(tmp: Path, base: dict, copies: int, folders: Path | None = None) -> dict:
+    """A flat release folder with ``copies`` copies of the 1× graph and a manifest for it; with ``folders``, made
+    there and kept, and a folder made there before from the same release, generator and code is used again."""
     from kg.releases import graph_hash, release_dir
 
-    folder = tmp / f"x{copies}"
-    folder.mkdir()
+    key = folder_key(base, copies)
+    folder = (folders or tmp) / f"x{copies}"
+    if folders is not None and (folder / KEY_FILE).exists():
+        kept = json.loads((folder / KEY_FILE).read_text(encoding="utf-8"))
+        if kept.get("key") == key:
+            os.utime(folder / "manifest.json")
+            return {**kept["release"], "folder": str(folder), "reused": True,
+                    "entities": entity_curies((folder / "osteokg.nt").read_text(encoding="utf-8"))}
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
     source = release_dir(Path(base["folder"]))
     t0 = time.perf_counter()
-    triples = scale_graph(source / "osteokg.nt", folder / "osteokg.nt", copies, relabel=True, share_schema=True)
+    triples = scale_graph(source / "osteokg.nt", folder / "osteokg.nt", copies, **GENERATOR)
     generated = time.perf_counter() - t0
     manifest = json.loads((source / "manifest.json").read_text(encoding="utf-8"))
     digest = graph_hash(folder / "osteokg.nt")
@@ -297,8 +331,10 @@ def scaled_release(tmp: Path, base: dict, copies: int) -> dict:
     serving = _write_serving_files(folder)
     os.utime(folder / "manifest.json")
     nt = (folder / "osteokg.nt").read_text(encoding="utf-8")
-    return {"copies": copies, "folder": str(folder), "triples": triples, "entities": entity_curies(nt),
-            "generate_seconds": generated, "release_seconds": time.perf_counter() - t0, "serving_files": serving}
+    made = {"copies": copies, "triples": triples, "generate_seconds": generated,
+            "release_seconds": time.perf_counter() - t0, "serving_files": serving}
+    (folder / KEY_FILE).write_text(json.dumps({"key": key, "release": made}, indent=1), encoding="utf-8")
+    return {**made, "folder": str(folder), "reused": False, "entities": entity_curies(nt)}
 
 
 # ---------------------------------------------------------------- one request, readiness
@@ -337,6 +373,8 @@ def time_to_ready(server: Server, routes: dict[str, tuple[str, str]], timeout: f
                 return {"seconds": time.monotonic() - server.started, "request_ms": seconds * 1000, "bytes": size,
                         "tries": tries, "other_statuses": sorted(statuses)}
             statuses.add(status)
+            if status >= 500 and status != 503:  # 503: not ready yet; any other is a failure, not a wait
+                return {"error": f"answered {status} ({path})"}
             time.sleep(0.05)
         return {"error": f"no 200 within {timeout:.0f} s (statuses {sorted(statuses)})"}
 
@@ -434,6 +472,13 @@ def serve(release: dict, cache: bool, args, logs: Path) -> dict:
             script = logs / f"{name}-{route}.lua"
             script.write_text(lua_script(route_paths), encoding="utf-8")
             scripts[route] = script
+        probes = {}
+        for route, route_paths in paths.items():  # the first and the last path of each load, once
+            for path in dict.fromkeys((route_paths[0], route_paths[-1])):
+                probes[path] = get(port, path, JSON, 60)[0]
+        refused = {path: status for path, status in probes.items() if status != 200}
+        if refused:
+            print(f"  {name}: not 200 before the load: {refused}", flush=True)
         load_before = Path("/proc/loadavg").read_text().split()[:3]
         loads: dict[str, dict] = {}
         for route in LOADS:
@@ -458,7 +503,8 @@ def serve(release: dict, cache: bool, args, logs: Path) -> dict:
             raise RuntimeError(f"{name} died during the load:\n{server.output()[-3000:]}")
         after_load = memory(server.proc.pid)
         seen.update(p["pid"] for p in after_load["processes"])
-        return {"cache": cache, "ready": ready, "suggestion_route": suggest, "memory_after_start": after_start,
+        return {"cache": cache, "ready": ready, "suggestion_route": suggest, "probes": probes,
+                "memory_after_start": after_start,
                 "memory_after_load": after_load, "loads": loads, "load_before": " ".join(load_before),
                 "load_after": " ".join(Path("/proc/loadavg").read_text().split()[:3])}
     finally:
@@ -509,8 +555,9 @@ def scale_tables(scale: dict) -> list[str]:
         lines.append(f"Release: the real build{f' ({built:.1f} s)' if built else ' (given with --build)'}; "
                      + _serving_note(scale) + ".")
     else:
+        again = " (made by an earlier run with the same release and code, `--folders`)" if scale.get("reused") else ""
         lines.append(f"Release: {scale['copies']} copies of the real graph, generated in {scale['generate_seconds']:.1f} s, "
-                     f"folder ready in {scale['release_seconds']:.1f} s; " + _serving_note(scale) + ".")
+                     f"folder ready in {scale['release_seconds']:.1f} s{again}; " + _serving_note(scale) + ".")
     lines.append("")
     configs = scale["configs"]
     lines += [("| route | paths | cache on: req/s | p50 ms | p99 ms | ratio to /health | cache off: req/s | p50 ms | "
@@ -680,6 +727,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--build", type=Path, help="a built 1× folder to use instead of building one")
     ap.add_argument("--no-oxigraph", action="store_true", help="skip the Oxigraph server's memory baseline")
     ap.add_argument("--keep", action="store_true", help="keep the temporary folders (release folders, logs)")
+    ap.add_argument("--folders", type=Path, help="make the scaled release folders here and keep them; one made here "
+                                                 "before from the same release, generator and code is used again")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "scale.md")
     args = ap.parse_args(argv)
     if shutil.which("wrk") is None:
@@ -708,14 +757,14 @@ def main(argv: list[str] | None = None) -> int:
         for item in args.scales:
             if item.upper() == "1M":  # what one more copy adds, from a 2-copy graph
                 probe = tmp / "probe.nt"
-                n = scale_graph(Path(base["folder"]) / "osteokg.nt", probe, 2, relabel=True, share_schema=True)
+                n = scale_graph(Path(base["folder"]) / "osteokg.nt", probe, 2, **GENERATOR)
                 probe.unlink()
                 copies.append(copies_for(1_000_000, base["triples"], n, 2))
             else:
                 copies.append(int(item))
         for k in dict.fromkeys(copies):
             t0 = time.perf_counter()
-            release = base if k == 1 else scaled_release(tmp, base, k)
+            release = base if k == 1 else scaled_release(tmp, base, k, args.folders)
             print(f"×{k}: {release['triples']:,} triples, {len(release['entities']):,} entities, folder ready in "
                   f"{time.perf_counter() - t0:.1f} s", flush=True)
             scale = {key: value for key, value in release.items() if key != "folder"}
@@ -725,7 +774,7 @@ def main(argv: list[str] | None = None) -> int:
             for cache in (True, False):
                 scale["configs"]["on" if cache else "off"] = serve(release, cache, args, logs)
             result["scales"].append(scale)
-            if k != 1 and not args.keep:
+            if k != 1 and not args.keep and args.folders is None:
                 shutil.rmtree(release["folder"], ignore_errors=True)
             write(result, args, started)  # after each scale: a later failure keeps what was measured
         text = write(result, args, started)

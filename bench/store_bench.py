@@ -319,19 +319,39 @@ def _shared_blank_nodes(triples: list[tuple[str, str, str]], shared_iri) -> set[
     return shared
 
 
-def _rename(match: re.Match, suffix: str, shared_iri) -> str:
-    return match.group(0) if shared_iri(match.group(0)) else f"<{match.group(1)}{suffix}>"
+#: with ``renumber``, copy k's ID n becomes n + k × RENUMBER_STEP: seven digits still, above every ID range
+RENUMBER_STEP = 10_000
+
+
+def copy_id(number: str, k: int, renumber: bool) -> str:
+    """The local part of ID ``number`` (seven digits) in copy ``k``: ``nnnnnnn_k``, or with ``renumber`` another
+    seven-digit ID (the API serves only IDs of seven digits)."""
+    if not renumber:
+        return f"{number}_{k}"
+    renumbered = int(number) + k * RENUMBER_STEP
+    if renumbered >= 10_000_000:
+        raise ValueError(f"copy {k} has no seven-digit IDs left")
+    return f"{renumbered:07d}"
+
+
+def _rename(match: re.Match, k: int, renumber: bool, shared_iri) -> str:
+    if shared_iri(match.group(0)):
+        return match.group(0)
+    namespace = match.group(1)[:-len(match.group(2))]
+    return f"<{namespace}{copy_id(match.group(2), k, renumber)}>"
 
 
 def _blank(label: str, suffix: str, shared: set[str]) -> str:
     return label if label in shared else f"{label}{suffix}"
 
 
-def scale_graph(source: Path, target: Path, copies: int, *, relabel: bool = False, share_schema: bool = False) -> int:
+def scale_graph(source: Path, target: Path, copies: int, *, relabel: bool = False, share_schema: bool = False,
+                renumber: bool = False) -> int:
     """``copies`` renamed copies of ``source`` (N-Triples) into ``target``; lines written.
 
-    Copy 0 is ``source`` as it is. Copy k > 0 has every ``OSTEOKG_nnnnnnn`` IRI suffixed ``_k`` and every blank
-    node relabelled, so each copy keeps the structure. With ``relabel``, copy k's labels and synonyms (and the
+    Copy 0 is ``source`` as it is. Copy k > 0 has every ``OSTEOKG_nnnnnnn`` IRI suffixed ``_k`` (with ``renumber``:
+    renamed to the seven-digit ID n + k × :data:`RENUMBER_STEP`, which the API serves) and every blank node
+    relabelled, so each copy keeps the structure. With ``relabel``, copy k's labels and synonyms (and the
     axioms that annotate a synonym) end in :func:`copy_word` (k), so that they differ from copy 0's while a search
     word still finds every copy. With ``share_schema``, the upper categories, sources and relations (and the blank
     nodes hanging off them) stay copy 0's: every copy's terms use the same relations and categories, and a line a
@@ -350,7 +370,7 @@ def scale_graph(source: Path, target: Path, copies: int, *, relabel: bool = Fals
 
     with target.open("w", encoding="utf-8") as out:
         for k in range(copies):
-            rename = functools.partial(_rename, suffix=f"_{k}", shared_iri=shared_iri)
+            rename = functools.partial(_rename, k=k, renumber=renumber, shared_iri=shared_iri)
             blank = functools.partial(_blank, suffix=f"c{k}", shared=shared_blank)
             word = copy_word(k) if k and relabel else ""
             for subject, predicate, rest in triples:

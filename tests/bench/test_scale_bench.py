@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -201,3 +202,22 @@ def test_plot_reads_every_layout_it_knows_and_refuses_none(tmp_path):
     drawn = plot.draw(tmp_path, tmp_path / "scale.png")
     assert (tmp_path / "scale.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert len(drawn) == 4  # build.json's layout is shown as not understood, not drawn
+
+
+def test_plot_reads_sparql_bench_runs():
+    runs = {"1": {"triples": 9_339, "servers": {
+        "ours": {"queries": {"ask": {"rps": 1000.0, "status": 200}, "cq": {"rps": 300.0, "status": 200},
+                             "bad": {"rps": 5.0, "status": 500}}},
+        "oxigraph-memory": {"queries": {"ask": {"rps": 4000.0, "status": 200}, "cq": {"rps": 400.0, "status": 200},
+                                        "bad": {"rps": 10.0, "status": 200}}}}}}
+    lines = plot.sparql_series({"info": {}, "runs": runs})
+    assert lines == {"ours / oxigraph-memory, median": [(9_339, 0.75)], "ours / oxigraph-memory, lowest": [(9_339, 0.25)]}
+    assert plot.sparql_series({"runs": {"1": "nonsense"}}) is None
+
+
+def test_renumbered_copies_have_seven_digit_ids(tmp_path):
+    lines = _graph(tmp_path, 3, relabel=True, share_schema=True, renumber=True)
+    assert f"<{NS}0020106> <{NS}0009003> <{NS}0021001> ." in lines  # 106 + 2 × 10,000
+    ids = {m for line in lines for m in re.findall(r"OSTEOKG_([0-9_]+)>", line)}
+    assert all(re.fullmatch(r"[0-9]{7}", i) for i in ids), ids
+    assert "OSTEOKG:0010106" in scale_bench.entity_curies("\n".join(lines))
