@@ -64,3 +64,22 @@ def bind(name: str, **values: Term) -> str:
         if not isinstance(term, (pyoxigraph.NamedNode, pyoxigraph.Literal)):
             raise QueryError(f"parameter {key!r} must be an RDF term, not {type(term).__name__}")
     return PARAMETER.sub(lambda match: str(values[match.group(1)]), query)
+
+
+_SELECT = re.compile(r"^(\s*SELECT(?:\s+(?:DISTINCT|REDUCED))?)\s", re.IGNORECASE | re.MULTILINE)
+_GROUP_BY = re.compile(r"^(\s*GROUP\s+BY)\s", re.IGNORECASE | re.MULTILINE)
+
+
+def for_every(name: str, parameter: str) -> str:
+    """The query ``name`` with its parameter ``?_<parameter>`` left free, selected first (and grouped by): one run
+    answers it for every value, each row saying which (in the column ``_<parameter>``). What a bulk writer runs
+    once instead of once per value (:mod:`kg.service.documents`). The same text, not a second copy of it."""
+    query = text(name)
+    if parameters(name) != {parameter}:
+        raise QueryError(f"query {name!r} takes {sorted(parameters(name))}, not only {parameter!r}")
+    if len(_SELECT.findall(query)) != 1 or len(_GROUP_BY.findall(query)) > 1:
+        raise QueryError(f"query {name!r} is not one SELECT (with at most one GROUP BY) at the start of a line")
+    variable = f"?_{parameter}"
+    query = _SELECT.sub(lambda m: f"{m.group(1)} {variable} ", query, count=1)
+    return _GROUP_BY.sub(lambda m: f"{m.group(1)} {variable} ", query, count=1)
+

@@ -249,10 +249,48 @@ TABLES = ("meta", "entries", "order", "codes", "docs")
 MAP_SIZE = 1 << 40  # the most a documents file may grow to while written (address space, not disk or memory)
 
 
+#: the queries the documents ask of every entity: run once each for all entities (:func:`kg.queries.for_every`)
+PER_ENTITY = ("relations-out", "relations-in", "entity-properties", "parents", "children", "ancestors", "descendants")
+
+
+class _Prefetched:
+    """A store whose per-entity queries (:data:`PER_ENTITY`) were each run once for every entity: ``select`` of
+    one of them with ``entity=`` is a lookup, in the store's own row order; anything else is the store's."""
+
+    def __init__(self, store) -> None:
+        from kg import queries
+        from kg.store import solutions
+
+        self.store, self.rows = store, {}
+        for name in PER_ENTITY:
+            grouped: dict[str, list] = {}
+            for row in solutions(store, queries.for_every(name, "entity"))[1]:
+                grouped.setdefault(row.pop("_entity").value, []).append(row)
+            self.rows[name] = grouped
+
+    def select(self, query: str, **terms):
+        entity = terms.get("entity")
+        if query in self.rows and set(terms) == {"entity"} and entity is not None:
+            return list(self.rows[query].get(entity.value, ()))
+        return self.store.select(query, **terms)
+
+    def __getattr__(self, name: str):
+        return getattr(self.store, name)
+
+
 def documents_of(release: Release) -> Iterator[tuple[str, str, str, bytes]]:
-    """Every document of ``release`` as (IRI, lang, part, body), computed by the service over its store."""
+    """Every document of ``release`` as (IRI, lang, part, body), computed by the service over its store (each
+    per-entity query run once for all entities, :class:`_Prefetched`: the same rows, in bulk)."""
+    import dataclasses
+
     from kg.service.questions import Service
     from kg.service.values import STATEMENT_KINDS
+
+    release = dataclasses.replace(release, store=_Prefetched(release.store))  # type: ignore[arg-type]
+    about: dict[str, list[str]] = {}  # what each statement is about, in the statements' order
+    for statement_iri, statement in release.statements.items():
+        if statement.about_iri is not None:
+            about.setdefault(statement.about_iri, []).append(statement_iri)
     service = Service(release, documents=False)
     for iri in release.entries:
         for lang in LANGUAGES:
@@ -263,7 +301,8 @@ def documents_of(release: Release) -> Iterator[tuple[str, str, str, bytes]]:
             for walk in WALKS:
                 items = service._hierarchy(iri, walk, lang, None, 0).items
                 yield iri, lang, walk, pack([([], dumps(item).encode("utf-8")) for item in items])
-            yield iri, lang, "page-statements", dumps(service._statements_about(iri, lang)).encode("utf-8")
+            statements = [service.ref(statement, lang) for statement in about.get(iri, ())]
+            yield iri, lang, "page-statements", dumps(statements).encode("utf-8")
     for lang in LANGUAGES:
         yield RELEASE_WIDE, lang, "categories", dumps(service.categories(lang).items).encode("utf-8")
         statements = service._statements(lang, STATEMENT_KINDS["any"], None, None, 0).items
