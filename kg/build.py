@@ -21,6 +21,8 @@ import re
 import secrets
 import shutil
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -51,6 +53,17 @@ class Built:
     graph: Graph
     locations: dict[str, str]
     counts: dict[str, object] = field(default_factory=dict)
+    #: seconds per stage, in the order they ran (written to the manifest as ``timings``; bench/build_bench.py)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        """Time the stage ``name`` (added to an earlier one of that name)."""
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[name] = self.timings.get(name, 0.0) + time.perf_counter() - started
 
 
 def _quiet(_: str) -> None:
@@ -82,25 +95,31 @@ def counts(graph: Graph, materialization: Materialization, rejected: int = 0) ->
 def build_graph(ontology_dir: Path = ONTOLOGY_DIR, progress: Progress = _quiet) -> Built:
     """Compose, reason and materialize; no validation, nothing written."""
     started = time.perf_counter()
-    composition = compose(ontology_dir)
+    timer = Built(Graph(), {})  # the stages' times, until the graph is built
+    with timer.stage("compose"):
+        composition = compose(ontology_dir)
     progress(f"read {ontology_dir}: {len(composition.locations)} terms and statements, "
              f"{composition.relation_rows} relation rows ({len(composition.graph)} triples)")
-    inference = reason(composition.graph)
+    with timer.stage("reason"):
+        inference = reason(composition.graph)
     progress(f"HermiT: consistent, no unsatisfiable classes; {len(inference.subclass_links)} inferred parents")
-    materialization = materialize(composition.graph, inference.subclass_links)
+    with timer.stage("materialize"):
+        materialization = materialize(composition.graph, inference.subclass_links)
     progress(f"materialized {materialization.asserted} asserted and {materialization.inferred} inferred edges "
              f"({time.perf_counter() - started:.1f} s)")
     graph = composition.graph
     for prefix, namespace in PREFIXES.items():
         graph.bind(prefix, namespace, override=True)
-    return Built(graph, composition.locations, counts(graph, materialization, len(composition.rejected)))
+    return Built(graph, composition.locations, counts(graph, materialization, len(composition.rejected)),
+                 timer.timings)
 
 
 def check(built: Built, progress: Progress = _quiet):
     """Validate ``built`` against the shapes; return the report (raise nothing)."""
     from kg.validate import validate  # pyshacl is imported only when validating
 
-    report = validate(built.graph, locations=built.locations)
+    with built.stage("validate"):
+        report = validate(built.graph, locations=built.locations)
     progress(f"SHACL: {'conforms' if report.conforms else f'{len(report.findings)} finding(s)'}")
     return report
 
@@ -110,7 +129,8 @@ def qc(built: Built, progress: Progress = _quiet):
     from kg.report import run_report
     from kg.report import summary as qc_summary
 
-    report = run_report(built.graph, built.locations)
+    with built.stage("qc"):
+        report = run_report(built.graph, built.locations)
     progress(qc_summary(report))
     return report
 
@@ -166,26 +186,31 @@ def _write_release(built: Built, staging: Path, out_dir: Path, progress: Progres
         for name, fmt in ARTEFACTS.items():
             kwargs: dict[str, Any] = {"auto_compact": True} if fmt == "json-ld" else {}  # the serializer's options
             writing = staging / name
-            built.graph.serialize(writing, format=fmt, encoding="utf-8", **kwargs)
+            with built.stage("serialize"):
+                built.graph.serialize(writing, format=fmt, encoding="utf-8", **kwargs)
             progress(f"serialized {name}")
         writing = staging / SSSOM
-        extra = [write_sssom(built.graph, writing)]
-        writing = staging / KGX_DIR
-        extra.extend(write_kgx(built.graph, writing))
-        writing = staging / DOCS_DIR
-        extra.append(write_docs(built.graph, writing))
+        with built.stage("export"):
+            extra = [write_sssom(built.graph, writing)]
+            writing = staging / KGX_DIR
+            extra.extend(write_kgx(built.graph, writing))
+            writing = staging / DOCS_DIR
+            extra.append(write_docs(built.graph, writing))
         if qc_report is not None:
             from kg.report import write_tsv
 
             writing = staging / QC_REPORT
-            extra.append(write_tsv(qc_report, writing))
+            with built.stage("export"):
+                extra.append(write_tsv(qc_report, writing))
         if review is not None:
             from kg.review import write_review
 
             writing = staging
-            extra.extend(write_review(review, staging))
+            with built.stage("export"):
+                extra.extend(write_review(review, staging))
         writing = staging / DOCUMENTS
-        extra.extend(write_serving_files(staging))
+        with built.stage("serving files"):  # the on-disk store, the search index, the entities' documents
+            extra.extend(write_serving_files(staging))
         extra_names = [p.relative_to(staging).as_posix() for p in extra]
         progress(f"exported {', '.join(extra_names)}")
         writing = staging / LOCATIONS
@@ -196,8 +221,9 @@ def _write_release(built: Built, staging: Path, out_dir: Path, progress: Progres
             "version_iri": str(built.graph.value(URIRef(ONTOLOGY_IRI), OWL.versionIRI)),
             "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "graph_sha256": graph_hash(writing),
-            "release": release_id(staging),
+            "release": _timed(built, "release id", release_id, staging),
             "counts": built.counts,
+            "timings": {name: round(seconds, 3) for name, seconds in built.timings.items()},
             "artefacts": sorted([*ARTEFACTS, *extra_names]),
         }
         writing = staging / MANIFEST
@@ -209,6 +235,11 @@ def _write_release(built: Built, staging: Path, out_dir: Path, progress: Progres
         raise ReleaseError(target, f"cannot write: {exc.strerror or exc} (the new build was being written "
                                    f"in {staging.name}, now removed; {out_dir} left as it was)") from exc
     return [*ARTEFACTS, *extra_names, MANIFEST, LOCATIONS]
+
+
+def _timed(built: Built, name: str, function: Callable, *args: Any) -> Any:
+    with built.stage(name):
+        return function(*args)
 
 
 def _place(staging: Path, releases: Path) -> str:
@@ -343,7 +374,9 @@ def build(ontology_dir: Path = ONTOLOGY_DIR, out_dir: Path = BUILD_DIR, progress
         raise QCFailed(qc_report)
     from kg.review import review_rows
 
-    return built, write(built, out_dir, progress, qc_report, review_rows(built.graph, ontology_dir))
+    with built.stage("review"):
+        review = review_rows(built.graph, ontology_dir)
+    return built, write(built, out_dir, progress, qc_report, review)
 
 
 def summary(built: Built) -> str:

@@ -286,7 +286,7 @@ def documents_of(release: Release) -> Iterator[tuple[str, str, str, bytes]]:
     from kg.service.questions import Service
     from kg.service.values import STATEMENT_KINDS
 
-    release = dataclasses.replace(release, store=_Prefetched(release.store))  # type: ignore[arg-type]
+    release = dataclasses.replace(release, store=_Prefetched(release.store))
     about: dict[str, list[str]] = {}  # what each statement is about, in the statements' order
     for statement_iri, statement in release.statements.items():
         if statement.about_iri is not None:
