@@ -168,10 +168,14 @@ def draw(results: Path, out: Path) -> list[str]:
             ax.text(0.5, 0.5, series or "no data", ha="center", va="center", transform=ax.transAxes)
             ax.set_axis_off()
             continue
+        colours: dict[str, str] = {}
         for name, points in sorted(series.items()):
             xs, ys = zip(*sorted(points))
+            # one colour per route (or stage, server), solid with the cache off, dashed with it on
+            what = name.replace(" cache on", "").replace(" cache off", "")
+            colour = colours.setdefault(what, f"C{len(colours) % 10}")
             style = "--" if "cache on" in name else "-"
-            ax.plot(xs, ys, style, marker="o", label=name, linewidth=1.2, markersize=3)
+            ax.plot(xs, ys, style, color=colour, marker="o", label=name, linewidth=1.2, markersize=3)
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlabel("triples")

@@ -729,8 +729,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--keep", action="store_true", help="keep the temporary folders (release folders, logs)")
     ap.add_argument("--folders", type=Path, help="make the scaled release folders here and keep them; one made here "
                                                  "before from the same release, generator and code is used again")
+    ap.add_argument("--prepare", action="store_true", help="with --folders: only make the scaled folders, measure "
+                                                           "nothing (a later run with the same --folders reuses them)")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "scale.md")
     args = ap.parse_args(argv)
+    if args.prepare and args.folders is None:
+        ap.error("--prepare needs --folders")
     if shutil.which("wrk") is None:
         ap.error("wrk is needed (apt-get install wrk)")
     if not 1 <= args.duration <= 120:
@@ -767,6 +771,8 @@ def main(argv: list[str] | None = None) -> int:
             release = base if k == 1 else scaled_release(tmp, base, k, args.folders)
             print(f"×{k}: {release['triples']:,} triples, {len(release['entities']):,} entities, folder ready in "
                   f"{time.perf_counter() - t0:.1f} s", flush=True)
+            if args.prepare:
+                continue
             scale = {key: value for key, value in release.items() if key != "folder"}
             if not args.no_oxigraph:
                 scale["oxigraph"] = oxigraph_baseline(Path(release["folder"]) / "osteokg.nt", logs, args.ready_timeout)
@@ -777,6 +783,9 @@ def main(argv: list[str] | None = None) -> int:
             if k != 1 and not args.keep and args.folders is None:
                 shutil.rmtree(release["folder"], ignore_errors=True)
             write(result, args, started)  # after each scale: a later failure keeps what was measured
+        if args.prepare:
+            print(f"prepared {args.folders}: run again without --prepare to measure")
+            return 0
         text = write(result, args, started)
         print(text)
     finally:
