@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -258,6 +259,16 @@ def test_the_same_answer_twice_and_after_reopening(real, real_entries, tmp_path:
     with SearchIndex.open(again) as reopened:
         assert first == [reopened.search(q, "nl") for q in queries]
     assert digest(again) == digest(real.path)  # the same entries, in any order: the same bytes
+
+
+def test_another_process_writes_the_same_bytes(small_path: Path, tmp_path: Path) -> None:
+    """Whatever the process's string hashing (set and dict orders): the same entries, the same file."""
+    script = ("import sys; from pathlib import Path; from kg.search import write_index; "
+              "from tests.kg.test_search import SMALL; write_index(Path(sys.argv[1]), SMALL)")
+    for seed in ("1", "2"):
+        subprocess.run([sys.executable, "-c", script, str(tmp_path / f"{seed}.sqlite")], cwd=ROOT, check=True,
+                       timeout=120, env={**os.environ, "PYTHONHASHSEED": seed})
+        assert digest(tmp_path / f"{seed}.sqlite") == digest(small_path)
 
 
 def digest(path: Path) -> str:
