@@ -330,7 +330,9 @@ def test_a_closed_index_says_so(small_path: Path) -> None:
 HOSTILE = ['"', '""', "'", "*", "kaas*", "NEAR(kaas", "NEAR(", "kaas AND brood", "AND", "OR", "NOT", "-", "-kaas",
            ":", "ICD10CM:", ":M81", "^kaas", "kaas'; DROP TABLE texts; --", '"kaas" OR "brood"', "(", ")", "{}",
            "%", "_", "%_%", "\\", "\x00", "kaas\x00", "🦴", "🦴 kaas", "…", "!!!", "·", "ÿ" * 200, "a " * 100,
-           "ⅸ", "ﬁ", "İ", "日本語", "\u200b", "\ud800", "e\u0301", "9" * 200, "kaas " * 40]
+           "ⅸ", "ﬁ", "İ", "日本語", "\u200b", "\ud800", "e\u0301", "9" * 200, "kaas " * 40,
+           " ".join(f"x{i}" for i in range(66)), " ".join(chr(97 + i % 26) * (1 + i // 26) for i in range(60)),
+           " ".join(["osteo", "necrose", "kaak", "bot", "van", "de"] * 6)]
 
 
 @pytest.mark.parametrize("q", HOSTILE)
