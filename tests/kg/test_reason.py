@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -61,3 +62,25 @@ def test_inconsistent_ontology_is_reported() -> None:
     graph.add((x, RDF.type, b))
     with pytest.raises(ReasoningError, match="inconsistent"):
         reason(graph)
+
+
+def test_hermit_runs_with_the_short_run_jvm_options_and_restores_the_environment(monkeypatch) -> None:
+    """HermiT's JVM gets JVM_OPTIONS after the environment's own JDK_JAVA_OPTIONS, for that call only."""
+    import subprocess
+
+    from kg import reason as module
+    from kg.settings import ONTOLOGY_DIR
+
+    seen: list[str | None] = []
+    real_check_output = subprocess.check_output
+
+    def check_output(command, **kwargs):
+        seen.append(os.environ.get("JDK_JAVA_OPTIONS"))
+        return real_check_output(command, **kwargs)
+
+    monkeypatch.setenv("JDK_JAVA_OPTIONS", "-Dosteokg.test=1")
+    monkeypatch.setattr(subprocess, "check_output", check_output)
+    inference = module.reason(compose(ONTOLOGY_DIR).graph)
+    assert seen == [f"-Dosteokg.test=1 {module.JVM_OPTIONS}"]
+    assert os.environ["JDK_JAVA_OPTIONS"] == "-Dosteokg.test=1"
+    assert inference.subclass_links  # HermiT ran and answered with the options set
