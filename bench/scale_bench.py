@@ -207,7 +207,9 @@ def memory(root: int) -> dict:
         if rss is None:
             continue
         pss = _kib(Path(f"/proc/{pid}/smaps_rollup"), "Pss")
-        processes.append({"pid": pid, "role": role(pid, root), "rss_mb": rss / 1024,
+        stat = _stat(pid)
+        processes.append({"pid": pid, "started_ticks": stat[2] if stat else None, "role": role(pid, root),
+                          "rss_mb": rss / 1024,
                           "pss_mb": None if pss is None else pss / 1024})
     pss_known = processes and all(p["pss_mb"] is not None for p in processes)
     return {"processes": processes, "rss_mb": sum(p["rss_mb"] for p in processes),
@@ -449,7 +451,7 @@ def serve(release: dict, cache: bool, args, logs: Path) -> dict:
     name = f"api-x{release['copies']}-cache-{'on' if cache else 'off'}"
     server = Server(name, [sys.executable, "-m", "kg.cli", "serve", "--host", HOST, "--port", str(port),
                            "--workers", "2", "--out", release["folder"]], port, "/health", logs, env=env)
-    seen: set[int] = set()
+    seen: dict[int, int] = {}  # pid → start time (ticks) of every process of the server's tree seen
     try:
         ready = time_to_ready(server, READY_ROUTES, args.ready_timeout)
         if "building first" in server.output():
@@ -459,7 +461,7 @@ def serve(release: dict, cache: bool, args, logs: Path) -> dict:
         if failed:
             raise RuntimeError(f"{name}: {failed}\n{server.output()[-3000:]}")
         after_start = memory(server.proc.pid)
-        seen.update(p["pid"] for p in after_start["processes"])
+        seen.update((p["pid"], p["started_ticks"]) for p in after_start["processes"] if p["started_ticks"])
         suggest = suggestion_route(port)
         paths = {
             "entity": [f"/entities/{c}" for c in release["entities"]],
@@ -502,7 +504,7 @@ def serve(release: dict, cache: bool, args, logs: Path) -> dict:
         if server.proc.poll() is not None:
             raise RuntimeError(f"{name} died during the load:\n{server.output()[-3000:]}")
         after_load = memory(server.proc.pid)
-        seen.update(p["pid"] for p in after_load["processes"])
+        seen.update((p["pid"], p["started_ticks"]) for p in after_load["processes"] if p["started_ticks"])
         return {"cache": cache, "ready": ready, "suggestion_route": suggest, "probes": probes,
                 "memory_after_start": after_start,
                 "memory_after_load": after_load, "loads": loads, "load_before": " ".join(load_before),
@@ -511,12 +513,14 @@ def serve(release: dict, cache: bool, args, logs: Path) -> dict:
         stop_tree(server, seen)
 
 
-def stop_tree(server: Server, seen: set[int]) -> None:
-    """Stop the server's process group, then any process of its tree seen during the run that outlived it."""
-    seen.update(process_tree(server.proc.pid))
+def stop_tree(server: Server, seen: dict[int, int]) -> None:
+    """Stop the server's process group, then any process of its tree seen during the run that outlived it (the
+    same process: its start time is checked, so a pid used again by another process is left alone)."""
+    started = {**seen, **{pid: stat[2] for pid in process_tree(server.proc.pid) if (stat := _stat(pid))}}
     server.stop()
-    for pid in seen:
-        if _stat(pid) is not None and pid != os.getpid():
+    for pid, ticks in started.items():
+        stat = _stat(pid)
+        if stat is not None and stat[2] == ticks and pid != os.getpid():
             try:
                 os.kill(pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
