@@ -81,8 +81,9 @@ TOP = chr(0x10FFFF)
 FUZZY_MIN, TWO_EDITS = 3, 8
 #: how much of the file each connection maps into memory (bytes; the file is far smaller)
 MMAP = 1 << 30
-#: prefixes of up to SHORT letters have their first SUGGESTED entities stored ready (:func:`_suggestions`)
-SHORT, SUGGESTED = 3, 50
+#: prefixes of up to SHORT letters that start at least STORED suffixes have their first SUGGESTED entities stored
+#: ready (:func:`_suggestions`); a smaller range is read as fast as the stored list
+SHORT, SUGGESTED, STORED = 3, 50, 500
 #: at most this many distinct query words are used (a query is at most 200 characters anyway)
 MAX_WORDS = 32
 
@@ -135,9 +136,10 @@ CREATE TABLE suggestions(prefix TEXT, mode TEXT, position INTEGER, entity INTEGE
 """
 
 
-def write_index(path: Path, entries: Iterable[Entry]) -> Path:
+def write_index(path: Path, entries: Iterable[Entry], *, stored: int = STORED) -> Path:
     """Write the search index of ``entries`` to the file ``path`` (replaced whole, through a temporary file
-    beside it); the same entries give the same bytes. Returns ``path``."""
+    beside it); the same entries give the same bytes. Returns ``path``. ``stored``: the fewest suffixes a short
+    prefix starts for its suggestions to be stored (:data:`STORED`; the tests store every one)."""
     path = Path(path)
     ordered = sorted(entries, key=lambda e: (len(e.iri), curie_of(e.iri)))
     rows = []  # (entity id, field, lang, text, norm)
@@ -161,7 +163,7 @@ def write_index(path: Path, entries: Iterable[Entry]) -> Path:
         for position, word in enumerate(words):
             starts.add((" ".join(words[position:]), text_id, *ranking))
             postings.add((word_ids[word], text_id, *ranking))
-    suggestions = _suggestions(starts)
+    suggestions = _suggestions(starts, stored)
 
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     temporary.unlink(missing_ok=True)
@@ -200,11 +202,18 @@ def write_index(path: Path, entries: Iterable[Entry]) -> Path:
     return path
 
 
-def _suggestions(starts: Iterable[tuple[str, int, int, int, str, int]]) -> list[tuple[str, str, int, int, int]]:
-    """The first :data:`SUGGESTED` entities for every prefix of up to :data:`SHORT` letters, in the ranking order, per
-    requested language (``*``: one no text has): the ranges a short prefix covers are the largest, so
-    search-as-you-type reads them ready. Rows (prefix, mode, position, entity, text id)."""
-    rows = sorted(starts, key=lambda s: (s[3], s[5], s[2]))  # tier, r, entity: the order without a language
+def _suggestions(starts: Iterable[tuple[str, int, int, int, str, int]], stored: int
+                 ) -> list[tuple[str, str, int, int, int]]:
+    """The first :data:`SUGGESTED` entities for every prefix of up to :data:`SHORT` letters that starts at least
+    ``stored`` suffixes, in the ranking order, per requested language (``*``: one no text has): the ranges a
+    short prefix covers are the largest, so search-as-you-type reads them ready. Rows (prefix, mode,
+    position, entity, text id)."""
+    counts: dict[str, int] = {}
+    for suffix, *_ in starts:
+        for length in range(1, min(SHORT, len(suffix)) + 1):
+            counts[suffix[:length]] = counts.get(suffix[:length], 0) + 1
+    large = {prefix for prefix, n in counts.items() if n >= stored}
+    rows = sorted((s for s in starts if s[0][:1] in large), key=lambda s: (s[3], s[5], s[2]))  # tier, r, entity
     languages = sorted({s[4] for s in rows})
     out = []
     for mode in [*languages, "*"]:
@@ -212,6 +221,8 @@ def _suggestions(starts: Iterable[tuple[str, int, int, int, str, int]]) -> list[
         chosen: dict[str, dict[int, int]] = {}  # prefix → entity → text, in order
         for suffix, text_id, entity, *_ in ordered:
             for length in range(1, min(SHORT, len(suffix)) + 1):
+                if suffix[:length] not in large:
+                    break  # a longer prefix of a small range's is smaller still
                 picked = chosen.setdefault(suffix[:length], {})
                 if len(picked) < SUGGESTED and entity not in picked:
                     picked[entity] = text_id
@@ -422,12 +433,12 @@ class SearchIndex:
         wanted = limit - len(chosen)
         if wanted > 0:
             rows: list[tuple[int, int]] = []
-            stored = len(norm) <= SHORT
-            if stored:  # ready: complete when fewer than SUGGESTED were stored, else the first SUGGESTED
+            stored = False
+            if len(norm) <= SHORT:  # stored for a large range: complete when fewer than SUGGESTED, else the first
                 mode = lang if lang in self.modes else "*"
                 rows = db.execute("SELECT entity, text FROM suggestions WHERE prefix = ? AND mode = ? ORDER BY position",
                                   (norm, mode)).fetchall()
-                stored = len(rows) < SUGGESTED or limit <= SUGGESTED
+                stored = bool(rows) and (len(rows) < SUGGESTED or limit <= SUGGESTED)
             if not stored:  # the range of suffixes, its first rows in the ranking order (all when those are too few)
                 sql = f"SELECT entity, text FROM starts WHERE suffix >= ? AND suffix < ? ORDER BY {key}"
                 enough = 20 * (limit + len(chosen))

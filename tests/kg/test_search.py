@@ -198,14 +198,28 @@ def test_suggest_is_prefix_only(small) -> None:
 # ---------------------------------------------------------------- the real graph
 
 
-@pytest.mark.parametrize("q", ["o", "bo", "bot", "oste", "hip fr", "m8", "m87", "fractuur"])
+@pytest.fixture(scope="module")
+def real_stored(real_entries, tmp_path_factory):
+    """The real graph's index with the suggestions of every short prefix stored (the default stores the large
+    ranges' only, which the real graph hardly has)."""
+    path = write_index(tmp_path_factory.mktemp("search-stored") / "search.sqlite", real_entries, stored=1)
+    index = SearchIndex.open(path)
+    yield index
+    index.close()
+
+
+@pytest.mark.parametrize("q", ["o", "bo", "bot", "oste", "hip fr", "m8", "m87", "fractuur", "zzz"])
 @pytest.mark.parametrize("lang", ["en", "nl", "de"])
-def test_suggestions_are_the_searchs_exact_and_prefix_hits_in_its_order(real, q: str, lang: str) -> None:
+def test_suggestions_are_the_searchs_exact_and_prefix_hits_in_its_order(real, real_stored, q: str, lang: str) -> None:
     """Stored (up to three letters, at most 50), read from the range (longer, or more than were stored): alike."""
     _, everything = real.search(q, lang, limit=None, fuzzy=False)
     expected = [item for item in everything if item["match"]["type"] in ("exact", "prefix")]
     for limit in (1, 10, 60, 500):
         assert real.suggest(q, lang, limit=limit) == expected[:limit]
+        assert real_stored.suggest(q, lang, limit=limit) == expected[:limit]
+    if len(q) <= 3 and expected:  # the stored list is what answered
+        stored = real_stored._db().execute("SELECT count(*) FROM suggestions WHERE prefix = ?", (q,)).fetchone()[0]
+        assert stored > 0
 
 
 @pytest.mark.parametrize("q, lang, expected, kind, text", [
