@@ -35,8 +35,8 @@ of the vocabulary for words under three letters, which trigrams cannot index) an
 postings, driven by the rarest word; ``fuzzy`` adds, per query word, the vocabulary words within its
 edits (rapidfuzz's OSA distance over the vocabulary, read once when the index is opened). Grouping per
 entity, ranking, counting and paging run inside SQLite. :meth:`SearchIndex.suggest` reads the first
-50 entities of every prefix of up to three letters, stored at build time (the largest ranges), else
-the first rows of the suffix range in the ranking order.
+50 entities of a prefix of up to three letters that starts at least 500 suffixes (the largest ranges),
+stored at build time, else the first rows of the suffix range in the ranking order.
 
 Why this engine: ``bench/search_bench.py`` (``bench/results/search.md``) compared it, on 50 Dutch and
 English queries (lay and clinical words, several words, typos, prefixes, codes) over the real graph and
