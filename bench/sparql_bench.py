@@ -81,7 +81,7 @@ def workload() -> list[dict]:
 
 # ---------------------------------------------------------------- the served folder
 
-def serving_folder(build: Path, scale: int, tmp: Path) -> Path:
+def serving_folder(build: Path, scale: int, tmp: Path, serving: bool = True) -> Path:
     """A one-release folder (no ``current``: served as one release) with the graph ×``scale``, its manifest's
     graph hash, and the files the build writes for its servers, made from that graph: the on-disk store
     ``oxigraph/``, the search index and the documents (``kg.service.documents.write_serving_files``)."""
@@ -98,8 +98,10 @@ def serving_folder(build: Path, scale: int, tmp: Path) -> Path:
     manifest_path.write_text(json.dumps(manifest, indent=2), encoding="utf-8")  # also newer than the sources
     started = time.monotonic()
     try:  # what the build writes into a release for its servers: the disk store, the search index, the documents
+        if not serving:
+            raise ImportError("the disk store alone is asked for")
         from kg.service.documents import write_serving_files
-    except ImportError:  # a checkout from before them: the disk store alone
+    except ImportError:  # (or a checkout from before them): the disk store alone
         write_disk_store(nt, folder / DISK_STORE)
     else:
         write_serving_files(folder)
@@ -483,6 +485,8 @@ def main(argv: list[str] | None = None) -> int:
         work = [w for w in work if any(part in w["name"] for part in args.only.split(","))]
     chosen = [s for s in args.servers.split(",") if s]
     runs: dict = {}
+    info = {"args": " ".join(argv if argv is not None else sys.argv[1:]), "duration": args.duration,
+            "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "cpus": os.cpu_count(), "hop": hop()}
     with tempfile.TemporaryDirectory(prefix="sparql-bench-") as tmp_name:
         tmp = Path(tmp_name)
         logs = tmp / "logs"
@@ -501,12 +505,14 @@ def main(argv: list[str] | None = None) -> int:
                     run["servers"][kind]["queries"][name].update(entry)
             runs[scale] = run
             shutil.rmtree(folder)
-    info = {"args": " ".join(argv if argv is not None else sys.argv[1:]), "duration": args.duration,
-            "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "cpus": os.cpu_count(), "hop": hop()}
-    args.out.write_text(report(runs, work, info), encoding="utf-8")
-    args.out.with_suffix(".json").write_text(json.dumps({"info": info, "runs": runs}, indent=1), encoding="utf-8")
+            write_results(args, runs, work, info)  # after each scale: a long run keeps what it measured
     print(f"wrote {args.out} and {args.out.with_suffix('.json')}")
     return 0
+
+
+def write_results(args: argparse.Namespace, runs: dict, work: list[dict], info: dict) -> None:
+    args.out.write_text(report(runs, work, info), encoding="utf-8")
+    args.out.with_suffix(".json").write_text(json.dumps({"info": info, "runs": runs}, indent=1), encoding="utf-8")
 
 
 def add_store_memory(args: argparse.Namespace) -> int:
@@ -515,7 +521,7 @@ def add_store_memory(args: argparse.Namespace) -> int:
     found = {}
     with tempfile.TemporaryDirectory(prefix="sparql-bench-") as tmp_name:
         for scale in (int(s) for s in args.scales.split(",")):
-            folder = serving_folder(args.build, scale, Path(tmp_name))
+            folder = serving_folder(args.build, scale, Path(tmp_name), serving=False)
             found[str(scale)] = {"triples": sum(1 for _ in (folder / "osteokg.nt").open("rb")), **process_memory(folder)}
             print(f"  x{scale}: {found[str(scale)]}", flush=True)
             shutil.rmtree(folder)
