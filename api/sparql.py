@@ -56,7 +56,6 @@ Refusals, all ``application/problem+json`` with a detail that says what to chang
 """
 from __future__ import annotations
 
-import hashlib
 import io
 import logging
 import time
@@ -74,7 +73,7 @@ from werkzeug.wsgi import get_content_length
 
 from api.errors import Problem, problem
 from api.graph import ENVIRON, Served, bound, register, releases_of, served
-from api.http import RELEASE_HEADER
+from api.http import RELEASE_HEADER, VARY, cache_control, etag_of
 from kg import settings
 from kg.sparql import policy
 from kg.store import DISK_STORE, OxigraphStore, RemoteStore, StoreError, check_syntax
@@ -488,10 +487,9 @@ class Front:
         headers = [("Content-Type", content_type), ("Content-Length", str(len(body_bytes))),
                    *self.flask_app.extensions["osteokg_cors"], (RELEASE_HEADER, release.id)]
         if method == "GET":  # what api.http.finish and make_conditional give a GET 200
-            variant = f"{release.etag}|/sparql?{query_string.decode()}|{content_type.split(';')[0].strip()}|"
-            headers += [("ETag", f'"{hashlib.sha256(variant.encode("utf-8")).hexdigest()[:32]}"'),
-                        ("Cache-Control", f"public, max-age={config['CACHE_MAX_AGE']}"),
-                        ("Vary", "Accept, Accept-Language"), ("Date", http_date())]
+            etag = etag_of(release, f"/sparql?{query_string.decode()}", content_type.split(";")[0].strip(), None)
+            headers += [("ETag", f'"{etag}"'), ("Cache-Control", cache_control(self.flask_app)),
+                        ("Vary", ", ".join(VARY)), ("Date", http_date())]
         self.answered += 1
         start_response(_STATUS_200, headers)
         return [body_bytes]
