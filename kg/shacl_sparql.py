@@ -381,25 +381,15 @@ def _to_rdflib(term: object, originals: dict[tuple[str, str], list[Literal]]) ->
 def _store(graph: Graph, originals: dict[tuple[str, str], list[Literal]]) -> ox.Store:
     """``graph`` in an in-memory pyoxigraph store, blank nodes keeping their labels (so results name them);
     fills ``originals`` with the graph's typed literals by their stored form (numbers are stored canonically)."""
+    # the one rdflib → pyoxigraph term mapping (blank-node labels kept)
+    from kg.store import _to_oxigraph
+
     terms: dict[Node, ox.NamedNode | ox.BlankNode | ox.Literal] = {}
 
     def term(node: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
         found = terms.get(node)
         if found is None:
-            if isinstance(node, URIRef):
-                found = ox.NamedNode(str(node))
-            elif isinstance(node, BNode):
-                found = ox.BlankNode(str(node))
-            elif isinstance(node, Literal):
-                if node.language:
-                    found = ox.Literal(str(node), language=node.language)
-                elif node.datatype is not None:
-                    found = ox.Literal(str(node), datatype=ox.NamedNode(str(node.datatype)))
-                else:
-                    found = ox.Literal(str(node))
-            else:
-                raise TypeError(f"not an RDF term: {node!r}")
-            terms[node] = found
+            found = terms[node] = _to_oxigraph(node)
         return found
 
     store = ox.Store()
