@@ -61,9 +61,34 @@ def _numbers(mapping: dict) -> dict[str, float]:
     return {k: float(v) for k, v in mapping.items() if isinstance(v, int | float) and not isinstance(v, bool)}
 
 
-def build_series(build: dict | list) -> dict[str, list[tuple[int, float]]] | None:
-    """Build seconds per stage per scale from build.json: a list of scales (or ``{"scales": [...]}``), each with
+def triples_of(scale: dict):
+    """copies → triples, from scale.json's scales (exact where measured, else one copy's increment on top of ×1:
+    every generator run shares the schema, so each copy adds the same triples), or None without two scales."""
+    known = {s["copies"]: s["triples"] for s in scale.get("scales", []) if "copies" in s and "triples" in s}
+    if 1 not in known or len(known) < 2:
+        return None
+    k, n = max(known.items())
+    per_copy = (n - known[1]) / (k - 1)
+    return lambda copies: known.get(copies, round(known[1] + (copies - 1) * per_copy))
+
+
+def build_series(build: dict | list, triples=None) -> dict[str, list[tuple[int, float]]] | None:
+    """Build seconds per stage per scale from build.json: bench/build_bench.py's ``runs`` = {copies: {"seconds":
+    {stage: s}, "info": {...}}} (x: ``info["triples"]``, else ``triples(copies)``), or a list of scales each with
     its triples and a mapping of stage → seconds (``stages`` / ``seconds``). None when the layout is unknown."""
+    if isinstance(build, dict) and isinstance(build.get("runs"), dict):
+        lines: dict[str, list[tuple[int, float]]] = {}
+        for copies, run in build["runs"].items():
+            if not isinstance(run, dict) or not isinstance(run.get("seconds"), dict) or not str(copies).isdigit():
+                return None
+            info = run.get("info") if isinstance(run.get("info"), dict) else {}
+            x = info.get("triples") if isinstance(info.get("triples"), int) else (triples(int(copies)) if triples else None)
+            if x is None:
+                return None
+            for stage, seconds in _numbers(run["seconds"]).items():
+                if seconds > 0:
+                    lines.setdefault(str(stage), []).append((int(x), seconds))
+        return {k: sorted(v) for k, v in lines.items()} or None
     items = build.get("scales", build.get("results")) if isinstance(build, dict) else build
     if not isinstance(items, list):
         return None
@@ -156,7 +181,7 @@ def draw(results: Path, out: Path) -> list[str]:
                                         ("sparql.json", "SPARQL ratios (bench/sparql_bench.py)", sparql_series, "ratio")):
         data = _read(results / name)
         if data is not None:
-            series = reader(data)
+            series = reader(data, triples_of(scale)) if reader is build_series else reader(data)
             panels.append((label, ylabel, series if series else f"{name}: layout not understood by bench/plot.py"))
     columns = 2
     rows = (len(panels) + 1) // columns

@@ -221,3 +221,13 @@ def test_renumbered_copies_have_seven_digit_ids(tmp_path):
     ids = {m for line in lines for m in re.findall(r"OSTEOKG_([0-9_]+)>", line)}
     assert all(re.fullmatch(r"[0-9]{7}", i) for i in ids), ids
     assert "OSTEOKG:0010106" in scale_bench.entity_curies("\n".join(lines))
+
+
+def test_plot_reads_build_bench_runs_on_the_scales_triples():
+    scale = {"scales": [{"copies": 1, "triples": 9_339}, {"copies": 10, "triples": 83_292}]}
+    triples = plot.triples_of(scale)
+    assert triples(10) == 83_292 and triples(100) == 9_339 + 99 * 8_217
+    build = {"meta": {}, "runs": {"1": {"seconds": {"pyshacl": 2.0, "reason": 0.5}, "info": {}},
+                                  "100": {"seconds": {"pyshacl": 60.0}, "info": {}}}}
+    assert plot.build_series(build, triples) == {"pyshacl": [(9_339, 2.0), (822_822, 60.0)], "reason": [(9_339, 0.5)]}
+    assert plot.build_series(build, None) is None  # no x without the scales' triples
