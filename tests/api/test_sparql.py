@@ -838,13 +838,14 @@ def test_the_lean_path_answers_as_the_flask_view(tight_app, method, query_string
     lean_answer, answered = ask()
     assert answered == (1 if lean else 0)
     assert lean_answer.status == flask_answer.status
+    drop = {"date"}
     if lean_answer.mimetype == "text/turtle" and b"_:" in flask_answer.get_data():  # fresh blank-node labels
         from rdflib.compare import isomorphic
 
         assert isomorphic(*(Graph().parse(data=a.get_data(), format="turtle") for a in (lean_answer, flask_answer)))
+        drop.add("content-length")  # labels of another length
     else:
         assert lean_answer.get_data() == flask_answer.get_data()
-    drop = {"date"}
     ours = sorted((k, v) for k, v in lean_answer.headers.items() if k.lower() not in drop)
     theirs = sorted((k, v) for k, v in flask_answer.headers.items() if k.lower() not in drop)
     assert ours == theirs
