@@ -55,6 +55,7 @@ import pyoxigraph
 
 from kg import queries, settings
 from kg.errors import KgError
+from kg.releases import DISK_STORE  # a release's on-disk store, <release>/oxigraph (written by write_disk_store)
 
 
 @dataclass(frozen=True, slots=True)
@@ -574,7 +575,7 @@ class RemoteStore:
 ENGINES = {"oxigraph": OxigraphStore, "rdflib": RdflibStore}
 MEMORY_ENGINE = "oxigraph-memory"  # pyoxigraph in memory, loaded from the N-Triples, even where a disk store is
 NT_FILE = "osteokg.nt"
-DISK_STORE = "oxigraph"  # a release's on-disk store: <release>/oxigraph (kg.build writes it with write_disk_store)
+
 
 
 @dataclass(frozen=True)
