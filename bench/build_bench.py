@@ -196,7 +196,8 @@ def markdown(runs: dict[str, dict[str, Any]], meta: dict[str, Any]) -> str:
              "so compare figures within a column, not across runs)."), "",
              ("×1 is the real build, stage by stage, as kg.build runs them; ×k is the built graph copied k times "
              "(bench/store_bench.py's generator, schema shared). Compose and materialize read the tables: real "
-             "graph only. A stage not run at a scale is blank."), "",
+             "graph only. A stage not run at a scale is blank; one under *failed* refused the graph (the first line of its error; "
+              "its seconds are until it refused)."), "",
              "| stage | " + " | ".join(f"×{s}" for s in scales) + " |",
              "| --- | " + " | ".join("---:" for _ in scales) + " |"]
     for stage in stages:
@@ -226,6 +227,18 @@ def markdown(runs: dict[str, dict[str, Any]], meta: dict[str, Any]) -> str:
         if ox_ser:
             lines.append(f"Turtle + N-Triples + RDF/XML: rdflib {rdflib_ser:.2f} s, pyoxigraph {ox_ser:.2f} s "
                          "(its load of the N-Triples included).")
+        for scale in scales[1:]:
+            big = runs[scale]
+            growth = big["info"]["triples"] / max(one["info"]["triples"], 1)
+            parts = [f"{stage} ×{big['seconds'][stage] / max(sec[stage], 1e-9):.1f}" for stage in
+                     ("SHACL (fast)", "SHACL (reference: pyshacl)", "QC queries", "reason (HermiT)")
+                     if stage in big["seconds"] and stage in sec]
+            lines.append(f"Growth ×1 → ×{scale} ({growth:.1f}× the triples): " + ", ".join(parts) + ".")
+            if "SHACL (reference: pyshacl)" in big["seconds"]:
+                lines.append(f"SHACL at ×{scale}: fast {big['seconds']['SHACL (fast)']:.2f} s vs reference "
+                             f"{big['seconds']['SHACL (reference: pyshacl)']:.2f} s (×"
+                             f"{big['seconds']['SHACL (reference: pyshacl)'] / max(big['seconds']['SHACL (fast)'], 1e-9):.1f}),"
+                             f" same findings: {big['info'].get('reference_findings_equal')}.")
     return "\n".join(lines) + "\n"
 
 
@@ -235,7 +248,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reference-up-to", type=int, default=10,
                         help="run the reference engine (pyshacl alone) at scales up to this one (default %(default)s)")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "build.md")
+    parser.add_argument("--from-json", action="store_true", help="write the Markdown again from OUT's .json (no run)")
     args = parser.parse_args(argv)
+    if args.from_json:
+        saved = json.loads(args.out.with_suffix(".json").read_text(encoding="utf-8"))
+        args.out.write_text(markdown(saved["runs"], saved["meta"]), encoding="utf-8")
+        return 0
     meta = {"args": " ".join(argv if argv is not None else sys.argv[1:]) or "(defaults)",
             "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "machine": f"{os.cpu_count()} cores, "
             f"Python {platform.python_version()}", "load": " ".join(f"{x:.1f}" for x in os.getloadavg())}
