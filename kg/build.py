@@ -35,11 +35,39 @@ from kg.compose import compose
 from kg.errors import QCFailed, ReleaseError, ValidationFailed
 from kg.materialize import Materialization, materialize
 from kg.reason import reason
-from kg.releases import (ARTEFACTS, CURRENT, DOCUMENTS, KEEP_RELEASES, LOCATIONS, MANIFEST, RELEASES, graph_hash, in_use,
-                         is_release_root, mark_in_use, prune, release_dir, release_id, switch, verify)
-from kg.settings import BUILD_DIR, ONTOLOGY_DIR, ROOT  # re-exported; the folders are kg.settings'
-from kg.vocab import (CLINICAL_NOTE, OKG, ONTOLOGY_IRI, OSTEOKG, PREFIXES, QUANTITATIVE_STATEMENT,
-                      is_upper_category)
+from kg.releases import (
+    ARTEFACTS,
+    CURRENT,
+    DOCUMENTS,
+    KEEP_RELEASES,
+    LOCATIONS,
+    MANIFEST,
+    RELEASES,
+    file_hash,
+    graph_hash,
+    in_use,
+    is_release_root,
+    mark_in_use,
+    prune,
+    release_dir,
+    release_id,
+    switch,
+    verify,
+)
+from kg.settings import (  # re-exported; the folders are kg.settings'
+    BUILD_DIR,
+    ONTOLOGY_DIR,
+    ROOT,
+)
+from kg.vocab import (
+    CLINICAL_NOTE,
+    OKG,
+    ONTOLOGY_IRI,
+    OSTEOKG,
+    PREFIXES,
+    QUANTITATIVE_STATEMENT,
+    is_upper_category,
+)
 
 SSSOM, KGX_DIR, DOCS_DIR, QC_REPORT = "osteokg.sssom.tsv", "kgx", "docs", "qc-report.tsv"
 
@@ -221,6 +249,7 @@ def _write_release(built: Built, staging: Path, out_dir: Path, progress: Progres
             "version_iri": str(built.graph.value(URIRef(ONTOLOGY_IRI), OWL.versionIRI)),
             "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "graph_sha256": graph_hash(writing),
+            "nt_sha256": file_hash(writing),  # what serve checks before serving (kg.releases.verify)
             "release": _timed(built, "release id", release_id, staging),
             "counts": built.counts,
             "timings": {name: round(seconds, 3) for name, seconds in built.timings.items()},

@@ -183,6 +183,16 @@ def graph_hash(nt_path: Path) -> str:
     return digest.hexdigest()
 
 
+def file_hash(path: Path) -> str:
+    """SHA-256 of the file's bytes, read in chunks: what :func:`verify` checks a served graph file against (the
+    graph hash sorts every line of it, ~10 s at a million triples; this reads it once, ~0.3 s)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
 def in_use(release: Path) -> bool:
     """True when a live process holds the release open (:func:`mark_in_use`)."""
     import fcntl
@@ -231,8 +241,9 @@ def prune(out_dir: Path, keep: int = KEEP_RELEASES) -> list[Path]:
 
 
 def verify(out_dir: Path) -> dict:
-    """Check a written build before it is served: its ``osteokg.nt`` must have the graph hash its
-    ``manifest.json`` records. Return the manifest; raise :class:`ReleaseError` naming the damaged
+    """Check a written build before it is served: its ``osteokg.nt`` must have the file hash its
+    ``manifest.json`` records (``nt_sha256``; the graph hash, ``graph_sha256``, for a build written before
+    it). Return the manifest; raise :class:`ReleaseError` naming the damaged
     or missing file (a truncated graph would otherwise fail later, in every worker, naming none).
     A release root is checked in the release its ``current`` names."""
     out_dir = release_dir(out_dir)
@@ -243,11 +254,13 @@ def verify(out_dir: Path) -> dict:
         raise ReleaseError(manifest_path, "missing: not a finished build (build one with `osteokg build`)") from None
     except (OSError, ValueError) as exc:
         raise ReleaseError(manifest_path, f"cannot be read: {exc}; rebuild with `osteokg build`") from exc
-    expected = manifest.get("graph_sha256") if isinstance(manifest, dict) else None
+    recorded = manifest if isinstance(manifest, dict) else {}
+    fast = isinstance(recorded.get("nt_sha256"), str)
+    expected = recorded.get("nt_sha256") if fast else recorded.get("graph_sha256")
     if not isinstance(expected, str):
         raise ReleaseError(manifest_path, "records no graph_sha256; rebuild with `osteokg build`")
     try:
-        actual = graph_hash(graph_path)
+        actual = file_hash(graph_path) if fast else graph_hash(graph_path)
     except FileNotFoundError:
         raise ReleaseError(graph_path, f"missing, though {MANIFEST} lists it; rebuild with `osteokg build`") from None
     except UnicodeDecodeError as exc:
@@ -255,6 +268,7 @@ def verify(out_dir: Path) -> dict:
     except OSError as exc:
         raise ReleaseError(graph_path, f"cannot be read: {exc.strerror or exc}") from exc
     if actual != expected:
-        raise ReleaseError(graph_path, f"damaged or changed since it was built: its graph hash is {actual[:12]}…, "
+        kind = "file hash" if fast else "graph hash"
+        raise ReleaseError(graph_path, f"damaged or changed since it was built: its {kind} is {actual[:12]}…, "
                                        f"{MANIFEST} records {expected[:12]}…; rebuild with `osteokg build`")
     return manifest

@@ -265,3 +265,30 @@ def test_verify_accepts_a_build_and_names_a_damaged_file(tmp_path: Path, build_d
     with pytest.raises(ReleaseError, match="cannot be read") as caught:
         verify(copy)
     assert caught.value.path == str(copy / "manifest.json")
+
+
+def test_verify_checks_the_file_hash_and_falls_back_to_the_graph_hash_of_an_older_build(tmp_path: Path,
+                                                                                     build_dir: Path) -> None:
+    import json
+    import shutil
+
+    from kg.releases import file_hash, release_dir
+
+    copy = tmp_path / "build"
+    shutil.copytree(release_dir(build_dir), copy)
+    manifest = json.loads((copy / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["nt_sha256"] == file_hash(copy / "osteokg.nt")
+    graph = copy / "osteokg.nt"
+    data = bytearray(graph.read_bytes())
+    line = next(i for i, text in enumerate(data.split(b"\n")) if text and b"_:" not in text)  # the graph hash's
+    at = sum(len(text) + 1 for text in data.split(b"\n")[:line]) + 3
+    data[at] ^= 1  # one bit of a triple without blank nodes, same length
+    graph.write_bytes(bytes(data))
+    with pytest.raises(ReleaseError, match="its file hash is"):
+        verify(copy)
+    del manifest["nt_sha256"]  # a build written before the file hash: checked by the graph hash
+    (copy / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    with pytest.raises(ReleaseError, match="its graph hash is"):
+        verify(copy)
+    shutil.copy(release_dir(build_dir) / "osteokg.nt", graph)
+    assert verify(copy)["graph_sha256"] == manifest["graph_sha256"]
