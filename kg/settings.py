@@ -126,8 +126,9 @@ SETTINGS: tuple[Setting, ...] = (
     # where the build is and how it is stored
     Setting("BUILD_DIR", "path", BUILD_DIR, "the build folder: written by `osteokg build`, served by the API",
             ("build", "serve", "api")),
-    Setting("STORE", "str", "oxigraph", "the store the API answers from (kg.store): oxigraph[:PATH], rdflib[:PATH] "
-            "or a SPARQL 1.1 endpoint URL", ("serve", "api")),
+    Setting("STORE", "str", "oxigraph", "the store the API answers from (kg.store): oxigraph[:PATH] (the release's "
+            "on-disk store, read-only; else its N-Triples in memory), oxigraph-memory[:PATH] (in memory), "
+            "rdflib[:PATH] or a SPARQL 1.1 endpoint URL", ("serve", "api")),
     Setting("STORE_USER", "str", None, "the user name for a remote store (no credentials in the URL)", ("store",)),
     Setting("STORE_PASSWORD", "str", None, "the password for a remote store", ("store",), secret=True),
     Setting("STORE_TIMEOUT", "float", 30.0, "seconds a request to a remote store may take", ("store",), minimum=0.1),

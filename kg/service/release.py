@@ -285,7 +285,7 @@ def _within(store: str, release: Path) -> str:
     """``store`` with a path that names a release root (``oxigraph:build``) resolved to the release opened, so
     that the triples and the manifest come from one release while ``current`` moves on."""
     engine, sep, rest = store.partition(":")
-    if sep and rest and "://" not in store and engine in ("oxigraph", "rdflib"):
+    if sep and rest and "://" not in store and engine in ("oxigraph", "oxigraph-memory", "rdflib"):
         path = Path(rest)
         folder = path.parent if path.suffix == ".nt" else path
         resolved = release_dir(folder)
