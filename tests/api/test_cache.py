@@ -6,10 +6,10 @@ from api.cache import EXTENSION, MARK
 
 def test_a_repeat_is_answered_by_the_cache_identically(app, client) -> None:
     cache = app.extensions[EXTENSION]
-    url = "/entities/OSTEOKG:0000107?lang=nl"
+    url = "/entities/OSTEOKG:0000107/relations?lang=nl&limit=5"  # a view's answer (api/front.py answers limit-less)
     first = client.get(url)
     assert MARK not in first.headers
-    key = (app.extensions["osteokg"].id, "/entities/OSTEOKG:0000107", "lang=nl", "", "")
+    key = (app.extensions["osteokg"].id, "/entities/OSTEOKG:0000107/relations", "lang=nl&limit=5", "", "")
     assert key in cache.items
     second = client.get(url)
     assert second.data == first.data and second.headers["ETag"] == first.headers["ETag"]
@@ -27,7 +27,7 @@ def test_each_representation_is_kept_apart(client) -> None:
 
 
 def test_cached_answer_honours_if_none_match(client) -> None:
-    url = "/entities/OSTEOKG:0000109"
+    url = "/entities/OSTEOKG:0000109/children?limit=3"
     etag = client.get(url).headers["ETag"]
     client.get(url)
     response = client.get(url, headers={"If-None-Match": etag})
@@ -49,5 +49,15 @@ def test_the_cache_is_bounded(build_dir) -> None:
     small = create_app({"TESTING": True, "BUILD_DIR": str(build_dir), "RESPONSE_CACHE_SIZE": 3})
     client = small.test_client()
     for digits in ("0000100", "0000101", "0000102", "0000103", "0000104"):
-        assert client.get(f"/entities/OSTEOKG:{digits}").status_code == 200
+        assert client.get(f"/entities/OSTEOKG:{digits}", headers={"Accept": "text/turtle"}).status_code == 200
     assert len(small.extensions[EXTENSION].items) == 3
+
+
+def test_the_lean_paths_answers_are_not_kept(app, client) -> None:
+    """api/front.py answers a lookup for less than a cache miss costs: the cache keeps none of them."""
+    cache = app.extensions[EXTENSION]
+    front = app.extensions["osteokg_front"]
+    before = front.answered
+    assert client.get("/entities/OSTEOKG:0000110").status_code == 200 and front.answered == before + 1
+    assert not [k for k in cache.items if k[1] == "/entities/OSTEOKG:0000110"]
+
