@@ -165,8 +165,8 @@ def _result(entity_ratio: float, search_p50: float, pss: float, ready: float) ->
     def config(ratio: float) -> dict:
         loads = {"health": {"rps": 1000.0, "p50": 1.0, "ratio": 1.0},
                  "entity": {"rps": 1000 * ratio, "p50": 2.0, "ratio": ratio},
-                 "search": {"rps": 600.0, "p50": search_p50, "ratio": 0.6},
-                 "prefix": {"rps": 600.0, "p50": 4.0, "ratio": 0.6}}
+                 "search": {"rps": 600.0, "p50": 80.0, "ratio": 0.6, "one_client": {"p50": search_p50, "p99": 20.0}},
+                 "prefix": {"rps": 600.0, "p50": 40.0, "ratio": 0.6, "one_client": {"p50": 4.0, "p99": 9.0}}}
         return {"loads": loads, "ready": {"health": {"seconds": ready}},
                 "memory_after_load": {"rss_mb": pss * 2, "pss_mb": pss}}
 
