@@ -59,19 +59,13 @@ def _timed(times: dict[str, float], name: str, run: Callable[[], Any]) -> Any:
 def _oxigraph_serializations(nt: Path, out: Path, times: dict[str, float]) -> None:
     import pyoxigraph as ox
 
-    store = _timed(times, "pyoxigraph load (nt)", lambda: _ox_load(nt))
+    from kg.store import OxigraphStore
+
+    loaded = _timed(times, "pyoxigraph load (nt)", lambda: OxigraphStore.from_file(nt, ox.RdfFormat.N_TRIPLES))
     for name, fmt in (("turtle", ox.RdfFormat.TURTLE), ("nt", ox.RdfFormat.N_TRIPLES), ("xml", ox.RdfFormat.RDF_XML)):
         _timed(times, f"pyoxigraph serialize {name}",
-               lambda fmt=fmt, name=name: store.dump(output=str(out / f"ox.{name}"), format=fmt,
-                                                     from_graph=ox.DefaultGraph()))
-
-
-def _ox_load(nt: Path):
-    import pyoxigraph as ox
-
-    store = ox.Store()
-    store.bulk_load(path=str(nt), format=ox.RdfFormat.N_TRIPLES)
-    return store
+               lambda fmt=fmt, name=name: loaded.store.dump(output=str(out / f"ox.{name}"), format=fmt,
+                                                            from_graph=ox.DefaultGraph()))
 
 
 def graph_stages(graph, out: Path, reference: bool, times: dict[str, float], info: dict[str, Any],

@@ -27,13 +27,15 @@ real graph with every invalid example added.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, SH, XSD
 from rdflib.term import Node
+
+from kg.store import OxigraphStore
 
 _TARGETS = (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf, SH.target)
 #: what a node shape may say besides its constraints (a shape with nothing else left needs no pyshacl run)
@@ -73,7 +75,7 @@ class Lifted:
 
     core: Graph
     constraints: list[Constraint]
-    store: ox.Store | None = None
+    store: OxigraphStore | None = None
     graph: Graph | None = None
     #: typed literals as the store gives them back (it writes numbers canonically: "130.0" → "130") → the graph's
     #: literals of that form (several when the graph has "130.0" and "130")
@@ -85,7 +87,7 @@ class Lifted:
         if not self.constraints or self.store is None:
             return out
         for constraint in self.constraints:
-            out.extend(_results(constraint, self.store.query(constraint.query), self.originals, self.graph))
+            out.extend(_results(constraint, self.store.run(constraint.query), self.originals, self.graph))
         return out
 
     def add_results(self, results: Graph, extra: list[Result]) -> None:
@@ -153,7 +155,7 @@ def lift(shapes: Graph, graph: Graph, only: list[str] | None = None) -> Lifted:
         text = _target_select(core, target)
         if text is None or plan.store is None:
             continue
-        solutions = plan.store.query(text)
+        solutions = plan.store.run(text)
         assert isinstance(solutions, ox.QuerySolutions)
         core.remove((targeted, SH.target, target))
         for solution in solutions:
@@ -378,38 +380,21 @@ def _to_rdflib(term: object, originals: dict[tuple[str, str], list[Literal]]) ->
     raise TypeError(f"not an RDF term from a SELECT: {term!r}")
 
 
-def _store(graph: Graph, originals: dict[tuple[str, str], list[Literal]]) -> ox.Store:
-    """``graph`` in an in-memory pyoxigraph store, blank nodes keeping their labels (so results name them);
-    fills ``originals`` with the graph's typed literals by their stored form (numbers are stored canonically)."""
-    # the one rdflib → pyoxigraph term mapping (blank-node labels kept)
-    from kg.store import _to_oxigraph
-
-    terms: dict[Node, ox.NamedNode | ox.BlankNode | ox.Literal] = {}
-
-    def term(node: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
-        found = terms.get(node)
-        if found is None:
-            found = terms[node] = _to_oxigraph(node)
-        return found
-
-    store = ox.Store()
-    store.bulk_extend(_quads(graph, term))
-    typed = [(node, found) for node, found in terms.items() if isinstance(node, Literal) and node.datatype is not None
-             and isinstance(found, ox.Literal)]
+def _store(graph: Graph, originals: dict[tuple[str, str], list[Literal]]) -> OxigraphStore:
+    """``graph`` in an in-memory pyoxigraph store (kg.store's copy, term by term: blank nodes keep their labels,
+    so results name them); fills ``originals`` with the graph's typed literals by their stored form (the store
+    writes numbers canonically: "130.0" → "130")."""
+    store = OxigraphStore.from_graph(graph)
+    typed = sorted({o for o in graph.objects() if isinstance(o, Literal) and o.datatype is not None
+                    and str(o.datatype) != _XSD_STRING}, key=lambda lit: (str(lit.datatype), str(lit)))
     if typed:  # how the store writes each one: read back from a store of those literals alone
-        probe, predicate = ox.Store(), ox.NamedNode("urn:osteokg:literal")
-        probe.extend(ox.Quad(ox.NamedNode(f"urn:osteokg:literal:{i}"), predicate, found)
-                     for i, (_, found) in enumerate(typed))
-        for quad in probe:
-            node, _ = typed[int(quad.subject.value.rsplit(":", 1)[1])]
+        probe = Graph()
+        predicate = URIRef("urn:osteokg:literal")
+        for i, literal in enumerate(typed):
+            probe.add((URIRef(f"urn:osteokg:literal:{i}"), predicate, literal))
+        for quad in OxigraphStore.from_graph(probe).store:
+            node = typed[int(quad.subject.value.rsplit(":", 1)[1])]
             stored = quad.object
-            if isinstance(stored, ox.Literal) and isinstance(node, Literal):
+            if isinstance(stored, ox.Literal):
                 originals.setdefault((stored.value, stored.datatype.value), []).append(node)
     return store
-
-
-def _quads(graph: Graph, term) -> Iterable[ox.Quad]:
-    for s, p, o in graph:
-        subject, predicate = term(s), term(p)
-        if isinstance(predicate, ox.NamedNode) and not isinstance(subject, ox.Literal):
-            yield ox.Quad(subject, predicate, term(o))
