@@ -207,14 +207,20 @@ def memory(root: int) -> dict:
         rss = _kib(Path(f"/proc/{pid}/status"), "VmRSS")
         if rss is None:
             continue
-        pss = _kib(Path(f"/proc/{pid}/smaps_rollup"), "Pss")
+        rollup = Path(f"/proc/{pid}/smaps_rollup")
+        pss, anon = _kib(rollup, "Pss"), _kib(rollup, "Pss_Anon")
         stat = _stat(pid)
         processes.append({"pid": pid, "started_ticks": stat[2] if stat else None, "role": role(pid, root),
                           "rss_mb": rss / 1024,
-                          "pss_mb": None if pss is None else pss / 1024})
+                          "pss_mb": None if pss is None else pss / 1024,
+                          "pss_anon_mb": None if anon is None else anon / 1024})
     pss_known = processes and all(p["pss_mb"] is not None for p in processes)
+    anon_known = processes and all(p["pss_anon_mb"] is not None for p in processes)
     return {"processes": processes, "rss_mb": sum(p["rss_mb"] for p in processes),
-            "pss_mb": sum(p["pss_mb"] for p in processes) if pss_known else None}
+            "pss_mb": sum(p["pss_mb"] for p in processes) if pss_known else None,
+            # the heap and stacks, as opposed to pages of mapped files (the release's store, documents and index:
+            # the page cache's, shared with every process that maps them and reclaimable)
+            "pss_anon_mb": sum(p["pss_anon_mb"] for p in processes) if anon_known else None}
 
 
 def copies_for(target_triples: float, one: int, probe: int, probe_copies: int) -> int:
@@ -626,21 +632,24 @@ def scale_tables(scale: dict) -> list[str]:
     for key in ("on", "off"):
         ready = configs.get(key, {}).get("ready", {})
         lines.append(f"| cache {key} | " + " | ".join(fmt(ready.get(r, {}).get("seconds")) for r in READY_ROUTES) + " |")
-    lines += ["", "| memory, MB (RSS / PSS) | processes | after start | after load |", "|---|---:|---:|---:|"]
+    lines += ["", "| memory, MB (RSS / PSS / PSS anonymous) | processes | after start | after load |",
+              "|---|---:|---:|---:|"]
     for key in ("on", "off"):
         config = configs.get(key)
         if not config:
             continue
         start, end = config["memory_after_start"], config["memory_after_load"]
         roles = ", ".join(f"{n} {r}" for r, n in _role_counts(end).items())
-        lines.append(f"| cache {key}: all processes | {roles} | {fmt(start['rss_mb'])} / {fmt(start['pss_mb'])} | "
-                     f"{fmt(end['rss_mb'])} / {fmt(end['pss_mb'])} |")
+        lines.append(f"| cache {key}: all processes | {roles} | {fmt(start['rss_mb'])} / {fmt(start['pss_mb'])} / "
+                     f"{fmt(start.get('pss_anon_mb'))} | {fmt(end['rss_mb'])} / {fmt(end['pss_mb'])} / "
+                     f"{fmt(end.get('pss_anon_mb'))} |")
     oxi = scale.get("oxigraph", {})
     if "error" in oxi:
         lines.append(f"| Oxigraph server in memory | — | {oxi['error']} | |")
     elif oxi:
         lines.append(f"| Oxigraph server in memory, same file (loaded in {oxi['load_seconds']:.1f} s, "
-                     f"{oxi['triples']:,} triples) | 1 | | {fmt(oxi['rss_mb'])} / {fmt(oxi['pss_mb'])} |")
+                     f"{oxi['triples']:,} triples) | 1 | | {fmt(oxi['rss_mb'])} / {fmt(oxi['pss_mb'])} / "
+                     f"{fmt(oxi.get('pss_anon_mb'))} |")
     lines.append("")
     return lines
 
@@ -704,7 +713,9 @@ def summary(scales: list[dict]) -> list[dict]:
         factor = mine / theirs
         add("all processes' memory (PSS, after load) / Oxigraph server's in memory, same file",
             f"≤ {TARGET_MEMORY_FACTOR:g}×", factor, factor <= TARGET_MEMORY_FACTOR if big_enough else None,
-            f"{factor:.2f}× ({fmt(mine)} MB vs {fmt(theirs)} MB; RSS {fmt(worst['rss_mb'])} MB)", at_big)
+            f"{factor:.2f}× ({fmt(mine)} MB vs {fmt(theirs)} MB; RSS {fmt(worst['rss_mb'])} MB; of the PSS "
+            f"{fmt(worst.get('pss_anon_mb'))} MB anonymous, the rest pages of the release's mapped files, "
+            f"vs {fmt(oxi.get('pss_anon_mb'))} MB anonymous for Oxigraph)", at_big)
     worst_ready, where = None, ""
     for s in scales:
         for key, config in s.get("configs", {}).items():
