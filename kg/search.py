@@ -57,7 +57,8 @@ import os
 import re
 import sqlite3
 import threading
-from collections.abc import Iterable
+from contextlib import contextmanager
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import quote
@@ -242,20 +243,21 @@ class SearchIndex:
         self._uri = f"file:{quote(str(self.path.resolve()))}?mode=ro&immutable=1"
         self._local = threading.local()
         self._lock = threading.Lock()
-        self._connections: list[sqlite3.Connection] = []
+        self._connections: list[sqlite3.Connection] = []  # every connection opened, to close them all
+        self._idle: list[sqlite3.Connection] = []  # those no call holds now
         self._closed = False
-        db = self._db()
-        try:
-            meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
-        except sqlite3.DatabaseError:  # not SQLite, or SQLite without the index's tables
-            meta = {}
-        if meta.get("format") != FORMAT:
-            self.close()
-            raise ValueError(f"{self.path} is not an osteokg search index of format {FORMAT}")
+        with self._held() as db:
+            try:
+                meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
+            except sqlite3.DatabaseError:  # not SQLite, or SQLite without the index's tables
+                meta = {}
+            if meta.get("format") != FORMAT:
+                self.close()
+                raise ValueError(f"{self.path} is not an osteokg search index of format {FORMAT}")
+            rows = db.execute("SELECT word, postings FROM words ORDER BY id").fetchall()
         self.ranks = int(meta["ranks"])
         self.modes = frozenset(json.loads(meta["modes"]))
         #: the vocabulary, in word-id order (id = position + 1): the fuzzy step's choices
-        rows = db.execute("SELECT word, postings FROM words ORDER BY id").fetchall()
         self.vocabulary: list[str] = [w for w, _ in rows]
         #: how many texts hold each word (by word id - 1): which query word drives an intersection
         self.postings: list[int] = [n for _, n in rows]
@@ -267,17 +269,41 @@ class SearchIndex:
             raise FileNotFoundError(f"{path} is missing: the release has no search index (rebuild it)")
         return cls(path)
 
-    def _db(self) -> sqlite3.Connection:
-        """This thread's connection."""
+    @contextmanager
+    def _held(self) -> Iterator[sqlite3.Connection]:
+        """A connection for this call (the one this thread already holds, in a nested call), from a pool: as many
+        connections as calls run at once, not one per thread a server ever ran a search in (granian's WSGI threads
+        are hundreds, and each connection keeps its own page cache: at a million triples the workers' heap grew by
+        hundreds of MB under a search load, scale_bench)."""
+        held = getattr(self._local, "db", None)
+        if held is not None:
+            yield held
+            return
         if self._closed:
             raise ValueError(f"the search index {self.path} is closed")
-        db = getattr(self._local, "db", None)
+        with self._lock:
+            db = self._idle.pop() if self._idle else None
         if db is None:
             db = sqlite3.connect(self._uri, uri=True, check_same_thread=False)
             db.execute(f"PRAGMA mmap_size = {MMAP}")  # pages read from the OS's cache, shared by every process
             with self._lock:
                 self._connections.append(db)
-            self._local.db = db
+        self._local.db = db
+        try:
+            yield db
+        finally:
+            self._local.db = None
+            with self._lock:
+                if self._closed:
+                    db.close()
+                else:
+                    self._idle.append(db)
+
+    def _db(self) -> sqlite3.Connection:
+        """The connection this thread holds for the call it is in (:meth:`_held`)."""
+        db = getattr(self._local, "db", None)
+        if db is None:
+            raise RuntimeError("the search index is read only inside a call that holds a connection")
         return db
 
     def close(self) -> None:
@@ -285,8 +311,10 @@ class SearchIndex:
         with self._lock:
             self._closed = True
             connections, self._connections = self._connections, []
-        for db in connections:
+            idle, self._idle = self._idle, []
+        for db in idle:  # a connection a call holds now is closed when it is given back
             db.close()
+        del connections
 
     def __enter__(self) -> Self:
         return self
@@ -400,6 +428,11 @@ class SearchIndex:
         ``category`` is a category IRI: only its members. ``fuzzy=False`` leaves out the typo step."""
         if (limit is not None and limit < 0) or offset < 0:
             raise ValueError("limit and offset must not be negative")
+        with self._held():
+            return self._search(text, lang, category, limit, offset, fuzzy)
+
+    def _search(self, text: str, lang: str, category: str | None, limit: int | None, offset: int,
+                fuzzy: bool) -> tuple[int, list[dict]]:
         query = self._query(text, lang, category, fuzzy, True)
         if query is None:
             return 0, []
@@ -423,6 +456,10 @@ class SearchIndex:
         norm = normalized(text)
         if not norm or limit == 0:
             return []
+        with self._held():
+            return self._suggest(norm, lang, limit)
+
+    def _suggest(self, norm: str, lang: str, limit: int) -> list[dict]:
         db = self._db()
         key = "tier, lang != ?, r, entity"
         # exact matches first (each entity at its best text), then the prefix matches

@@ -218,7 +218,8 @@ def test_suggestions_are_the_searchs_exact_and_prefix_hits_in_its_order(real, re
         assert real.suggest(q, lang, limit=limit) == expected[:limit]
         assert real_stored.suggest(q, lang, limit=limit) == expected[:limit]
     if len(q) <= 3 and expected:  # the stored list is what answered
-        stored = real_stored._db().execute("SELECT count(*) FROM suggestions WHERE prefix = ?", (q,)).fetchone()[0]
+        with real_stored._held() as db:
+            stored = db.execute("SELECT count(*) FROM suggestions WHERE prefix = ?", (q,)).fetchone()[0]
         assert stored > 0
 
 
@@ -361,3 +362,16 @@ def test_hostile_input_never_raises(small, real, q: str) -> None:
 def test_only_punctuation_finds_nothing(real) -> None:
     for q in ("!!!", "-", "🦴", '"', "*"):
         assert real.search(q) == (0, []) and real.suggest(q) == []
+
+
+def test_connections_are_pooled_not_one_per_thread(real) -> None:
+    """As many connections as searches run at once: 40 threads one after another use the same one."""
+    import threading
+
+    before = len(real._connections)
+    for _ in range(40):
+        thread = threading.Thread(target=real.search, args=("heupbreuk",))
+        thread.start()
+        thread.join(timeout=30)
+    assert len(real._connections) <= before + 1
+
