@@ -5,8 +5,8 @@ A decision-support tool or a mixed load reads ``/entities/{CURIE}`` (JSON) and i
 entity. Their answers are precomputed (:mod:`kg.service.documents`), so what is left per request is
 HTTP: Flask's request and response objects, routing, the after-request hooks. :class:`Front` is a
 WSGI layer in front of the Flask app that answers exactly these requests itself — a GET with no
-parameter but ``lang=en|nl``, no conditional header, an Accept that picks JSON, for an osteokg ID
-the release has documents for — with the same body (the service's bytes, :meth:`Service.entity_json`
+parameter but ``lang=en|nl``, no conditional header, an Accept that picks JSON, for an entity ID
+(an entity without a document is computed by the service, as the view would) — with the same body (the service's bytes, :meth:`Service.entity_json`
 and friends), status and headers (:func:`api.http.answer_headers`: CORS, release, ETag, caching,
 Vary, Content-Language, Date) as the Flask view; tests/api/test_front.py compares the two, header
 for header, for every entity. Every other request (another parameter, a code that redirects, an ID
@@ -94,7 +94,7 @@ class Front:
         service = served.service
         try:
             resolved = service.resolve(curie)
-            if resolved.kind != "entity" or resolved.iri not in service.release.entries:
+            if resolved.kind != "entity":  # a code: the view redirects
                 return self.app(environ, start_response)
             if route is None:
                 media_type = self._format(environ.get("HTTP_ACCEPT", ""))

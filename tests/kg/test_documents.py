@@ -22,6 +22,7 @@ from kg.service.documents import (
 )
 from kg.service.values import Resolved, curie_of
 from kg.vocab import LANGUAGES
+from tests.kg.conftest import write_release_folder
 
 OSTEONECROSIS = "OSTEOKG:0000106"
 
@@ -29,10 +30,8 @@ OSTEONECROSIS = "OSTEOKG:0000106"
 @pytest.fixture(scope="module")
 def folder(built, tmp_path_factory) -> Path:
     """The real graph as a release folder, with its documents written as the build writes them."""
-    folder = tmp_path_factory.mktemp("documents")
-    built.graph.serialize(folder / "osteokg.nt", format="nt", encoding="utf-8")
-    (folder / "manifest.json").write_text(json.dumps({"version_iri": "https://w3id.org/osteokg/test",
-                                                      "release": "0123456789abcdef"}), encoding="utf-8")
+    folder = write_release_folder(built, tmp_path_factory.mktemp("documents"),
+                                  version_iri="https://w3id.org/osteokg/test", release="0123456789abcdef")
     assert write_serving_files(folder) == [folder / "oxigraph", folder / "search.sqlite", folder / FILE]
     return folder
 

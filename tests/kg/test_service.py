@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import subprocess
 import sys
 from pathlib import Path
@@ -10,9 +9,10 @@ from pathlib import Path
 import pytest
 
 from kg.search import TYPES, tier
-from kg.service.values import FIELD_ORDER
 from kg.service import BadValue, NotFound, Page, Relation, Release, Service, Statement
+from kg.service.values import FIELD_ORDER
 from kg.vocab import shorten
+from tests.kg.conftest import write_release_folder
 
 OSTEONECROSIS = "OSTEOKG:0000106"
 
@@ -20,11 +20,8 @@ OSTEONECROSIS = "OSTEOKG:0000106"
 @pytest.fixture(scope="module")
 def release_dir(built, tmp_path_factory) -> Path:
     """The real graph (the session's in-memory build) written as a build folder would hold it."""
-    folder = tmp_path_factory.mktemp("release")
-    built.graph.serialize(folder / "osteokg.nt", format="nt", encoding="utf-8")
-    (folder / "manifest.json").write_text(json.dumps({"version_iri": "https://w3id.org/osteokg/test",
-                                                      "graph_sha256": "ab" * 32}), encoding="utf-8")
-    return folder
+    return write_release_folder(built, tmp_path_factory.mktemp("release"), version_iri="https://w3id.org/osteokg/test",
+                                graph_sha256="ab" * 32)
 
 
 @pytest.fixture(scope="module")
