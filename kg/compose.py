@@ -18,6 +18,7 @@ from rdflib.collection import Collection
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS, XSD
 from rdflib.term import Node
 
+from kg.codes import CODE_LABELS_TABLE, add_code_labels
 from kg.errors import SourceError
 from kg.tables import (
     COMBINATION, CONDITION, CONDITION_EN, CONDITION_NL, CONTEXT, CURIE_ID, DEF_EN, DEF_NL, EVIDENCE_KIND, LABEL_EN,
@@ -186,6 +187,7 @@ def compose(ontology_dir: Path) -> Composition:
                 continue
             _add_statement(graph, resolver, row, iri, kind)
             composition.locations[str(iri)] = row.location
+    add_code_labels(graph, ontology_dir / CODE_LABELS_TABLE, composition.locations)
     return composition
 
 

@@ -1,0 +1,108 @@
+"""The official labels of the codes osteokg's terms cross-reference: ``ontology/code-labels.tsv`` → ``skos:prefLabel``.
+
+A term's cross-references (``skos:exactMatch`` … ``narrowMatch``, written in the term tables) point to codes
+of other terminologies (docs/terminologies.md). This table gives each distinct code its official label, as its
+terminology writes it, in English, once; ``tests/ontology/test_xrefs.py`` checks every row against the
+terminology's own shipped data. The build adds each label to the graph as ``<code> skos:prefLabel "…"@en``, so
+the release itself (its files, its SPARQL endpoint, the entity answers) says what each code names beside the
+term that points to it.
+
+The table is ROBOT-style, like the other editors' tables: ``#`` comment lines, a header row, a directive row
+(``ID``, ``A skos:prefLabel@en``), one row per code, read by :func:`kg.tables.read_table` (which already refuses
+bytes that are not UTF-8, empty cells and a row repeated exactly). What this module refuses, each a
+:class:`~kg.errors.TableError` naming the file, the line and the column:
+
+- a code that is not a CURIE with a known prefix (:data:`kg.vocab.PREFIXES`);
+- a code given on two rows;
+- a code that no term cross-references (a stale row);
+- a code a term cross-references without a row (the error names the term's row).
+
+``skos:prefLabel`` is declared an ``owl:AnnotationProperty`` where it is used, here, so that ``osteokg.owl``
+stays OWL 2 DL: the labels annotate IRIs that are no classes of osteokg, and say nothing the reasoner reads.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import OWL, RDF, SKOS
+
+from kg.errors import TableError
+from kg.tables import TableKind, read_table
+from kg.vocab import TERM_RANGES, expand, id_range, shorten
+
+#: the table under ontology/
+CODE_LABELS_TABLE = "code-labels.tsv"
+#: its directives: the code (a CURIE) and its official English label
+CODE, LABEL = "ID", "A skos:prefLabel@en"
+CODE_LABELS = TableKind("code label table", required=(CODE, LABEL), non_empty=(CODE, LABEL))
+#: the predicates of a cross-reference, as the term tables write them (docs/terminologies.md)
+MATCHES = (SKOS.exactMatch, SKOS.closeMatch, SKOS.broadMatch, SKOS.narrowMatch)
+_TERM_RANGES = frozenset(TERM_RANGES.values())
+
+
+@dataclass(frozen=True)
+class CodeLabel:
+    """One row of the table: the code as written (a CURIE), its IRI, its official label and where the row is."""
+
+    code: str
+    iri: URIRef
+    label: str
+    location: str  # file:line
+
+
+def read_code_labels(path: Path) -> dict[str, CodeLabel]:
+    """The rows of ``path`` by code CURIE, in file order; a :class:`TableError` for a malformed or repeated code.
+    (Whether the ontology uses each code is :func:`add_code_labels`'s check: it needs the graph.)"""
+    found: dict[str, CodeLabel] = {}
+    for row in read_table(path, CODE_LABELS):
+        code = row.get(CODE)
+        iri = expand(code)
+        if iri is None or code.split(":", 1)[0] in ("OSTEOKG", "okg"):
+            raise row.error(CODE, f"'{code}' is not the CURIE of another terminology's code (a known prefix of "
+                                  f"kg.vocab.PREFIXES other than OSTEOKG and okg, a colon, the code)")
+        if code in found:
+            raise row.error(CODE, f"{code} is already given on line {found[code].location.rsplit(':', 1)[1]}; "
+                                  f"one row per code")
+        found[code] = CodeLabel(code, URIRef(iri), row.get(LABEL), row.location)
+    return found
+
+
+def cross_referenced(graph: Graph) -> dict[URIRef, list[tuple[URIRef, URIRef]]]:
+    """Code IRI → [(term, match predicate)] for every cross-reference from a term of the term tables."""
+    found: dict[URIRef, list[tuple[URIRef, URIRef]]] = {}
+    for predicate in MATCHES:
+        for term, code in graph.subject_objects(predicate):
+            if isinstance(term, URIRef) and isinstance(code, URIRef) and id_range(term) in _TERM_RANGES:
+                found.setdefault(code, []).append((term, predicate))
+    return found
+
+
+def add_code_labels(graph: Graph, path: Path, locations: dict[str, str] | None = None) -> int:
+    """Add ``<code> skos:prefLabel "label"@en`` for every row of ``path`` to ``graph``, which must already hold
+    the terms' cross-references; return how many. A missing table is an empty one (then every cross-reference
+    is an error). ``locations`` (term IRI → ``file:line``, :attr:`kg.compose.Composition.locations`) lets the
+    error for a code without a row name the term's row."""
+    labels = read_code_labels(path) if path.exists() else {}
+    used = cross_referenced(graph)
+    by_iri = {entry.iri: entry for entry in labels.values()}
+    for entry in labels.values():
+        if entry.iri not in used:
+            file, line = entry.location.rsplit(":", 1)
+            raise TableError(file, int(line), CODE, f"no term cross-references {entry.code}: remove the row, "
+                                                    f"or add the code to the term it names")
+    for code, uses in sorted(used.items()):
+        if code not in by_iri:
+            term, predicate = min(uses)
+            where = (locations or {}).get(str(term), "")
+            file, _, line = where.rpartition(":")
+            message = (f"{shorten(str(term))} cross-references {shorten(str(code))} ({shorten(str(predicate))}), "
+                       f"which {path} has no row for: add the code with its official label "
+                       f"(docs/terminologies.md)")
+            raise TableError(file, int(line), None, message) if line.isdigit() else TableError(path, None, None, message)
+    if labels:
+        graph.add((SKOS.prefLabel, RDF.type, OWL.AnnotationProperty))
+    for entry in labels.values():
+        graph.add((entry.iri, SKOS.prefLabel, Literal(entry.label, lang="en")))
+    return len(labels)
