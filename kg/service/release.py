@@ -6,13 +6,15 @@ folder, whatever the pointer names later. The release holds its folder open agai
 (:func:`kg.releases.mark_in_use`) until :meth:`Release.close`.
 
 The store, the manifest, the label/synonym/category/cross-reference index (the entities in CURIE
-order), the relations' properties, the strengths' order and the statements: no request fills a
-cache, so no thread ever sees half of one. A release folder written by ``osteokg build`` also holds
-the precomputed answers (:mod:`kg.service.documents`): then the index, the relations and the
-strengths are read from that file (rows on demand, not a scan of the graph at every open), and the
-statements, which only the documents' writer needs, are read from the store the first time they
-are asked for (under a lock, whole). Over a remote store the documents are not used: that store may
-hold another graph than the folder's, and the answers are its own.
+order), the relations' properties, the strengths' order, the statements and the codes' official
+labels: no request fills a cache, so no thread ever sees half of one. A release folder written by
+``osteokg build`` also holds the precomputed answers (:mod:`kg.service.documents`): then the index,
+the relations and the strengths are read from that file (rows on demand, not a scan of the graph at
+every open), and the statements and the official labels of the codes the entities cross-reference
+(``code-labels.rq``: the ``skos:prefLabel`` that :mod:`kg.codes` puts in the graph), which only the
+documents' writer and an answer computed from the store need, are read from the store the first
+time they are asked for (under a lock, whole, once). Over a remote store the documents are not
+used: that store may hold another graph than the folder's, and the answers are its own.
 """
 from __future__ import annotations
 
@@ -80,6 +82,7 @@ class Release:
     relations: dict[str, Relation]  # relation IRI → its properties
     strength_orders: dict[str, int]  # strength CURIE → okg:strengthOrder (1 the strongest)
     statements: Mapping[str, Statement]  # statement IRI → statement, in IRI order
+    code_labels: Mapping[str, str]  # code IRI → its official label (English), for the codes entities cross-reference
     categories: frozenset[str]  # the upper categories (OSTEOKG:0000001–0000099) the index knows
     triples: int
     loaded_at: float
@@ -212,6 +215,32 @@ class _Statements(Mapping[str, Statement]):
         return len(self._all())
 
 
+class _CodeLabels(Mapping[str, str]):
+    """Code IRI → official label (``code-labels.rq``), read from the store whole the first time one is asked for."""
+
+    def __init__(self, store: Store) -> None:
+        self.store, self.lock = store, threading.Lock()
+        self.found: dict[str, str] | None = None
+
+    def _all(self) -> dict[str, str]:
+        with self.lock:
+            if self.found is None:
+                found: dict[str, str] = {}
+                for row in sorted(self.store.select("code-labels"), key=row_order):  # the first label, if two
+                    found.setdefault(row["code"].value, row["label"].value)
+                self.found = found
+            return self.found
+
+    def __getitem__(self, iri: str) -> str:
+        return self._all()[iri]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+
 def _statements(store: Store) -> dict[str, Statement]:
     """Statement IRI → statement, in IRI order, each property's objects in value order: the same on every store."""
     found: dict[str, dict[str, Any]] = {}
@@ -263,8 +292,9 @@ def _open(build_dir: Path, store: str, lock: int | None, documents: bool = True)
             raise
         return Release(store=opened, manifest=manifest, entries=found.entries, by_code=found.codes,
                        relations=found.relations, strength_orders=found.strength_orders,
-                       statements=_Statements(opened), categories=found.categories, triples=found.triples,
-                       loaded_at=time.time(), directory=build_dir, lock=lock, documents=found, search=index)
+                       statements=_Statements(opened), code_labels=_CodeLabels(opened), categories=found.categories,
+                       triples=found.triples, loaded_at=time.time(), directory=build_dir, lock=lock, documents=found,
+                       search=index)
     entries, by_code = _index(opened)
     # the search index of these entries, written for this process (a release folder's own index is of its graph;
     # the store's may differ)
@@ -276,6 +306,7 @@ def _open(build_dir: Path, store: str, lock: int | None, documents: bool = True)
         raise
     return Release(store=opened, manifest=manifest, entries=entries, by_code=by_code, relations=_relations(opened),
                    strength_orders=_strength_orders(opened), statements=_statements(opened),
+                   code_labels=_CodeLabels(opened),
                    categories=frozenset(iri for iri in entries if _is_category(iri)),
                    triples=opened.triples(), loaded_at=time.time(), directory=build_dir, lock=lock, search=index,
                    scratch=scratch)
