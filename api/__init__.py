@@ -44,6 +44,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(sparql.bp)
     sparql.init_app(app)
     app.register_blueprint(entities.bp)
+    from api import explorer
+
+    explorer.init_app(app)  # the pages for people (/, /questions, and HTML for a browser on the routes above)
     from api import front
 
     front.init_app(app)  # the hot entity routes from the release's documents, below Flask (api/front.py)

@@ -1,7 +1,8 @@
 """A response cache in front of the Flask app (WSGI middleware).
 
 The graph only changes with a release, so a GET answer depends only on the release the request is
-bound to (:mod:`api.graph`), the URL, the Accept and Accept-Language headers; the cache is cleared
+bound to (:mod:`api.graph`), the URL, the Accept and Accept-Language headers and the reader's language
+cookie (:data:`api.params.LANG_COOKIE`, which the explorer's pages read); the cache is cleared
 when a new release is swapped in. A view marks its answer as cacheable (``mark``); the middleware keeps
 the finished status, headers and body in a bounded LRU and answers the next identical request
 itself — without entering Flask — including ``If-None-Match`` (304). Errors, non-GET requests
@@ -9,15 +10,24 @@ and unmarked routes always go through the app.
 """
 from __future__ import annotations
 
+import re
 from collections import OrderedDict
 from threading import Lock
 from typing import Callable, Iterable
 
 from api.graph import ENVIRON
+from api.params import LANG_COOKIE
 
 MARK = "X-Osteokg-Cacheable"
 EXTENSION = "osteokg_cache"  # the app's ResponseCache, in app.extensions
 _DROP_ON_304 = ("content-type", "content-length")
+_COOKIE = re.compile(rf"(?:^|;)\s*{LANG_COOKIE}=([a-z]{{2}})\b")
+
+
+def cookie_language(environ: dict) -> str:
+    """The language cookie's value ('' without one): part of the key, as the explorer's pages depend on it."""
+    found = _COOKIE.search(environ.get("HTTP_COOKIE", ""))
+    return found.group(1) if found else ""
 
 
 def mark(response):
@@ -42,7 +52,8 @@ class ResponseCache:
             return self.app(environ, start_response)
         served = environ.get(ENVIRON)
         key = (served.release.id if served is not None else "", environ.get("PATH_INFO", ""),
-               environ.get("QUERY_STRING", ""), environ.get("HTTP_ACCEPT", ""), environ.get("HTTP_ACCEPT_LANGUAGE", ""))
+               environ.get("QUERY_STRING", ""), environ.get("HTTP_ACCEPT", ""), environ.get("HTTP_ACCEPT_LANGUAGE", ""),
+               cookie_language(environ))
         with self.lock:
             hit = self.items.get(key)
             if hit is not None:

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, jsonify, redirect, request, url_for
 
 from api import cache, negotiate, params
+from api.explorer import views, wants_html
 from api.errors import Problem
 from api.graph import service
 from kg.service import DIRECTIONS, HIERARCHY, OSTEOKG_NS, STRENGTHS, Resolved, search_text
@@ -130,26 +131,23 @@ def with_links_encoded(body: bytes, found: dict[str, str] | None) -> bytes:
 
 
 def render_entity(resolved: Resolved, media_type: str):
+    if media_type == negotiate.HTML:
+        return views.entity_page(resolved)  # the explorer's page, in the reader's language (api/explorer)
     lang = params.language()
     if media_type in negotiate.RDF_FORMATS:
         return Response(negotiate.rdf(service().entity_triples(resolved), media_type), mimetype=media_type)
-    if media_type == negotiate.HTML:
-        page = service().entity_page(resolved, lang)
-        hrefs: dict[str, str] = {}
-
-        def href(entity_id: str) -> str:
-            """The page of ``entity_id`` in this language (url_for once per entity: a page links many twice)."""
-            if entity_id not in hrefs:
-                hrefs[entity_id] = url_for("entities.entity", curie=entity_id, lang=lang)
-            return hrefs[entity_id]
-
-        html = render_template("entity.html", e=with_links(page.entity, resolved), outgoing=page.outgoing,
-                               incoming=page.incoming, statements=page.statements, version=page.version, href=href)
-        response = Response(html, mimetype="text/html")
-    else:
-        response = encoded(with_links_encoded(service().entity_json(resolved, lang), links(resolved)))
+    response = encoded(with_links_encoded(service().entity_json(resolved, lang), links(resolved)))
     response.headers["Content-Language"] = lang
     return response
+
+
+@bp.get("/entities/<path:curie>/graph")
+@cached
+def graph(curie: str):
+    """The entity's neighbourhood for a graph view: nodes (with a category) and edges (relation, inferred or not,
+    strength), its parents and children as ``rdfs:subClassOf`` edges (:meth:`kg.service.pages.Pages.neighbourhood`)."""
+    params.only("lang")
+    return jsonify(views.pages().neighbourhood(resolve_entity(curie), params.language()))
 
 
 @bp.get("/OSTEOKG_<digits>")
@@ -202,10 +200,13 @@ for _query in HIERARCHY:
 @cached
 def search():
     params.only("q", "lang", "category", "limit", "offset")
-    text = search_text(request.args.get("q", ""))
-    lang = params.language()
     limit, offset = params.paging()
-    return listing(service().search(text, lang, request.args.get("category") or None, limit, offset))
+    category = request.args.get("category") or None
+    if wants_html():  # a page: without q= it is the search form
+        raw = request.args.get("q", "")
+        return views.search_page(search_text(raw) if raw.strip() else "", category, limit, offset)
+    text = search_text(request.args.get("q", ""))
+    return listing(service().search(text, params.language(), category, limit, offset))
 
 
 @bp.get("/suggest")
@@ -222,6 +223,8 @@ def suggest():
 @cached
 def category_list():
     params.only("lang")
+    if wants_html():
+        return views.categories_page()
     page = service().categories(params.language())
     for item in page.items:
         item["href"] = url_for("entities.category", curie=item["id"])
@@ -233,8 +236,10 @@ def category_list():
 def category(curie: str):
     params.only("lang", "limit", "offset")
     service().category(curie)
-    lang = params.language()
     limit, offset = params.paging()
+    if wants_html():
+        return views.category_page(curie, limit, offset)
+    lang = params.language()
     return listing(service().category_members(curie, lang, limit, offset))
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, json
+from flask import Flask, Response, has_request_context, json, request
 from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 
 from kg.service import BadValue, NotFound
@@ -21,12 +21,36 @@ class Problem(Exception):
 
 
 def problem(status: int, title: str, detail: str, headers: dict[str, str] | None = None, /, **extra: object) -> Response:
-    """The problem response; ``extra`` are the body's further members (any name: the others are positional)."""
+    """The problem response; ``extra`` are the body's further members (any name: the others are positional). A
+    browser (a client that prefers text/html) gets the same status as a page in its language instead."""
+    if has_request_context() and _for_a_person():
+        response = _page(status, title, detail)
+        if response is not None:
+            for key, value in (headers or {}).items():
+                response.headers[key] = value
+            return response
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
     response = Response(json.dumps(body), status=status, mimetype=PROBLEM)
     for key, value in (headers or {}).items():
         response.headers[key] = value
     return response
+
+
+def _for_a_person() -> bool:
+    from api.explorer import wants_html
+
+    return request.method in ("GET", "HEAD") and wants_html()
+
+
+def _page(status: int, title: str, detail: str) -> Response | None:
+    """The error page, or None when even it cannot be rendered (then the problem JSON is the answer)."""
+    from api.explorer.views import error_page
+
+    try:
+        return error_page(status, title, detail)
+    except Exception:  # noqa: BLE001 - an error while showing an error: log it, answer the plain problem
+        log.exception("could not render the error page for %s", status)
+        return None
 
 
 def init_app(app: Flask) -> None:

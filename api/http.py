@@ -38,6 +38,8 @@ def finish(app: Flask, response: Response) -> Response:
                                   response.headers.get("Content-Language", "")))
         response.headers["Cache-Control"] = cache_control(app)
         response.vary.update(VARY)
+        if response.mimetype == "text/html":  # a page for people follows the reader's language switch (a cookie)
+            response.vary.add("Cookie")
     elif request.endpoint == "meta.health":
         response.headers["Cache-Control"] = "no-store"
     setattr(response, FINISHED, True)

@@ -160,6 +160,30 @@ def document() -> dict:
                     "limit": {"type": "integer"}}}), **ERRORS}}},
             "/categories": list_route("The upper categories with their number of members.", "Category", [LANG], ["categories"]),
             "/categories/{curie}": list_route("The members of a category.", "Ref", [CURIE, LANG, LIMIT, OFFSET], ["categories"], NOT_FOUND),
+            "/entities/{curie}/graph": {"get": {
+                "summary": "The entity's neighbourhood for a graph view: the entity, the other end of each of its edges "
+                           "(both directions, asserted and inferred, but not an edge that is only another's inverse) and "
+                           "its parents and children (as rdfs:subClassOf edges), each node with its first category.",
+                "tags": ["entities"], "parameters": [CURIE, LANG],
+                "responses": {"200": ok("The nodes and edges.", "Neighbourhood"), **ERRORS, **NOT_FOUND}}},
+            "/": {"get": {"summary": "The explorer's home page for a browser (Accept: text/html); for any other client "
+                                     "the service's doors as JSON.", "tags": ["explorer"], "parameters": [LANG],
+                          "responses": {"200": ok("The doors (a page for a browser).", {"type": "object", "properties": {
+                              "name": {"type": "string"}, "links": {"type": "object"}}},
+                              {"text/html": {"schema": {"type": "string"}}}), **ERRORS}}},
+            "/questions": {"get": {
+                "summary": "Every competency question (kg/queries/competency/*.rq) in both languages with its live answer "
+                           "in the requested language: the columns a person sees and the rows (a page for a browser).",
+                "tags": ["explorer"], "parameters": [LANG],
+                "responses": {"200": ok("The questions and their answers.", page_of("QuestionAnswer"),
+                                        {"text/html": {"schema": {"type": "string"}}}), **ERRORS}}},
+            "/static/{filename}": {"get": {
+                "summary": "The explorer's own scripts and styles, and (under vendor/) the libraries installed from npm.",
+                "tags": ["explorer"],
+                "parameters": [{"name": "filename", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "responses": {"200": {"description": "The file.", "content": {"text/css": {"schema": {"type": "string"}},
+                                                                             "text/javascript": {"schema": {"type": "string"}}}},
+                              "404": problem("No such file.")}}},
             "/statements": list_route(
                 "Quantitative statements (typed numbers with population, outcome, time frame) and clinical notes, with evidence.",
                 "Statement",
@@ -248,6 +272,25 @@ def document() -> dict:
                                                       "match": {"type": "string"}, "code": {"type": "string"}}},
             "Category": {"type": "object", "properties": {"id": {"type": "string"}, "label": {"type": ["string", "null"]},
                                                           "members": {"type": "integer"}, "href": {"type": "string"}}},
+            "Neighbourhood": {"type": "object", "required": ["center", "nodes", "edges", "relations"], "properties": {
+                "center": {"type": "string"},
+                "nodes": {"type": "array", "items": {"type": "object", "required": ["id", "label", "category"], "properties": {
+                    "id": {"type": "string"}, "label": {"type": ["string", "null"]},
+                    "category": {"oneOf": [{"$ref": "#/components/schemas/Named"}, {"type": "null"}]}}}},
+                "edges": {"type": "array", "items": {"type": "object",
+                                                     "required": ["id", "source", "target", "predicate", "inferred", "strength"],
+                                                     "properties": {
+                    "id": {"type": "string"}, "source": {"type": "string"}, "target": {"type": "string"},
+                    "predicate": {"$ref": "#/components/schemas/Named"}, "inferred": {"type": "boolean"},
+                    "strength": {"$ref": "#/components/schemas/Strength"}}}},
+                "relations": {"type": "array", "items": {"$ref": "#/components/schemas/Named"}}}},
+            "QuestionAnswer": {"type": "object", "required": ["name", "question", "columns", "rows"], "properties": {
+                "name": {"type": "string"}, "question": {"type": "object", "properties": {
+                    "en": {"type": "string"}, "nl": {"type": "string"}}},
+                "columns": {"type": "array", "items": {"type": "object", "properties": {
+                    "var": {"type": "string"}, "heading": {"type": "string"}}}},
+                "rows": {"type": "array", "items": {"type": "array", "items": {"type": ["object", "null"]}}},
+                "boolean": {"type": ["boolean", "null"], "description": "The answer of a yes/no (ASK) question."}}},
             "Statement": {"type": "object", "required": ["id", "kind"],
                           "properties": {"id": {"type": "string"}, "kind": {"type": "string"}, "label": {"type": ["string", "null"]},
                                          "statementKind": {"type": "string"}, "value": {"type": "number"},

@@ -13,7 +13,10 @@ from flask import current_app, request
 from api.errors import Problem
 from kg.vocab import LANGUAGES
 
-__all__ = ["LANGUAGES", "bad", "choice", "integer", "language", "only", "paging"]
+__all__ = ["LANGUAGES", "LANG_COOKIE", "bad", "choice", "integer", "language", "only", "page_language", "paging"]
+
+#: the cookie a reader's language switch sets on the explorer's pages (never read by the JSON API)
+LANG_COOKIE = "osteokg_lang"
 
 
 def bad(parameter: str, message: str) -> Problem:
@@ -28,6 +31,16 @@ def language() -> str:
             raise bad("lang", f"'{value[:20]}' is not one of {', '.join(LANGUAGES)}")
         return value
     return request.accept_languages.best_match(LANGUAGES) or "en"
+
+
+def page_language() -> str:
+    """The language of a page for people: ``lang=`` (checked as :func:`language` does), else the reader's last
+    switch (the :data:`LANG_COOKIE` cookie), else the best of Accept-Language, else English."""
+    if request.args.get("lang") is None:
+        chosen = request.cookies.get(LANG_COOKIE)
+        if chosen in LANGUAGES:
+            return chosen
+    return language()
 
 
 def integer(name: str, default: int, minimum: int, maximum: int) -> int:

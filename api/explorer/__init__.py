@@ -1,0 +1,78 @@
+"""The explorer: osteokg's pages for people (educators, students, clinicians without SPARQL).
+
+Served by ``osteokg serve`` beside the JSON API, on the same service layer (:mod:`kg.service`, and
+:mod:`kg.service.pages` for what only pages show): no SPARQL text and no graph logic here. A route of
+the API answers a page when the client asks for HTML (``Accept: text/html``, as a browser does) and
+JSON otherwise; the pages of their own are ``/`` and ``/questions``.
+
+Every page is in Dutch or English: ``lang=``, else the reader's last switch (a cookie set by following
+the switch in the header, :func:`render`), else Accept-Language. Every string comes from
+:mod:`api.explorer.strings`. Pages pull nothing from another host: their scripts and styles are
+``/static`` (ours, in ``api/static``) and ``/static/vendor`` (the libraries installed from npm,
+:mod:`api.assets`).
+"""
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Blueprint, Response, current_app, render_template, request, url_for
+
+from api import params
+from api.explorer.strings import STRINGS, for_scripts, text
+from api.graph import served
+from kg.vocab import LANGUAGES
+
+bp = Blueprint("explorer", __name__, static_folder="../static", static_url_path="/static")
+HTML = "text/html"
+COOKIE_AGE = 365 * 24 * 3600  # a reader's language switch is kept a year
+
+
+def other(lang: str) -> str:
+    return next(code for code in LANGUAGES if code != lang)
+
+
+def url_with(**changes: Any) -> str:
+    """This page's URL (path and query) with ``changes`` to its query (a value None drops the parameter)."""
+    args = {key: value for key, value in request.args.items(multi=False)}
+    for key, value in changes.items():
+        if value is None:
+            args.pop(key, None)
+        else:
+            args[key] = str(value)
+    query = urlencode(args)
+    return request.path + (f"?{query}" if query else "")
+
+
+def static(filename: str) -> str:
+    return url_for("explorer.static", filename=filename)
+
+
+def render(template: str, status: int = 200, lang: str | None = None, **context: Any) -> Response:
+    """The page ``template`` in the reader's language, with the frame every page has (language switch, permalink,
+    the scripts' strings). Following the switch (``lang=`` in the URL) also keeps the choice in a cookie."""
+    lang = lang or params.page_language()
+    html = render_template(
+        template, lang=lang, other_lang=other(lang), t=lambda key, **values: text(key, lang, **values),
+        has_t=STRINGS.__contains__,
+        static=static, url_with=url_with, other_language_url=url_with(lang=other(lang)),
+        permalink=url_with(lang=lang), script_strings=for_scripts(lang),
+        release_version=served().manifest.get("version_iri") or served().id, **context)
+    response = current_app.response_class(html, status=status, mimetype=HTML)
+    response.headers["Content-Language"] = lang
+    chosen = request.args.get("lang")
+    if chosen in LANGUAGES and request.cookies.get(params.LANG_COOKIE) != chosen:
+        response.set_cookie(params.LANG_COOKIE, chosen, max_age=COOKIE_AGE, samesite="Lax", httponly=True)
+    return response
+
+
+def wants_html() -> bool:
+    """True when the client prefers a page to JSON (a browser: text/html before */*)."""
+    accept = request.accept_mimetypes
+    return bool(accept.provided) and accept.best_match(("application/json", HTML)) == HTML
+
+
+def init_app(app) -> None:
+    from api.explorer import views  # noqa: F401 - the routes
+
+    app.register_blueprint(bp)
