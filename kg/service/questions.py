@@ -8,12 +8,12 @@ from typing import Any
 from kg import queries
 from kg.service.documents import RELEASE_WIDE, Documents, dumps, envelope, unpack
 from kg.service.release import Release, open_release, row_order
-from kg.service.values import (DCTERMS, DEFINITION, DIRECTIONS, HIERARCHY, LABEL, MATCHES, MULTI, OKG, PREFIXES,
-                               QUANTITATIVE, RDF_TYPE, RDFS, SINGLE, STATEMENT_KINDS, STRENGTHS, SYNONYMS, Answer,
-                               BadValue, EntityPage, NotFound, Page, Question, Resolved, ServiceError, choice,
-                               curie_of, iri_of_curie, page_of, parse_qualifiers, questions, search_text, split_curie,
-                               term, text_in)
-from kg.store import Row
+from kg.service.values import (DATES, DCTERMS, DEFINITION, DIRECTIONS, HIERARCHY, LABEL, LANGUAGES, MATCHES, MULTI,
+                               NUMBERS, OKG, PREFIXES, QUANTITATIVE, RDF_TYPE, RDFS, SINGLE, STATEMENT_KINDS, STRENGTHS,
+                               SYNONYMS, Answer, BadValue, EntityPage, NotFound, Page, Question, Resolved, ServiceError,
+                               choice, curie_of, iri_of_curie, is_ask, page_of, parse_qualifiers, questions,
+                               search_text, split_curie, term, text_in)
+from kg.store import ASK_COLUMN, Row, Value
 from kg.vocab import shorten
 
 
@@ -486,13 +486,79 @@ class Service:
         """The competency questions (kg/queries/competency/*.rq), each with its English and Dutch question."""
         return list(self.questions.values())
 
-    def competency(self, name: str) -> Answer:
-        """Run the competency question ``name``: its columns and rows of plain values."""
+    def _question(self, name: str) -> Question:
         question = self.questions.get(name)
         if question is None:
             raise NotFound(f"no competency question '{name[:80]}'; known: {', '.join(self.questions)}")
-        rows = self.release.store.select(f"competency/{name}")
+        return question
+
+    @staticmethod
+    def _competency_terms(name: str, lang: str) -> dict[str, queries.Term]:
+        """The query's parameters for ``lang``: ``?_lang`` (the language its labels and texts are filtered to) where
+        the query filters by language; a query that needs no language takes none."""
+        choice("lang", lang, LANGUAGES)
+        return {"lang": queries.literal(lang)} if "lang" in queries.parameters(f"competency/{name}") else {}
+
+    def competency_sparql(self, name: str, lang: str = "en") -> str:
+        """The text of the competency question ``name`` bound for ``lang``: what the questions page and the SPARQL
+        editor show, runnable as it is on /sparql (its ``?_lang`` replaced by the literal ``"en"`` or ``"nl"``)."""
+        self._question(name)
+        return queries.bind(f"competency/{name}", **self._competency_terms(name, lang))
+
+    def competency(self, name: str, lang: str = "en") -> Answer:
+        """Run the competency question ``name`` in ``lang``: its columns and rows of plain values."""
+        question = self._question(name)
+        rows = self.release.store.select(f"competency/{name}", **self._competency_terms(name, lang))
         columns: list[str] = []
         for row in rows:
             columns.extend(c for c in row if c not in columns)
         return Answer(question, columns, rows)
+
+    def competency_table(self, name: str, lang: str = "en") -> dict:
+        """The answer of the competency question ``name`` as a person reads it, in ``lang``::
+
+            {"name", "question": {"en", "nl"}, "columns": [{"var", "heading"}], "rows": [[cell, …]],
+             "boolean": true | false | null}
+
+        Only the columns the file's ``# columns-<lang>:`` line names, in its order and with its headings (all
+        columns, headed by their variables, when it names none); rows de-duplicated, in the query's order. A
+        cell is ``{"kind": "entity", "id", "iri", "label"}`` (label in ``lang``) for an osteokg entity,
+        ``{"kind": "link", "iri"}`` for any other IRI (a publisher's address: an external link), ``{"kind": "text",
+        "text", "lang"}`` for a text (``lang`` null when it has none), ``{"kind": "number" | "date" | "boolean",
+        "value"}`` for a typed literal, null where the row leaves the variable unbound. An ASK question has no
+        columns or rows and its answer in ``boolean`` (null for a SELECT)."""
+        question = self._question(name)
+        answer = self.competency(name, lang)
+        table: dict[str, Any] = {"name": name, "question": {"en": question.en, "nl": question.nl},
+                                 "columns": [], "rows": [], "boolean": None}
+        if is_ask(queries.text(f"competency/{name}")):
+            table["boolean"] = bool(answer.rows and answer.rows[0][ASK_COLUMN].python() is True)
+            return table
+        shown = question.columns.get(lang) or question.columns.get("en") or [(c, c) for c in answer.columns]
+        table["columns"] = [{"var": var, "heading": heading} for var, heading in shown]
+        seen: set[str] = set()
+        for row in answer.rows:
+            cells = [self._cell(row.get(var), lang) for var, _ in shown]
+            key = json.dumps(cells, sort_keys=True)
+            if key not in seen:
+                seen.add(key)
+                table["rows"].append(cells)
+        return table
+
+    def _cell(self, value: Value | None, lang: str) -> dict | None:
+        """One value of an answer as a person reads it (see :meth:`competency_table`)."""
+        if value is None:
+            return None
+        if value.kind == "iri" and value.value in self.release.entries:
+            return {"kind": "entity", "id": curie_of(value.value), "iri": value.value,
+                    "label": self.release.label(value.value, lang)}
+        if value.kind == "iri":  # not an osteokg entity: a publisher's address, a code of another terminology
+            return {"kind": "link", "iri": value.value}
+        local = (value.datatype or "").rsplit("#", 1)[-1]
+        if value.kind == "literal" and local in NUMBERS:
+            return {"kind": "number", "value": value.python()}
+        if value.kind == "literal" and local in DATES:
+            return {"kind": "date", "value": value.value}
+        if value.kind == "literal" and local == "boolean":
+            return {"kind": "boolean", "value": value.python()}
+        return {"kind": "text", "text": value.value, "lang": value.lang}

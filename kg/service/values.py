@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from urllib.parse import unquote
@@ -45,6 +45,17 @@ FIELD_ORDER = {name: rank for rank, name in enumerate(
 
 CURIE = re.compile(r"^([A-Za-z][A-Za-z0-9_.-]*):([A-Za-z0-9_.\-]+)$")
 QUESTION = re.compile(r"^# question-(en|nl): (.+)$", re.MULTILINE)
+#: the columns a person sees, in a query file's header: ``# columns-en: site=Bone | strength=How firmly``
+COLUMNS = re.compile(r"^# columns-(en|nl): (.+)$", re.MULTILINE)
+COLUMN = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(.+)$")
+#: the languages of a competency question (its question, headings and the value of its ``?_lang``)
+LANGUAGES = ("en", "nl")
+#: the XSD datatypes (local names) whose values an answer's table shows as numbers and as dates
+NUMBERS = frozenset(("decimal", "double", "float", "integer", "int", "long", "short", "nonNegativeInteger",
+                     "positiveInteger", "nonPositiveInteger", "negativeInteger", "unsignedInt", "unsignedLong"))
+DATES = frozenset(("date", "dateTime", "dateTimeStamp", "gYear", "gYearMonth"))
+#: a query's form is its first keyword after the prologue (comments, BASE and PREFIX declarations)
+_PROLOGUE = re.compile(r"^(?:\s+|#[^\n]*\n?|BASE\s*<[^>]*>|PREFIX\s+[A-Za-z0-9_.-]*:\s*<[^>]*>)*", re.IGNORECASE)
 
 
 
@@ -127,11 +138,18 @@ def page_of(items: list[dict], limit: int | None, offset: int) -> Page:
 
 @dataclass(frozen=True)
 class Question:
-    """A competency question: its query file's name and the question in English and Dutch."""
+    """A competency question: its query file's name, the question in English and Dutch, and per language the
+    columns a person sees, in order, with their headings (``# columns-en: var=Heading | …``; empty when the
+    file names none: then every column is shown under its variable's name)."""
 
     name: str
     en: str
     nl: str
+    columns: dict[str, list[tuple[str, str]]] = field(default_factory=dict, hash=False)
+
+    def text(self, lang: str) -> str:
+        """The question in ``lang`` (English for any other language)."""
+        return self.nl if lang == "nl" else self.en
 
 
 @dataclass(frozen=True)
@@ -225,12 +243,40 @@ def competency_folder():
     return resources.files("kg") / "queries" / "competency"
 
 
+def is_ask(query: str) -> bool:
+    """Whether ``query`` is an ASK query (its first keyword after the prologue)."""
+    return query[_PROLOGUE.match(query).end():].lstrip().upper().startswith("ASK")  # type: ignore[union-attr]
+
+
+def parse_columns(spec: str, where: str) -> list[tuple[str, str]]:
+    """``site=Bone | strength=How firmly the source says it`` → ``[("site", "Bone"), ("strength", …)]``;
+    a ValueError naming ``where`` for an item that is not ``variable=heading`` or a variable named twice."""
+    columns: list[tuple[str, str]] = []
+    for item in spec.split("|"):
+        match = COLUMN.match(item.strip())
+        if match is None:
+            raise ValueError(f"{where}: '{item.strip()}' is not variable=heading (e.g. site=Bone)")
+        var, heading = match.group(1), match.group(2).strip()
+        if var in (v for v, _ in columns):
+            raise ValueError(f"{where}: the column '{var}' is named twice")
+        columns.append((var, heading))
+    return columns
+
+
+def question_of(name: str, text: str) -> Question:
+    """The question a competency query file states in its header (``# question-en/-nl:``, ``# columns-en/-nl:``)."""
+    lines = dict(QUESTION.findall(text))
+    columns = {lang: parse_columns(spec, f"kg/queries/competency/{name}.rq, columns-{lang}")
+               for lang, spec in COLUMNS.findall(text)}
+    return Question(name, lines.get("en", ""), lines.get("nl", ""), columns)
+
+
 def questions() -> dict[str, Question]:
+    """Every competency question of kg/queries/competency/, by file name (the one reader of their headers)."""
     found = {}
     for path in sorted(competency_folder().iterdir(), key=lambda p: p.name):
         if path.name.endswith(".rq"):
-            lines = dict(QUESTION.findall(path.read_text(encoding="utf-8")))
-            found[path.name[:-3]] = Question(path.name[:-3], lines.get("en", ""), lines.get("nl", ""))
+            found[path.name[:-3]] = question_of(path.name[:-3], path.read_text(encoding="utf-8"))
     return found
 
 

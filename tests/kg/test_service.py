@@ -226,3 +226,76 @@ def test_competency_questions_listed_and_answered(service: Service) -> None:
         {row["cause"].value for row in answer.rows}
     with pytest.raises(NotFound, match="no competency question"):
         service.competency("../qc/error-missing-label")
+
+
+def test_competency_questions_carry_their_shown_columns(service: Service) -> None:
+    question = service.questions["bones-osteonecrosis-can-affect"]
+    assert (question.en, question.nl) == ("Which bones can osteonecrosis affect?", "Welke botten kan botnecrose treffen?")
+    assert question.columns["en"][0] == ("site", "Bone or site") and question.columns["nl"][0] == ("site", "Bot of plaats")
+    assert [var for var, _ in question.columns["en"]] == ["site", "strength", "inferred"]  # not the label columns
+    assert question.text("nl") == question.nl and question.text("en") == question.en
+
+
+@pytest.mark.parametrize("lang", ["en", "nl"])
+def test_competency_sparql_is_the_query_bound_for_a_language_and_runs_as_it_is(service: Service, lang: str) -> None:
+    import json
+
+    text = service.competency_sparql("causes-of-osteonecrosis", lang)
+    assert "?_lang" not in text and f'lang(?label) = "{lang}"' in text
+    assert text.startswith("# question-en: What can cause osteonecrosis?")  # the file, its header included
+    answer = service.release.store.query(text)  # what /sparql runs
+    labels = {b["cause"]["value"]: b["label"]["value"] for b in json.loads(answer.body)["results"]["bindings"]}
+    assert labels["https://w3id.org/osteokg/OSTEOKG_0002001"] == {"en": "prednisone", "nl": "prednison"}[lang]
+    assert service.competency_sparql("hip-fracture-and-femoral-head-osteonecrosis", lang).rstrip().endswith("}")  # no language
+    with pytest.raises(NotFound, match="no competency question"):
+        service.competency_sparql("nope", lang)
+
+
+def test_competency_answers_in_either_language(service: Service) -> None:
+    english, dutch = (service.competency("how-is-osteoporosis-diagnosed", lang) for lang in ("en", "nl"))
+    assert [r["label"].value for r in english.rows] == ["dual-energy X-ray absorptiometry"]
+    assert [r["label"].value for r in dutch.rows] == ["dubbele energie X-stralen absorptiemeting"]
+    assert service.competency("how-is-osteoporosis-diagnosed").rows == english.rows  # English by default
+    with pytest.raises(BadValue, match="lang"):
+        service.competency("how-is-osteoporosis-diagnosed", "fr")
+
+
+@pytest.mark.parametrize("lang", ["en", "nl"])
+def test_competency_table_of_which_bones_osteonecrosis_can_affect(service: Service, lang: str) -> None:
+    table = service.competency_table("bones-osteonecrosis-can-affect", lang)
+    assert set(table) == {"name", "question", "columns", "rows", "boolean"} and table["boolean"] is None
+    assert table["question"] == {"en": "Which bones can osteonecrosis affect?", "nl": "Welke botten kan botnecrose treffen?"}
+    headings = {"en": ["Bone or site", "How firmly the source says it", "Derived by the build"],
+                "nl": ["Bot of plaats", "Hoe stellig de bron het zegt", "Afgeleid door de build"]}[lang]
+    assert table["columns"] == [{"var": v, "heading": h} for v, h in zip(["site", "strength", "inferred"], headings)]
+    rows = {row[0]["id"]: row for row in table["rows"]}
+    assert len(rows) == len(table["rows"]) == 12  # one row per site
+    site, strength, inferred = rows["OSTEOKG:0001004"]  # the jaw
+    assert site == {"kind": "entity", "id": "OSTEOKG:0001004", "iri": "https://w3id.org/osteokg/OSTEOKG_0001004",
+                    "label": {"en": "jaw", "nl": "kaak"}[lang]}
+    assert strength["kind"] == "entity" and strength["id"] == "okg:most"
+    assert strength["label"] == {"en": "most often", "nl": "het vaakst"}[lang]
+    assert inferred == {"kind": "boolean", "value": False}
+    assert rows["OSTEOKG:0001010"][1]["id"] == "okg:can" and rows["OSTEOKG:0001010"][2]["value"] is True  # the foot
+    assert [row[1]["id"] for row in table["rows"]][:2] == ["okg:defining", "okg:defining"]  # strongest first
+
+
+def test_competency_table_cells_of_every_kind(service: Service) -> None:
+    ask = service.competency_table("hip-fracture-and-femoral-head-osteonecrosis", "nl")
+    assert (ask["boolean"], ask["columns"], ask["rows"]) == (True, [], [])
+    ages = service.competency_table("age-of-osteonecrosis", "en")
+    assert ages["rows"] == [[{"kind": "number", "value": 20.0}, {"kind": "number", "value": 50.0},
+                             {"kind": "text", "text": "a", "lang": None}]]
+    (english,) = service.competency_table("evidence-for-an-edge", "en")["rows"]
+    quote, translation, title, publisher, url = english
+    assert quote["kind"] == "text" and quote["lang"] == "nl" and "prednison" in quote["text"]
+    assert title == {"kind": "text", "text": "Botnecrose", "lang": "nl"} and url["kind"] == "link"
+    (dutch,) = service.competency_table("evidence-for-an-edge", "nl")["rows"]
+    assert len(dutch) == 4 and dutch[0] == quote  # no translation column for Dutch readers
+    for question in service.competency_questions():  # every question answers in both languages
+        for lang in ("en", "nl"):
+            table = service.competency_table(question.name, lang)
+            assert table["rows"] or table["boolean"] is not None, (question.name, lang)
+            assert all(len(row) == len(table["columns"]) for row in table["rows"])
+    with pytest.raises(NotFound, match="no competency question"):
+        service.competency_table("../qc/error-missing-label", "en")

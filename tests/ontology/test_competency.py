@@ -1,7 +1,9 @@
 """Competency questions from the two texts, in Dutch and English, answered by SPARQL over the built graph.
 
 The questions live as named query files in kg/queries/competency/ (each opens with the question in
-both languages); the expected answers are what the texts say.
+both languages and the columns a person sees, with their headings in both); a query that filters labels or
+texts by language takes the language as ``?_lang``, bound as ``kg.queries.bind`` binds every parameter. The
+expected answers are what the texts say.
 """
 from __future__ import annotations
 
@@ -11,13 +13,18 @@ from pathlib import Path
 import pytest
 from rdflib.plugins.sparql import prepareQuery
 
+from kg import queries
+from kg.service.values import LANGUAGES, is_ask, question_of
 from kg.vocab import shorten
 
 QUERIES = Path(__file__).resolve().parents[2] / "kg" / "queries" / "competency"
 
 
-def ask(built, name: str):
-    return built.graph.query((QUERIES / f"{name}.rq").read_text(encoding="utf-8"))
+def ask(built, name: str, lang: str = "en"):
+    """The question ``name`` answered over the built graph in ``lang`` (its ``?_lang`` bound, when it has one)."""
+    query = f"competency/{name}"
+    terms = {"lang": queries.literal(lang)} if "lang" in queries.parameters(query) else {}
+    return built.graph.query(queries.bind(query, **terms))
 
 
 def ids(result, column: int = 0) -> set[str]:
@@ -29,9 +36,34 @@ def test_every_question_parses_and_states_itself_in_both_languages(path: Path) -
     text = path.read_text(encoding="utf-8")
     prepareQuery(text)
     assert "# question-en: " in text and "# question-nl: " in text
+    assert queries.parameters(f"competency/{path.stem}") <= {"lang"}  # a language is the only parameter
 
 
-def test_welke_botten_kan_botnecrose_treffen(built) -> None:
+@pytest.mark.parametrize("path", sorted(QUERIES.glob("*.rq")), ids=lambda p: p.stem)
+def test_every_question_names_its_shown_columns_in_both_languages(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    question = question_of(path.stem, text)
+    if is_ask(text):  # a yes or no: no columns to show
+        assert question.columns == {}
+        return
+    assert sorted(question.columns) == sorted(LANGUAGES)
+    projected = prepareQuery(text).algebra["PV"]
+    for lang in LANGUAGES:
+        assert question.columns[lang] and all(heading for _, heading in question.columns[lang])
+        assert {var for var, _ in question.columns[lang]} <= {str(v) for v in projected}, lang
+    # the same values in both languages, but for the translation of a quote, which only English readers need
+    english = [var for var, _ in question.columns["en"] if var != "translation"]
+    assert english == [var for var, _ in question.columns["nl"]]
+
+
+def test_a_label_filter_answers_in_either_language(built) -> None:
+    assert {str(r[1]) for r in ask(built, "how-is-osteoporosis-diagnosed", "en")} == {"dual-energy X-ray absorptiometry"}
+    english = {shorten(str(r[0])): str(r[1]) for r in ask(built, "causes-of-osteonecrosis", "en")}
+    dutch = {shorten(str(r[0])): str(r[1]) for r in ask(built, "causes-of-osteonecrosis", "nl")}
+    assert english.keys() == dutch.keys() and english["OSTEOKG:0002001"] == "prednisone" and dutch["OSTEOKG:0002001"] == "prednison"
+
+
+def test_welke_botten_worden_het_meest_aangetast(built) -> None:
     sites = ids(ask(built, "bones-affected-by-osteonecrosis"))
     named = {"OSTEOKG:0001002", "OSTEOKG:0001003", "OSTEOKG:0001004", "OSTEOKG:0001005",  # femur, femoral head, jaw, knee
              "OSTEOKG:0001006", "OSTEOKG:0001009", "OSTEOKG:0001011"}  # humeral head, small bones of wrist and foot
@@ -63,7 +95,7 @@ def test_what_follows_a_hip_fracture(built) -> None:
 
 
 def test_hoe_wordt_osteoporose_opgespoord(built) -> None:
-    assert [str(r[1]) for r in ask(built, "how-is-osteoporosis-diagnosed")] == ["dubbele energie X-stralen absorptiemeting"]
+    assert [str(r[1]) for r in ask(built, "how-is-osteoporosis-diagnosed", "nl")] == ["dubbele energie X-stralen absorptiemeting"]
 
 
 def test_what_each_examination_finds(built) -> None:
@@ -76,7 +108,7 @@ def test_what_each_examination_finds(built) -> None:
 
 
 def test_hoe_verloopt_de_pijn_bij_botnecrose(built) -> None:
-    rows = {(str(r[1]), str(r[3])) for r in ask(built, "course-of-osteonecrosis-pain")}
+    rows = {(str(r[1]), str(r[3])) for r in ask(built, "course-of-osteonecrosis-pain", "nl")}
     assert rows == {("pijn bij activiteit en belasting", "pijn in rust")}
 
 
@@ -140,7 +172,7 @@ def test_osteonecrosis_most_common_between_20_and_50(built) -> None:
 
 
 def test_more_admissions_than_diabetes_heart_attacks_breast_cancer(built) -> None:
-    assert [str(r[1]) for r in ask(built, "hospital-admissions-compared")] == ["borstkanker", "diabetes", "hartaanval"]
+    assert [str(r[1]) for r in ask(built, "hospital-admissions-compared", "nl")] == ["borstkanker", "diabetes", "hartaanval"]
 
 
 def test_what_leads_to_a_fracture_cascade(built) -> None:
@@ -156,3 +188,21 @@ def test_welke_klachten_geeft_een_wervelfractuur(built) -> None:
 
 def test_hip_fracture_can_lead_to_femoral_head_osteonecrosis(built) -> None:
     assert ask(built, "hip-fracture-and-femoral-head-osteonecrosis").askAnswer is True
+
+
+def test_welke_botten_kan_botnecrose_treffen(built) -> None:
+    """Every site osteonecrosis can be in, with how firmly the text says so: always in bone and bone tissue
+    ("het afsterven van botweefsel", "in een enkel bot of in meerdere botten"), most often in the bones it lists
+    ("De botten die het meest worden aangetast"), and only can in what those are part of (the build's part-of)."""
+    rows = {shorten(str(r[0])): (shorten(str(r[1])), r[2].toPython()) for r in ask(built, "bones-osteonecrosis-can-affect")}
+    always, most, can = ("okg:defining", False), ("okg:most", False), ("okg:can", True)
+    assert rows == {
+        "OSTEOKG:0001000": always, "OSTEOKG:0001001": always,  # bone, bone tissue
+        "OSTEOKG:0001002": most, "OSTEOKG:0001003": most, "OSTEOKG:0001004": most,  # femur, femoral head, jaw
+        "OSTEOKG:0001005": most, "OSTEOKG:0001006": most,  # knees, humeral head
+        "OSTEOKG:0001009": most, "OSTEOKG:0001011": most,  # the small bones of the wrist and of the foot
+        "OSTEOKG:0001007": can, "OSTEOKG:0001008": can, "OSTEOKG:0001010": can,  # humerus, wrist, foot (part-of)
+    }
+    dutch = [(str(r[3]), str(r[4])) for r in ask(built, "bones-osteonecrosis-can-affect", "nl")]
+    assert dutch[0][1] == "altijd" and ("kaak", "het vaakst") in dutch and dutch[-1][1] == "kan"  # strongest first
+    assert len(dutch) == len(rows)
