@@ -1,4 +1,4 @@
-"""The official labels of the codes osteokg's terms cross-reference: ``ontology/code-labels.tsv`` → ``skos:prefLabel``.
+"""The official labels of the codes osteokg's terms cross-reference: ``ontology/code-labels.tsv`` → skos:prefLabel.
 
 A term's cross-references (``skos:exactMatch`` … ``narrowMatch``, written in the term tables) point to codes
 of other terminologies (docs/terminologies.md). This table gives each distinct code its official label, as its
@@ -100,7 +100,9 @@ def add_code_labels(graph: Graph, path: Path, locations: dict[str, str] | None =
             message = (f"{shorten(str(term))} cross-references {shorten(str(code))} ({shorten(str(predicate))}), "
                        f"which {path} has no row for: add the code with its official label "
                        f"(docs/terminologies.md)")
-            raise TableError(file, int(line), None, message) if line.isdigit() else TableError(path, None, None, message)
+            if line.isdigit():
+                raise TableError(file, int(line), None, message)
+            raise TableError(path, None, None, message)
     if labels:
         graph.add((SKOS.prefLabel, RDF.type, OWL.AnnotationProperty))
     for entry in labels.values():

@@ -175,7 +175,8 @@ class Service:
             elif p in SYNONYMS:
                 synonyms.append({"text": o.value, "lang": o.lang, "type": SYNONYMS[p]})
             elif p in MATCHES and o.kind == "iri":
-                xrefs.append({"id": shorten(o.value), "iri": o.value, "match": MATCHES[p]})
+                xrefs.append({"id": shorten(o.value), "iri": o.value, "match": MATCHES[p],
+                              "label": release.code_labels.get(o.value)})  # the code's official label
             elif p == RDF_TYPE and o.kind == "iri":
                 types.append(shorten(o.value))
             elif p == f"{RDFS}subClassOf" and o.kind == "iri":
