@@ -20,6 +20,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "nav.sparql": {"en": "SPARQL editor", "nl": "SPARQL-editor"},
     "nav.api": {"en": "API", "nl": "API"},
     "nav.files": {"en": "Release files", "nl": "Releasebestanden"},
+    "language.en": {"en": "English", "nl": "Engels"},
+    "language.nl": {"en": "Dutch", "nl": "Nederlands"},
     "lang.switch": {"en": "Nederlands", "nl": "English"},
     "lang.switch_label": {"en": "Deze pagina in het Nederlands", "nl": "This page in English"},
     "disclaimer": {"en": "osteokg is for reference and education. It is not a medical device and does not replace "
@@ -218,6 +220,11 @@ STRINGS: dict[str, dict[str, str]] = {
     "sparql.open_question": {"en": "Open in the editor", "nl": "Open in de editor"},
     "sparql.suggest_failed": {"en": "osteokg's suggestions could not be loaded", "nl": "De suggesties van osteokg "
                                                                                       "konden niet worden geladen"},
+    "sparql.prefixes": {"en": "Prefixes", "nl": "Prefixen"},
+    "sparql.prefixes_note": {"en": "The editor knows these prefixes and declares one when you use it.",
+                             "nl": "De editor kent deze prefixen en declareert er een zodra u hem gebruikt."},
+    "sparql.prefix": {"en": "Prefix", "nl": "Prefix"},
+    "sparql.namespace": {"en": "Namespace", "nl": "Namespace"},
     "sparql.nothing_to_complete": {"en": "Type a few letters first", "nl": "Typ eerst een paar letters"},
 }
 
