@@ -5,6 +5,7 @@ from flask import Blueprint, jsonify, render_template, request
 
 from api.entities import STRENGTHS
 from kg.search import TYPES
+from kg.service.values import MATCHES
 from api.meta import DOWNLOADS
 
 bp = Blueprint("openapi", __name__)
@@ -208,7 +209,7 @@ def document() -> dict:
                                       "definition": {"type": ["string", "null"]}, "definitions": {"type": "object"},
                                       "synonyms": {"type": "array", "items": {"type": "object"}},
                                       "categories": {"type": "array", "items": {"$ref": "#/components/schemas/Ref"}},
-                                      "xrefs": {"type": "array", "items": {"type": "object"}},
+                                      "xrefs": {"type": "array", "items": {"$ref": "#/components/schemas/Code"}},
                                       "parents": {"type": "array", "items": {"$ref": "#/components/schemas/Ref"}},
                                       "relations": {"type": "array", "items": {"$ref": "#/components/schemas/RelationSummary"}},
                                       "annotations": {"type": "object"}, "links": {"type": "object"}}},
@@ -268,6 +269,13 @@ def document() -> dict:
                                                                "type": {"type": "string", "enum": list(TYPES)},
                                                                "field": {"type": "string"}, "lang": {"type": ["string", "null"]},
                                                                "text": {"type": "string"}}}}},
+            "Code": {"type": "object", "required": ["id", "iri", "match", "label"],
+                     "description": "A code of another terminology the entity cross-references, with the match's "
+                                    "precision and the code's official label (as its terminology writes it, in English; "
+                                    "ontology/code-labels.tsv), null where the graph has none (a Biolink class).",
+                     "properties": {"id": {"type": "string", "examples": ["ICD10WHO:M87"]}, "iri": {"type": "string"},
+                                    "match": {"type": "string", "enum": list(MATCHES.values())},
+                                    "label": {"type": ["string", "null"], "examples": ["Osteonecrosis"]}}},
             "Xref": {"type": "object", "properties": {"id": {"type": "string"}, "label": {"type": ["string", "null"]},
                                                       "match": {"type": "string"}, "code": {"type": "string"}}},
             "Category": {"type": "object", "properties": {"id": {"type": "string"}, "label": {"type": ["string", "null"]},
