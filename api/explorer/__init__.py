@@ -44,6 +44,14 @@ def url_with(**changes: Any) -> str:
     return request.path + (f"?{query}" if query else "")
 
 
+def number(value: object, lang: str) -> str:
+    """A number as the page's language writes it: no trailing ``.0``, a decimal comma in Dutch."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return str(value)
+    text = f"{value:g}" if isinstance(value, float) else str(value)
+    return text.replace(".", ",") if lang == "nl" else text
+
+
 def static(filename: str) -> str:
     return url_for("explorer.static", filename=filename)
 
@@ -54,7 +62,7 @@ def render(template: str, status: int = 200, lang: str | None = None, **context:
     lang = lang or params.page_language()
     html = render_template(
         template, lang=lang, other_lang=other(lang), t=lambda key, **values: text(key, lang, **values),
-        has_t=STRINGS.__contains__,
+        has_t=STRINGS.__contains__, number=lambda value: number(value, lang),
         static=static, url_with=url_with, other_language_url=url_with(lang=other(lang)),
         permalink=url_with(lang=lang), script_strings=for_scripts(lang),
         release_version=served().manifest.get("version_iri") or served().id, **context)
