@@ -22,14 +22,14 @@ stays OWL 2 DL: the labels annotate IRIs that are no classes of osteokg, and say
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, SKOS
 
 from kg.errors import TableError
-from kg.tables import TableKind, read_table
+from kg.tables import Row, TableKind, read_table
 from kg.vocab import TERM_RANGES, expand, id_range, shorten
 
 #: the table under ontology/
@@ -50,6 +50,7 @@ class CodeLabel:
     iri: URIRef
     label: str
     location: str  # file:line
+    row: Row | None = field(default=None, compare=False, repr=False)  # for errors that name the row's column
 
 
 def read_code_labels(path: Path) -> dict[str, CodeLabel]:
@@ -65,7 +66,7 @@ def read_code_labels(path: Path) -> dict[str, CodeLabel]:
         if code in found:
             raise row.error(CODE, f"{code} is already given on line {found[code].location.rsplit(':', 1)[1]}; "
                                   f"one row per code")
-        found[code] = CodeLabel(code, URIRef(iri), row.get(LABEL), row.location)
+        found[code] = CodeLabel(code, URIRef(iri), row.get(LABEL), row.location, row)
     return found
 
 
@@ -89,9 +90,11 @@ def add_code_labels(graph: Graph, path: Path, locations: dict[str, str] | None =
     by_iri = {entry.iri: entry for entry in labels.values()}
     for entry in labels.values():
         if entry.iri not in used:
+            message = f"no term cross-references {entry.code}: remove the row, or add the code to the term it names"
+            if entry.row is not None:
+                raise entry.row.error(CODE, message)
             file, line = entry.location.rsplit(":", 1)
-            raise TableError(file, int(line), CODE, f"no term cross-references {entry.code}: remove the row, "
-                                                    f"or add the code to the term it names")
+            raise TableError(file, int(line), CODE, message)
     for code, uses in sorted(used.items()):
         if code not in by_iri:
             term, predicate = min(uses)
