@@ -23,6 +23,7 @@ Artefacts (``test-artifacts/browser/`` at the repository root, git-ignored): a s
 """
 from __future__ import annotations
 
+import csv
 import json
 import os
 import re
@@ -277,3 +278,36 @@ def follow(urls: list[str]) -> dict[str, tuple[int, str]]:
 def split_fragment(url: str) -> tuple[str, str]:
     base, fragment = urldefrag(url)
     return base, fragment
+
+
+def _rows(path: Path) -> list[list[str]]:
+    """The data rows of one of the editors' tables (ontology/*.tsv): no comment lines, no header or template row."""
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = [row for row in csv.reader(handle, delimiter="\t") if row and not row[0].startswith("#")]
+    return rows[2:]  # the header and the ROBOT template row
+
+
+def term_labels() -> dict[str, dict[str, str]]:
+    """Every term's labels by id, ``{"OSTEOKG:…": {"en": …, "nl": …}}``, as the editors wrote them."""
+    labels = {}
+    for table in sorted((ROOT / "ontology" / "terms").glob("*.tsv")):
+        for row in _rows(table):
+            labels[row[0]] = {"en": row[1], "nl": row[2]}
+    return labels
+
+
+def asserted_edges(subject: str, relations: set[str]) -> list[dict[str, str]]:
+    """The asserted edges of ``subject`` (an id) by the relations named (English labels, as ontology/relations.tsv
+    has them): ``{"relation", "object" (id), "quote"}`` each, from that table — what the pages must show."""
+    by_label = {labels["en"]: term for term, labels in term_labels().items()}
+    path = ROOT / "ontology" / "relations.tsv"
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = [row for row in csv.reader(handle, delimiter="\t") if row and not row[0].startswith("#")]
+    header = rows[0]
+    found = []
+    for row in rows[2:]:
+        record = dict(zip(header, row))
+        if by_label.get(record["subject"]) == subject and record["relation"] in relations:
+            found.append({"relation": record["relation"], "object": by_label[record["object"]],
+                          "quote": record["quote"]})
+    return found
