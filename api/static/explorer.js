@@ -106,6 +106,7 @@
     this.controller = null;
     this.sequence = 0;   /* the number of the latest request: an answer to an older one is dropped */
     this.shownFor = null; /* the text the open list answers */
+    this.pendingStep = 0; /* an arrow pressed before there was a list: applied when it comes */
     this.bind();
   }
 
@@ -124,10 +125,6 @@
       var option = event.target.closest ? event.target.closest("[role=option]") : null;
       if (option && self.listbox.contains(option)) self.go(Number(option.getAttribute("data-index")));
     });
-    this.listbox.addEventListener("mousemove", function (event) {
-      var option = event.target.closest ? event.target.closest("[role=option]") : null;
-      if (option) self.highlight(Number(option.getAttribute("data-index")), false);
-    });
     /* coming back to the page (the back button) shows the box as the reader left it, the list closed */
     window.addEventListener("pageshow", function () { self.close(); });
   };
@@ -135,6 +132,7 @@
   Combobox.prototype.schedule = function () {
     var self = this;
     clearTimeout(this.timer);
+    this.pendingStep = 0;
     if (!this.input.value.trim()) {
       this.abort();
       this.clear();
@@ -189,9 +187,14 @@
     items.forEach(function (item, index) {
       listbox.appendChild(self.option(item, index));
     });
+    var step = this.pendingStep;
+    this.pendingStep = 0;
     if (items.length) {
       this.announce(t("search.suggestion_count", { count: items.length }));
-      if (document.activeElement === this.input) this.open();
+      if (document.activeElement === this.input) {
+        this.open();
+        if (step) this.highlight(step > 0 ? 0 : items.length - 1, true);
+      }
     } else {
       this.close();
       this.announce(t("search.no_suggestions"));
@@ -280,8 +283,9 @@
     if (!this.isOpen()) {
       if (this.items.length && this.shownFor === this.input.value) {
         this.open();
-      } else if (this.input.value.trim()) {
+      } else if (this.input.value.trim()) { /* e.g. the results page's box, filled in: ask now, then move */
         clearTimeout(this.timer);
+        this.pendingStep = step;
         this.fetch();
         return;
       } else {

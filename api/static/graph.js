@@ -4,9 +4,11 @@
  * nodes coloured and shaped by category (a colour-blind-safe palette, Okabe & Ito, each colour paired with a
  * shape, so no category is told by colour alone; #graph-legend lists them), edges labelled with their relation,
  * stated edges solid and concluded (inferred) ones dashed and lighter, laid out in rings around the centre
- * (nearest first, a crowded ring split in two). #graph-controls gets a checkbox per relation (and one for the
- * concluded edges), and a link to the page of the term in the centre. A click (tap) on a node recentres on it;
- * a double click (dbltap) also expands it: its own graph is fetched and merged in, each node and edge once.
+ * stretched to the canvas's shape (its neighbours first, a full ring going on in the next, theirs further out).
+ * #graph-controls gets a checkbox per relation with its count (and one for the concluded edges), and a link to
+ * the page of the term in the centre. A click (tap) on a node recentres on it; a double click (dbltap) also
+ * expands it: its own graph is fetched and merged in, each node and edge once. Unticking a relation takes its
+ * edges out of the drawing, and the nodes left with none.
  *
  * Progressive enhancement: the server-rendered #graph-table holds the same edges for keyboard and screen-reader
  * users and is left alone; the canvas is role="img" with an aria-label. If cytoscape or the data cannot be had,
