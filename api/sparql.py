@@ -23,6 +23,15 @@ Query processes
     (``api/wsgi.py``, what ``osteokg serve`` runs) starts them when the app is made (:func:`start`); an app
     made by ``create_app`` alone — the tests make many — starts them on its first query.
 
+A browser
+    A request whose ``Accept`` names ``text/html`` and prefers it to every format below (a browser's does;
+    ``*/*`` or no ``Accept`` does not) gets the SPARQL editor's page instead (:mod:`api.editor`): without a
+    query the editor (``question=<name>`` selects that example question's tab; an unknown name is a 404 page),
+    with one the editor and the query's results as an HTML table, run on the same path as below (the query
+    processes, with JSON results; N-Triples for a graph), a refusal as a message on the page with the status
+    below. :class:`Front` leaves such requests to the view. The page's libraries are served at
+    ``/static/vendor`` (:mod:`api.vendor`, registered here).
+
 Requests
     ``GET /sparql?query=…``, ``POST`` ``application/x-www-form-urlencoded`` with ``query=…``, or ``POST``
     ``application/sparql-query`` with the query as the body. Without a query, ``GET`` (or ``POST``) answers
@@ -71,6 +80,7 @@ from werkzeug.datastructures import MIMEAccept, MultiDict
 from werkzeug.http import HTTP_STATUS_CODES, http_date, parse_accept_header, parse_options_header
 from werkzeug.wsgi import get_content_length
 
+from api import editor
 from api.errors import Problem, problem
 from api.graph import ENVIRON, Served, bound, register, releases_of, served
 from api.http import RELEASE_HEADER, VARY, cache_control, etag_of
@@ -163,6 +173,10 @@ def init_app(app: Flask) -> None:
     def swapped() -> None:
         app.extensions[EXTENSION] = releases_of(app).current.resources.get(EXTENSION)
 
+    from api import vendor  # the libraries the editor's page (and every page) loads, at /static/vendor
+
+    if vendor.bp.name not in app.blueprints:
+        app.register_blueprint(vendor.bp)
     register(app, on_open=attach, on_warm=warm, on_close=close)
     releases_of(app).on_swap.append(swapped)
     swapped()
@@ -383,6 +397,8 @@ def endpoint() -> Response:
         if isinstance(outcome, (PoolError, dict)):
             return _answer(outcome)
         raise outcome  # a Problem (its handler), or an unexpected error (logged, 500)
+    if editor.wants_page(request.headers.get("Accept", "")):
+        return _page()
     text = _read_query()
     if text is None:
         return _service_description()
@@ -390,13 +406,37 @@ def endpoint() -> Response:
     if results_format is None and graph_format is None:
         return problem(406, "Not Acceptable", f"Answers are given as {offered({**RESULT_FORMATS, **GRAPH_FORMATS})}; "
                        "none of them is in the Accept header.")
-    pool: QueryPool | None = bound().resources.get(EXTENSION)
     try:
-        reply = pool.run(text, results_format, graph_format) if pool is not None else _forward(text, results_format,
-                                                                                               graph_format)
+        reply = _run(text, results_format, graph_format)
     except PoolError as error:
         return _answer(error)
     return _answer(reply)
+
+
+def _run(text: str, results_format: str | None, graph_format: str | None) -> dict:
+    """Run ``text`` on the bound release's query processes, or forward it to the remote store."""
+    pool: QueryPool | None = bound().resources.get(EXTENSION)
+    return pool.run(text, results_format, graph_format) if pool is not None else _forward(text, results_format,
+                                                                                          graph_format)
+
+
+def _page() -> Response:
+    """The editor page for a browser (:mod:`api.editor`): the query read with the protocol's checks and run on
+    its path (JSON results, N-Triples for a graph), every refusal a message on the page with its status."""
+    question = request.args.get("question")
+    try:
+        text = _read_query()
+    except Problem as refusal:
+        return editor.page(error=(refusal.status, refusal.title, refusal.detail), question=question)
+    if text is None:
+        return editor.page(question=question)
+    try:
+        reply = _run(text, "json", "ntriples")
+    except PoolError as error:
+        return editor.page(query=text, error=(error.status, error.title, error.detail), question=question)
+    if reply["status"] != 200:
+        return editor.page(query=text, error=(reply["status"], reply["title"], reply["detail"]), question=question)
+    return editor.page(query=text, reply=reply, question=question)
 
 
 def _answer(reply: dict | PoolError) -> Response:
@@ -423,12 +463,13 @@ class Front:
         self.app, self.flask_app = app, flask_app
         self.enabled = True
         self.answered = 0  # queries this layer answered itself (the tests check that it did)
-        self._negotiated: dict[str, tuple[str | None, str | None]] = {}
+        self._negotiated: dict[str, tuple[str | None, str | None, bool]] = {}
 
-    def _formats(self, accept: str) -> tuple[str | None, str | None]:
+    def _formats(self, accept: str) -> tuple[str | None, str | None, bool]:
+        """The results and graph formats ``accept`` asks for, and whether it asks for the editor's page."""
         found = self._negotiated.get(accept)
         if found is None:
-            found = (_best(accept, RESULT_TYPES), _best(accept, GRAPH_TYPES))
+            found = (_best(accept, RESULT_TYPES), _best(accept, GRAPH_TYPES), editor.wants_page(accept))
             if len(self._negotiated) >= _NEGOTIATED:
                 self._negotiated.clear()
             self._negotiated[accept] = found
@@ -442,6 +483,9 @@ class Front:
         bound_to: Served | None = environ.get(ENVIRON)
         pool: QueryPool | None = bound_to.resources.get(EXTENSION) if bound_to is not None else None
         if bound_to is None or pool is None:  # a remote store: the view forwards the query
+            return self.app(environ, start_response)
+        results_format, graph_format, page = self._formats(environ.get("HTTP_ACCEPT", ""))
+        if page:  # a browser: the editor's page (the view)
             return self.app(environ, start_response)
         config = self.flask_app.config
         try:
@@ -465,7 +509,6 @@ class Front:
             params, body = _parameters(method, query_string, mimetype.lower(), options.get("charset", "utf-8").lower(),
                                        length, lambda: raw, config)
             text = _query(params, body, config)
-            results_format, graph_format = self._formats(environ.get("HTTP_ACCEPT", ""))
         except Exception:  # noqa: BLE001 - a refusal: the view finds the same one (the body was put back)
             return self.app(environ, start_response)
         if text is None or (results_format is None and graph_format is None):

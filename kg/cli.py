@@ -236,6 +236,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
         settings.from_environ("api")  # a bad OSTEOKG_* value: one message here, not a crash loop of workers
     except KgError as exc:
         return _fail(exc)
+    from api import assets  # the explorer's libraries from npm (api/static/package-lock.json), installed once
+
+    try:
+        if assets.ensure():
+            _say(f"installed the explorer's libraries into {assets.NODE_MODULES}")
+    except KgError as exc:
+        return _fail(exc)
     from granian import Granian
     from granian.constants import Interfaces
 

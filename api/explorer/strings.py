@@ -225,6 +225,9 @@ STRINGS: dict[str, dict[str, str]] = {
                              "nl": "De editor kent deze prefixen en declareert er een zodra u hem gebruikt."},
     "sparql.prefix": {"en": "Prefix", "nl": "Prefix"},
     "sparql.namespace": {"en": "Namespace", "nl": "Namespace"},
+    "sparql.page_size": {"en": "Rows per page", "nl": "Rijen per pagina"},
+    "sparql.response_label": {"en": "The answer as the endpoint sent it",
+                              "nl": "Het antwoord zoals het endpoint het stuurde"},
     "sparql.nothing_to_complete": {"en": "Type a few letters first", "nl": "Typ eerst een paar letters"},
 }
 
