@@ -224,11 +224,14 @@ def document() -> dict:
                         "properties": {"subject": {"$ref": "#/components/schemas/Ref"}, "predicate": {"$ref": "#/components/schemas/Ref"},
                                        "object": {"$ref": "#/components/schemas/Ref"}}},
             "Evidence": {"type": "object",
-                         "required": ["source", "quote", "inferred", "strength", "evidence_kind", "review_status", "context",
-                                      "in_combination_with", "quantified_by"],
+                         "required": ["source", "quote", "translation", "inferred", "strength", "evidence_kind", "review_status",
+                                      "context", "in_combination_with", "quantified_by"],
                          "properties": {
-                             "source": {"$ref": "#/components/schemas/Ref"}, "quote": {"type": "string"},
-                             "quote_lang": {"type": ["string", "null"]}, "inferred": {"type": "boolean"},
+                             "source": {"$ref": "#/components/schemas/Ref"},
+                             "quote": {"type": "string", "description": "The source's own words (in quote_lang), verbatim."},
+                             "quote_lang": {"type": ["string", "null"]},
+                             "translation": {"$ref": "#/components/schemas/Translation"},
+                             "inferred": {"type": "boolean"},
                              "strength": {"$ref": "#/components/schemas/Strength"},
                              "evidence_kind": {"oneOf": [{"$ref": "#/components/schemas/Named"}, {"type": "null"}],
                                                "description": "okg:quoted, okg:combinedReading, okg:citedTitle or okg:definition."},
@@ -244,6 +247,15 @@ def document() -> dict:
                              "rule": {"type": "string", "enum": ["subclass", "superclass-target", "part-of", "subproperty", "inverse",
                                                                  "definition"], "description": "For inferred evidence: how it was derived."},
                              "premise": {"$ref": "#/components/schemas/Premise"}}},
+            "Translation": {"oneOf": [{"type": "object", "required": ["text", "lang"], "additionalProperties": False,
+                                       "properties": {"text": {"type": "string"}, "lang": {"type": "string", "enum": ["en", "nl"]}}},
+                                      {"type": "null"}],
+                            "description": "The quote rendered in the answer's language, marked as a translation (not the source's "
+                                           "words): present when the quote is in another language and a rendering in the answer's "
+                                           "language exists (an English reader gets the English of a Dutch quote), else null."},
+            "StatementEvidence": {"type": "object", "required": ["source", "quote", "translation"],
+                                  "properties": {"source": {"$ref": "#/components/schemas/Ref"}, "quote": {"type": "string"},
+                                                 "translation": {"$ref": "#/components/schemas/Translation"}}},
             "Edge": {"type": "object", "required": ["direction", "subject", "predicate", "object", "inferred", "strength", "evidence"],
                      "properties": {"direction": {"type": "string", "enum": ["out", "in"]},
                                     "subject": {"$ref": "#/components/schemas/Ref"}, "predicate": {"$ref": "#/components/schemas/Ref"},
@@ -303,7 +315,7 @@ def document() -> dict:
                           "properties": {"id": {"type": "string"}, "kind": {"type": "string"}, "label": {"type": ["string", "null"]},
                                          "statementKind": {"type": "string"}, "value": {"type": "number"},
                                          "minValue": {"type": "number"}, "maxValue": {"type": "number"}, "unit": {"type": "string"},
-                                         "evidence": {"type": "object"}}},
+                                         "evidence": {"$ref": "#/components/schemas/StatementEvidence"}}},
         }},
     }
 

@@ -2,7 +2,8 @@
 
 Terms become OWL classes with labels, definitions, synonyms and parents; relation rows become
 existential restrictions (``S SubClassOf P some O``) annotated with their source and quote;
-statement and note rows become individuals with typed values. Every IRI that a row names is
+statement and note rows become individuals with typed values; every node with a Dutch quote gets that quote's
+English rendering from ontology/quote-translations.tsv (``okg:quoteTranslation``). Every IRI that a row names is
 resolved against the IDs and English labels of the whole ontology, so a misspelt reference
 fails the build with the table, line and column named.
 """
@@ -22,8 +23,8 @@ from kg.codes import CODE_LABELS_TABLE, add_code_labels
 from kg.errors import SourceError
 from kg.tables import (
     COMBINATION, CONDITION, CONDITION_EN, CONDITION_NL, CONTEXT, CURIE_ID, DEF_EN, DEF_NL, EVIDENCE_KIND, LABEL_EN,
-    LABEL_NL, NOTES, QUANTIFIED_BY, RELATIONS, REVIEW_NOTE, REVIEW_STATUS, STATEMENTS, STRENGTH, SYNONYMS, TERMS,
-    Row, TableError, read_table,
+    LABEL_NL, NOTES, QUANTIFIED_BY, QUOTE, QUOTE_TRANSLATION, QUOTE_TRANSLATIONS, RELATIONS, REVIEW_NOTE, REVIEW_STATUS,
+    STATEMENTS, STRENGTH, SYNONYMS, TERMS, Row, TableError, read_table,
 )
 from kg.vocab import (
     CLINICAL_NOTE, COMBINED_READING, DEFINING, DEFINITION, EVIDENCE_KINDS, OIO, OKG, OSTEOKG, QUANTITATIVE_STATEMENT,
@@ -33,6 +34,8 @@ from kg.vocab import (
 
 SCHEMA_FILE = SCHEMA_TABLE
 TERM_DIR = "terms"
+#: the English renderings of the Dutch quotes, one row per distinct quote (:func:`_add_translations`)
+TRANSLATION_FILE = "quote-translations.tsv"
 STATEMENT_KINDS = ("proportion", "percentage-range", "relative-risk", "ratio", "age-range", "comparison")
 UNITS = ("1", "%", "a")
 DURATION = re.compile(r"^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?$")
@@ -187,8 +190,46 @@ def compose(ontology_dir: Path) -> Composition:
                 continue
             _add_statement(graph, resolver, row, iri, kind)
             composition.locations[str(iri)] = row.location
+    quoting = [(row, ">A okg:quote") for row in relation_rows] + \
+              [(row, "A okg:quote") for row, _ in statement_rows + note_rows]
+    _add_translations(graph, _optional_table(ontology_dir / TRANSLATION_FILE, QUOTE_TRANSLATIONS), quoting)
     add_code_labels(graph, ontology_dir / CODE_LABELS_TABLE, composition.locations)
     return composition
+
+
+def _add_translations(graph: Graph, rows: list[Row], quoting: list[tuple[Row, str]]) -> None:
+    """Give every node with a Dutch okg:quote the English rendering that ontology/quote-translations.tsv gives that
+    quote (``okg:quoteTranslation "…"@en``): written once per quote, however many rows quote it.
+
+    A :class:`TableError` for a quote translated on two rows, for a translation row whose quote no row of the other
+    tables quotes (a quote that changed, or a typo: the translation would silently be lost), and for a row whose
+    Dutch quote has no translation (English readers would see the Dutch alone). The shapes check the rest: at most
+    one translation, in English, on a node with a Dutch quote (shapes/osteokg-shapes.ttl)."""
+    translations: dict[str, Row] = {}
+    for row in rows:
+        quote = row.get(QUOTE)
+        if quote in translations:
+            raise row.error(QUOTE, f"this quote is translated twice: here and on line {translations[quote].line} "
+                                   "(one row per quote; delete one)")
+        translations[quote] = row
+    first_row: dict[str, tuple[Row, str]] = {}
+    for row, directive in quoting:  # rejected rows too: a translation kept for a rejected row is not lost
+        first_row.setdefault(row.get(directive), (row, directive))
+    for quote, row in translations.items():
+        if quote not in first_row:
+            raise row.error(QUOTE, f"no row of relations.tsv, statements.tsv or notes.tsv quotes '{quote[:80]}' "
+                                   "(the quote cell must be the quote exactly as they write it): correct it, or "
+                                   "delete this row if the quote is gone")
+    for node, quoted in sorted(set(graph.subject_objects(OKG.quote)), key=lambda pair: str(pair[1])):
+        if not isinstance(quoted, Literal) or quoted.language != "nl":
+            continue  # a quote of an English source (Uberon) needs no English rendering
+        found = translations.get(str(quoted))
+        if found is None:
+            row, directive = first_row[str(quoted)]
+            raise row.error(directive, f"this Dutch quote has no English translation: add a row to "
+                                       f"ontology/{TRANSLATION_FILE} with the quote exactly as here and a plain "
+                                       "English rendering that says what it says, no more and no less")
+        graph.add((node, OKG.quoteTranslation, Literal(found.get(QUOTE_TRANSLATION), lang="en")))
 
 
 def review_status(row: Row, status_directive: str, note_directive: str) -> str:

@@ -122,6 +122,10 @@ STATEMENTS = TableKind(
     non_empty=_STATEMENT_COMMON + ("A okg:statementKind", "A okg:timeFrameKind"),
 )
 NOTES = TableKind("note table", required=_STATEMENT_COMMON, optional=_STATEMENT_REVIEW, non_empty=_STATEMENT_COMMON)
+#: ontology/quote-translations.tsv: a Dutch quote of the other tables, exactly as they write it, and its English rendering
+QUOTE, QUOTE_TRANSLATION = "QUOTE", "A okg:quoteTranslation@en"
+QUOTE_TRANSLATIONS = TableKind("quote translation table", required=(QUOTE, QUOTE_TRANSLATION),
+                               non_empty=(QUOTE, QUOTE_TRANSLATION))
 
 
 def read_table(path: Path, kind: TableKind) -> list[Row]:

@@ -52,6 +52,7 @@ class OKG(DefinedNamespace):
     strength: URIRef
     evidenceKind: URIRef
     quote: URIRef
+    quoteTranslation: URIRef  # a Dutch quote's English rendering (ontology/quote-translations.tsv)
     condition: URIRef
     conditionText: URIRef
     context: URIRef

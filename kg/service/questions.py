@@ -12,7 +12,7 @@ from kg.service.values import (DATES, DCTERMS, DEFINITION, DIRECTIONS, HIERARCHY
                                NUMBERS, OKG, PREFIXES, QUANTITATIVE, RDF_TYPE, RDFS, SINGLE, STATEMENT_KINDS, STRENGTHS,
                                SYNONYMS, Answer, BadValue, EntityPage, NotFound, Page, Question, Resolved, ServiceError,
                                choice, curie_of, iri_of_curie, is_ask, page_of, parse_qualifiers, questions,
-                               search_text, split_curie, term, text_in)
+                               search_text, split_curie, term, text_in, translation)
 from kg.store import ASK_COLUMN, Row, Value
 from kg.vocab import shorten
 
@@ -253,7 +253,9 @@ class Service:
         qualifiers = parse_qualifiers(row)
         single = {key: qualifiers[name][0][0] for name, key in SINGLE.items() if name in qualifiers}
         evidence: dict[str, Any] = {"source": self.ref(row["source"].value, lang), "quote": row["quote"].value,
-                    "quote_lang": row["quote"].lang, "inferred": is_inferred,
+                    "quote_lang": row["quote"].lang,
+                    "translation": translation(row["quote"].lang, qualifiers.get("quoteTranslation", []), lang),
+                    "inferred": is_inferred,
                     "strength": self.named(single["strength"], lang) if "strength" in single else None,
                     "evidence_kind": self.named(single["evidence_kind"], lang) if "evidence_kind" in single else None,
                     "review_status": single.get("review_status")}
@@ -470,9 +472,11 @@ class Service:
                     continue
                 value = chosen[0]
                 if key == "source":
-                    body["evidence"] = {"source": self.ref(value.value, lang),
-                                        "quote": next(o.value for o in item.values[f"{OKG}quote"])}
-                elif key == "quote":
+                    quote = next(o for o in item.values[f"{OKG}quote"])
+                    translations = [(o.value, o.lang or "") for o in item.values.get(f"{OKG}quoteTranslation", [])]
+                    body["evidence"] = {"source": self.ref(value.value, lang), "quote": quote.value,
+                                        "translation": translation(quote.lang, translations, lang)}
+                elif key in ("quote", "quoteTranslation"):
                     continue
                 elif value.kind == "iri":
                     body[key] = self.ref(value.value, lang)

@@ -228,6 +228,16 @@ def text_in(values: list[tuple[str, str]], lang: str) -> str | None:
     return None
 
 
+def translation(quote_lang: str | None, translations: list[tuple[str, str]], lang: str) -> dict | None:
+    """The rendering of a quote an answer in ``lang`` shows beside it: ``{"text", "lang"}`` when the quote is in another
+    language and ``translations`` ((text, lang) pairs, okg:quoteTranslation) has one in ``lang``, else None (a Dutch
+    reader reads the Dutch quote itself; a quote with no rendering in ``lang`` is shown alone)."""
+    if quote_lang == lang:
+        return None
+    found = next((text for text, language in translations if language == lang), None)
+    return {"text": found, "lang": lang} if found is not None else None
+
+
 def parse_qualifiers(row: Row) -> dict[str, list[tuple[str, str]]]:
     """The ``?qualifiers`` column of relations-out / relations-in: name → [(value, lang)]."""
     out: dict[str, list[tuple[str, str]]] = {}

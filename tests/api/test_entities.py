@@ -392,6 +392,7 @@ OSTEOKG:0000101 OSTEOKG:0009006 OSTEOKG:0000100 .
 OSTEOKG:0000101 OSTEOKG:0009005 OSTEOKG:0001002 .
 [] a owl:Axiom ; owl:annotatedSource OSTEOKG:0000100 ; owl:annotatedProperty OSTEOKG:0009005 ;
    owl:annotatedTarget OSTEOKG:0000101 ; dcterms:source OSTEOKG:0008001 ; okg:quote "Osteoporose kan breuken geven."@nl ;
+   okg:quoteTranslation "Osteoporosis can give <b>fractures</b> | 100% & more."@en ;
    okg:inferred false ; okg:strength okg:can ; okg:evidenceKind okg:quoted ; okg:reviewStatus "accepted" ;
    okg:reviewNote "Checked | 100% <ok>"@en ; okg:condition OSTEOKG:0005000 ;
    okg:conditionText "if 50% | more & <less>"@en , "als 50% | meer"@nl ;
@@ -435,16 +436,18 @@ def test_evidence_item_carries_every_qualifier(qualified) -> None:
     can, often = sorted(edge["evidence"], key=lambda ev: ev["strength"]["id"])
     assert can == {
         "source": ref_of("0008001", "UZ Gent"), "quote": "Osteoporose kan breuken geven.", "quote_lang": "nl",
-        "inferred": False, "strength": {"id": "okg:can", "label": "can"},
+        "translation": {"text": "Osteoporosis can give <b>fractures</b> | 100% & more.", "lang": "en"}, "inferred": False, "strength": {"id": "okg:can", "label": "can"},
         "evidence_kind": {"id": "okg:quoted", "label": "quoted"}, "review_status": "accepted",
         "review_note": "Checked | 100% <ok>", "condition": ref_of("0005000", "vitamin D"),
         "condition_text": "if 50% | more & <less>", "context": [ref_of("0001002", "femur")],
         "in_combination_with": [ref_of("0005000", "vitamin D")], "quantified_by": [ref_of("0007008", "one in three")]}
     assert often["review_status"] == "unreviewed" and "condition" not in often and "review_note" not in often
+    assert often["translation"] is None  # a quote without an English rendering is shown alone
     assert often["context"] == often["in_combination_with"] == often["quantified_by"] == []
     nl = all_edges(qualified, "OSTEOKG:0000100", direction="out", lang="nl")[0]
     assert nl["strength"]["label"] == "vaak"
     assert next(ev for ev in nl["evidence"] if ev["strength"]["id"] == "okg:can")["condition_text"] == "als 50% | meer"
+    assert all(ev["translation"] is None for ev in nl["evidence"])  # a Dutch reader reads the Dutch quote
     summary = qualified.get("/entities/OSTEOKG:0000100").json["relations"]
     assert summary == [{"predicate": "OSTEOKG:0009005", "predicate_label": "causes", "target": ref_of("0000101", "fragility fracture"),
                         "inferred": False, "strength": {"id": "okg:often", "label": "often"}}]

@@ -60,3 +60,22 @@ def test_strength_parameter_is_documented(client) -> None:
     operation = client.get("/openapi.json").json["paths"]["/entities/{curie}/relations"]["get"]
     (strength,) = [p for p in operation["parameters"] if p["name"] == "strength"]
     assert strength["schema"]["enum"] == ["defining", "main", "most", "often", "proportion", "generally", "can"]
+
+
+def test_evidence_and_statements_carry_the_documented_translation(client) -> None:
+    document = client.get("/openapi.json").json
+    edge, statement = (schema_validator(document, n) for n in ("Edge", "Statement"))
+    for lang in ("en", "nl"):
+        items = client.get("/entities/OSTEOKG:0000106/relations", query_string={"limit": 500, "lang": lang}).json["items"]
+        evidence = [ev for item in items for ev in item["evidence"]]
+        for item in items:
+            edge.validate(item)
+            bare = {**item, "evidence": [{k: v for k, v in item["evidence"][0].items() if k != "translation"}]}
+            assert not edge.is_valid(bare)  # the key is always there, null or not
+        dutch = [ev for ev in evidence if ev["quote_lang"] == "nl"]
+        assert dutch and all((ev["translation"] is not None) == (lang == "en") for ev in dutch)
+        statements = client.get("/statements", query_string={"kind": "any", "lang": lang, "limit": 500}).json["items"]
+        for item in statements:
+            statement.validate(item)
+            assert (item["evidence"]["translation"] is not None) == (lang == "en")
+        assert not statement.is_valid({**statements[0], "evidence": {**statements[0]["evidence"], "translation": "x"}})

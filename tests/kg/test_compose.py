@@ -123,6 +123,7 @@ def test_only_a_defining_row_becomes_an_existential(ontology_copy: Path) -> None
     append(ontology_copy / "relations.tsv", relation_row(
         "hip fracture", "causes", "bone loss", "OSTEOKG:0008001", "a quote of the text", "can",
         context="osteoporosis", in_combination_with="fall|prednisone"))
+    append(ontology_copy / "quote-translations.tsv", "a quote of the text\tthe text's words in English")
     graph = compose(ontology_copy).graph
     hip, causes, loss = OSTEOKG["0000102"], OSTEOKG["0009005"], OSTEOKG["0002004"]
     assert (hip, causes, loss) in graph  # the direct edge: "some hip fractures cause bone loss"
@@ -201,3 +202,61 @@ def test_a_duplicated_relation_row_is_refused_with_both_lines(ontology_copy: Pat
         compose(ontology_copy)
     assert caught.value.path.endswith("relations.tsv") and caught.value.line == line
     assert f"repeats line {first} exactly" in caught.value.message
+
+
+# ---------------------------------------------------------------- the quotes' translations
+
+
+def test_every_dutch_quote_gets_its_one_translation(built) -> None:
+    graph = built.graph
+    quoted = [(node, quote) for node, quote in graph.subject_objects(OKG.quote) if quote.language == "nl"]
+    assert quoted
+    for node, quote in quoted:  # asserted and inferred evidence, statements and notes alike
+        translations = list(graph.objects(node, OKG.quoteTranslation))
+        assert len(translations) == 1 and translations[0].language == "en", (node, quote)
+    for node, quote in graph.subject_objects(OKG.quote):
+        if quote.language != "nl":  # Uberon's English words and the definitions the build quotes need none
+            assert not list(graph.objects(node, OKG.quoteTranslation)), quote
+    # one place: the same quote reads the same in English wherever it is quoted
+    english: dict[str, set[str]] = {}
+    for node, quote in quoted:
+        english.setdefault(str(quote), set()).update(str(t) for t in graph.objects(node, OKG.quoteTranslation))
+    assert all(len(renderings) == 1 for renderings in english.values())
+
+
+def test_a_translation_row_whose_quote_is_quoted_nowhere_fails_naming_the_row(ontology_copy: Path) -> None:
+    line = append(ontology_copy / "quote-translations.tsv", "Een citaat dat niemand citeert.\tA quote nobody quotes.")
+    with pytest.raises(TableError) as caught:
+        compose(ontology_copy)
+    assert caught.value.path.endswith("quote-translations.tsv") and caught.value.line == line
+    assert caught.value.column == "quote (nl)" and "no row of relations.tsv, statements.tsv or notes.tsv quotes" in caught.value.message
+
+
+def test_a_changed_quote_leaves_its_translation_unused(ontology_copy: Path) -> None:
+    """A quote corrected in relations.tsv but not in quote-translations.tsv: the old row is named, not silently lost."""
+    path = ontology_copy / "notes.tsv"
+    path.write_text(path.read_text(encoding="utf-8").replace("Vaak is een operatie noodzakelijk.\t",
+                                                             "Vaak is een operatie nodig.\t"), encoding="utf-8")
+    with pytest.raises(TableError) as caught:
+        compose(ontology_copy)
+    assert caught.value.path.endswith("quote-translations.tsv") and caught.value.column == "quote (nl)"
+    assert "quotes 'Vaak is een operatie noodzakelijk.'" in caught.value.message
+
+
+def test_a_dutch_quote_without_translation_fails_naming_its_row(ontology_copy: Path) -> None:
+    line = append(ontology_copy / "relations.tsv", relation_row(
+        "hip fracture", "causes", "bone loss", "OSTEOKG:0008001", "een citaat zonder vertaling", "can"))
+    with pytest.raises(TableError) as caught:
+        compose(ontology_copy)
+    assert caught.value.path.endswith("relations.tsv") and caught.value.line == line and caught.value.column == "quote"
+    assert "has no English translation" in caught.value.message and "quote-translations.tsv" in caught.value.message
+
+
+def test_a_quote_translated_twice_fails_naming_both_lines(ontology_copy: Path) -> None:
+    path = ontology_copy / "quote-translations.tsv"
+    first = next(n for n, text in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+                 if text.startswith("Vaak is een operatie noodzakelijk.\t"))
+    line = append(path, "Vaak is een operatie noodzakelijk.\tAn operation is often needed.")
+    with pytest.raises(TableError) as caught:
+        compose(ontology_copy)
+    assert caught.value.line == line and f"translated twice: here and on line {first}" in caught.value.message

@@ -86,7 +86,7 @@ def test_entity_with_labels_definitions_synonyms_codes_and_parents(service: Serv
     assert [c["id"] for c in nl["categories"]] == ["OSTEOKG:0000010"]
     assert nl["parents"] == [{"id": "OSTEOKG:0000010", "iri": "https://w3id.org/osteokg/OSTEOKG_0000010",
                               "label": "aandoening", "inferred": False}]
-    assert nl["xrefs"] and all(set(x) == {"id", "iri", "match"} for x in nl["xrefs"])
+    assert nl["xrefs"] and all(set(x) == {"id", "iri", "match", "label"} for x in nl["xrefs"])
     assert nl["relations"] and "links" not in nl  # links are HTTP's business
     assert service.entity("UBERON:0000981")["id"] == "OSTEOKG:0001002"  # a precise code names its entity
 
@@ -287,8 +287,9 @@ def test_competency_table_cells_of_every_kind(service: Service) -> None:
     assert ages["rows"] == [[{"kind": "number", "value": 20.0}, {"kind": "number", "value": 50.0},
                              {"kind": "text", "text": "a", "lang": None}]]
     (english,) = service.competency_table("evidence-for-an-edge", "en")["rows"]
-    quote, translation, title, publisher, url = english
+    quote, translation, title, _publisher, url = english
     assert quote["kind"] == "text" and quote["lang"] == "nl" and "prednison" in quote["text"]
+    assert translation["kind"] == "text" and translation["lang"] == "en" and "prednisone" in translation["text"]
     assert title == {"kind": "text", "text": "Botnecrose", "lang": "nl"} and url["kind"] == "link"
     (dutch,) = service.competency_table("evidence-for-an-edge", "nl")["rows"]
     assert len(dutch) == 4 and dutch[0] == quote  # no translation column for Dutch readers
@@ -299,3 +300,31 @@ def test_competency_table_cells_of_every_kind(service: Service) -> None:
             assert all(len(row) == len(table["columns"]) for row in table["rows"])
     with pytest.raises(NotFound, match="no competency question"):
         service.competency_table("../qc/error-missing-label", "en")
+
+
+def test_evidence_carries_the_quotes_translation_for_english_readers(service: Service) -> None:
+    for lang in ("en", "nl"):
+        edges = service.relations(OSTEONECROSIS, lang, direction="both").items
+        evidence = [ev for edge in edges for ev in edge["evidence"]]
+        assert all("translation" in ev for ev in evidence)  # always there: predictable JSON
+        dutch = [ev for ev in evidence if ev["quote_lang"] == "nl"]
+        assert dutch and any(ev["inferred"] for ev in dutch)  # inferred evidence carries its premise's quote and rendering
+        if lang == "nl":
+            assert all(ev["translation"] is None for ev in evidence)  # a Dutch reader reads the Dutch itself
+        else:
+            assert all(ev["translation"]["lang"] == "en" and ev["translation"]["text"] for ev in dutch)
+            assert all(ev["translation"] is None for ev in evidence if ev["quote_lang"] == "en")  # a definition's words
+    (jaw,) = [e for e in service.relations(OSTEONECROSIS, "en", direction="out", predicate="OSTEOKG:0009003").items
+              if e["object"]["id"] == "OSTEOKG:0001004"]
+    assert jaw["evidence"][0]["translation"] == {
+        "text": "The bones that are affected most are: […] The jaw.", "lang": "en"}
+
+
+def test_statements_carry_the_quotes_translation_for_english_readers(service: Service) -> None:
+    english = {item["id"]: item for item in service.statements("en", kind="any").items}
+    dutch = {item["id"]: item for item in service.statements("nl", kind="any").items}
+    assert english.keys() == dutch.keys() and len(english) == 36
+    assert english["OSTEOKG:0007516"]["evidence"]["translation"] == {"text": "Often an operation is necessary.", "lang": "en"}
+    assert all(item["evidence"]["translation"]["lang"] == "en" for item in english.values())
+    assert all(item["evidence"]["translation"] is None for item in dutch.values())
+    assert all("quoteTranslation" not in item for item in english.values())  # only in the evidence
