@@ -46,69 +46,71 @@ class AssetError(KgError, RuntimeError):
     """The front-end libraries are not installed and cannot be: the message says what to install or run."""
 
 
-def path(name: str) -> Path:
-    """The installed file served as ``name``; ``KeyError`` for a name :data:`VENDOR` does not list."""
-    return NODE_MODULES / VENDOR[name]
+def path(name: str, static: Path = STATIC) -> Path:
+    """The installed file served as ``name``; ``KeyError`` for a name :data:`VENDOR` does not list. (``static``:
+    the folder of package.json, ``api/static``; the tests install into a copy.)"""
+    return static / "node_modules" / VENDOR[name]
 
 
 def media_type(name: str) -> str:
     return MEDIA_TYPES[Path(name).suffix]
 
 
-def _lock_digest() -> str:
+def _lock_digest(static: Path) -> str:
+    lock = static / LOCK_FILE.name
     try:
-        return hashlib.sha256(LOCK_FILE.read_bytes()).hexdigest()
+        return hashlib.sha256(lock.read_bytes()).hexdigest()
     except OSError as error:
-        raise AssetError(f"{LOCK_FILE}: cannot be read ({error.strerror}); it pins the explorer's libraries "
+        raise AssetError(f"{lock}: cannot be read ({error.strerror}); it pins the explorer's libraries "
                          "and comes with the checkout") from None
 
 
-def missing() -> list[str]:
+def missing(static: Path = STATIC) -> list[str]:
     """What makes an install necessary: the files of :data:`VENDOR` that are absent, or the lock file when
     it changed since the last install (empty: nothing to do)."""
-    absent = [name for name in VENDOR if not path(name).is_file()]
+    absent = [name for name in VENDOR if not path(name, static).is_file()]
     try:
-        stamp = STAMP.read_text(encoding="utf-8").strip()
+        stamp = (static / "node_modules" / STAMP.name).read_text(encoding="utf-8").strip()
     except OSError:
         stamp = ""
-    return absent + ([LOCK_FILE.name] if stamp != _lock_digest() else [])
+    return absent + ([LOCK_FILE.name] if stamp != _lock_digest(static) else [])
 
 
-def ensure(timeout: float = INSTALL_TIMEOUT) -> bool:
+def ensure(timeout: float = INSTALL_TIMEOUT, static: Path = STATIC) -> bool:
     """Install the libraries of package-lock.json (``npm ci``) when :func:`missing` says so; True when it
     installed, False when they were in place. :class:`AssetError` names what to install when npm is missing
     or the install fails or takes longer than ``timeout`` seconds. Processes that call it at once install once
     (a lock file in the temporary folder)."""
-    if not missing():
+    if not missing(static):
         return False
-    lock_path = Path(tempfile.gettempdir()) / f"osteokg-npm-{hashlib.sha256(str(STATIC).encode()).hexdigest()[:16]}.lock"
-    with open(lock_path, "a") as lock:
+    key = hashlib.sha256(str(static.resolve()).encode()).hexdigest()[:16]
+    with open(Path(tempfile.gettempdir()) / f"osteokg-npm-{key}.lock", "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if not missing():  # another process installed them while this one waited
+        if not missing(static):  # another process installed them while this one waited
             return False
-        _install(timeout)
+        _install(timeout, static)
     return True
 
 
-def _install(timeout: float) -> None:
+def _install(timeout: float, static: Path) -> None:
     npm = shutil.which("npm")
     if npm is None or shutil.which("node") is None:
         raise AssetError("the explorer's libraries (cytoscape, @zazuko/yasgui, axe-core) are installed from npm, and "
                          "npm/node are not on the PATH: install Node.js 18 or later with npm (e.g. `apt-get install "
-                         f"nodejs npm`), or run `npm ci` in {STATIC} where they are")
-    digest = _lock_digest()
+                         f"nodejs npm`), or run `npm ci` in {static} where they are")
+    digest = _lock_digest(static)
     try:
-        done = subprocess.run([npm, *INSTALL[1:]], check=False, cwd=STATIC, capture_output=True, text=True,
+        done = subprocess.run([npm, *INSTALL[1:]], check=False, cwd=static, capture_output=True, text=True,
                               timeout=timeout, env={**os.environ, "npm_config_update_notifier": "false"})
     except subprocess.TimeoutExpired:
-        raise AssetError(f"`{' '.join(INSTALL)}` in {STATIC} took longer than {timeout:g} s (no access to the npm "
+        raise AssetError(f"`{' '.join(INSTALL)}` in {static} took longer than {timeout:g} s (no access to the npm "
                          "registry?); run it there by hand") from None
     if done.returncode != 0:
         tail = "\n".join((done.stderr or done.stdout).strip().splitlines()[-8:])
-        raise AssetError(f"`{' '.join(INSTALL)}` in {STATIC} failed (exit {done.returncode}); it installs the "
+        raise AssetError(f"`{' '.join(INSTALL)}` in {static} failed (exit {done.returncode}); it installs the "
                          f"explorer's libraries from package-lock.json:\n{tail}")
-    absent = [f"{name} ({VENDOR[name]})" for name in VENDOR if not path(name).is_file()]
+    absent = [f"{name} ({VENDOR[name]})" for name in VENDOR if not path(name, static).is_file()]
     if absent:
-        raise AssetError(f"`{' '.join(INSTALL)}` in {STATIC} did not install {', '.join(absent)}: "
+        raise AssetError(f"`{' '.join(INSTALL)}` in {static} did not install {', '.join(absent)}: "
                          "api/assets.py's VENDOR and package.json disagree")
-    STAMP.write_text(digest + "\n", encoding="utf-8")
+    (static / "node_modules" / STAMP.name).write_text(digest + "\n", encoding="utf-8")

@@ -16,6 +16,14 @@ bp = Blueprint("vendor", __name__)
 MAX_AGE = 24 * 3600
 
 
+@bp.get("/static/node_modules/<path:rest>")
+def installed(rest: str) -> Response:
+    """The install itself is not served (the explorer's ``/static`` serves api/static, which holds it): only
+    the files :data:`api.assets.VENDOR` names, at ``/static/vendor/<name>``."""
+    raise Problem(404, "Not Found", f"The installed packages are not served; served: {', '.join(assets.VENDOR)} "
+                  "at /static/vendor/<name>.")
+
+
 @bp.get("/static/vendor/<name>")
 def file(name: str) -> Response:
     if name not in assets.VENDOR:
