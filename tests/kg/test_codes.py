@@ -24,7 +24,7 @@ from kg.codes import (
 )
 from kg.compose import compose
 from kg.errors import TableError
-from kg.service import Service
+from kg.service import NotFound, Service
 from kg.vocab import OSTEOKG
 from tests.kg.conftest import write_release_folder
 
@@ -192,3 +192,24 @@ def test_the_entity_lists_its_codes_with_their_official_labels(computed: Service
 def test_a_mapping_without_a_label_is_null(computed: Service) -> None:
     xrefs = computed.entity("OSTEOKG:0000010")["xrefs"]  # the category disorder, mapped to Biolink
     assert xrefs and all(x["label"] is None for x in xrefs)
+
+
+def test_a_code_with_only_its_label_is_no_entity(built, tmp_path: Path) -> None:
+    """A graph where a code keeps its label but no term maps to it any more (a cut of the graph, a store loaded
+    with part of it): the code is not taken for an osteokg entity (entity-exists.rq does not count the label)."""
+    graph = Graph()
+    for triple in built.graph:
+        if triple[2] != M87:
+            graph.add(triple)
+    assert set(graph.objects(M87, SKOS.prefLabel)) and not set(graph.subjects(None, M87))
+    folder = tmp_path / "release"
+    folder.mkdir()
+    graph.serialize(folder / "osteokg.nt", format="nt", encoding="utf-8")
+    (folder / "manifest.json").write_text("{}", encoding="utf-8")
+    service = Service.open(folder)
+    try:
+        with pytest.raises(NotFound):
+            service.resolve("ICD10WHO:M87")
+        assert service.resolve("MESH:D010020").kind == "code"  # a code that is mapped still resolves
+    finally:
+        service.release.close()
