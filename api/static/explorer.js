@@ -79,7 +79,8 @@
     var cats = item.category ? [item.category] : (item.categories || []);
     var labels = [];
     cats.forEach(function (c) {
-      var label = typeof c === "string" ? categoryLabels[lang + "|" + c] : (c && (c.label || categoryLabels[lang + "|" + c.id]));
+      var label = typeof c === "string" ? categoryLabels[lang + "|" + c]
+        : (c && (c.label || categoryLabels[lang + "|" + c.id]));
       if (label && labels.indexOf(label) < 0) labels.push(label);
     });
     return labels.join(", ");
@@ -87,7 +88,9 @@
 
   function needsCategoryLabels(items) {
     return items.some(function (item) {
-      return !item.category && (item.categories || []).some(function (c) { return typeof c === "string" || (c && !c.label); });
+      return !item.category && (item.categories || []).some(function (c) {
+        return typeof c === "string" || (c && !c.label);
+      });
     });
   }
 
@@ -158,7 +161,8 @@
     var query = "?q=" + encodeURIComponent(text.trim()) + "&lang=" + encodeURIComponent(this.lang) +
       "&limit=" + this.limit;
     fetch(this.url + query, {
-      headers: { Accept: "application/json" }, credentials: "same-origin", signal: controller ? controller.signal : undefined
+      headers: { Accept: "application/json" }, credentials: "same-origin",
+      signal: controller ? controller.signal : undefined
     }).then(function (response) {
       if (!response.ok) return { items: [] }; /* e.g. a 400 for words the index cannot take: no suggestions */
       return response.json();

@@ -8,7 +8,8 @@
  * #graph-controls gets a checkbox per relation with its count (and one for the concluded edges), and a link to
  * the page of the term in the centre. A click (tap) on a node recentres on it; a double click (dbltap) also
  * expands it: its own graph is fetched and merged in, each node and edge once. Unticking a relation takes its
- * edges out of the drawing, and the nodes left with none.
+ * edges out of the drawing, and the nodes left with none. The view's state (centre, expanded terms, relations
+ * unticked) is kept in the address's #graph?… fragment and the page's permalink, and restored from it.
  *
  * Progressive enhancement: the server-rendered #graph-table holds the same edges for keyboard and screen-reader
  * users and is left alone; the canvas is role="img" with an aria-label. If cytoscape or the data cannot be had,
@@ -98,7 +99,8 @@
   }
 
   function load(url) {
-    return fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" }).then(function (response) {
+    var asked = { headers: { Accept: "application/json" }, credentials: "same-origin" };
+    return fetch(url, asked).then(function (response) {
       if (!response.ok) throw new Error("graph: HTTP " + response.status);
       return response.json();
     }).then(function (data) {
@@ -110,7 +112,7 @@
   /* ------------------------------------------------------------ categories: colour, shape, legend */
 
   var categories = []; /* [{id, label, colour, shape}] in the order first seen: a category keeps its look */
-  var categoryIndex = {};
+  var categoryIndex = Object.create(null);
 
   function categoryOf(category) {
     if (!category || !category.id) return null;
@@ -228,8 +230,8 @@
   /* ------------------------------------------------------------ relations: the checkboxes */
 
   var relations = []; /* [{id, label}] in the order of the answers */
-  var relationIndex = {};
-  var hiddenRelations = {};
+  var relationIndex = Object.create(null);
+  var hiddenRelations = Object.create(null);
   var showConcluded = true;
   var relationList = null; /* the fieldset's list of checkboxes */
   var focusLink = null;
@@ -305,17 +307,18 @@
 
   /* ------------------------------------------------------------ the drawing */
 
-  /* Every node and edge received, kept here; cytoscape holds only those shown (the ticked relations, and the
-   * nodes they reach from the centre). Hidden elements are removed from it rather than styled display:none:
-   * cytoscape's bundling of parallel edges fails on hidden members (findEdgeControlPoints, cytoscape 3.33). */
-  var nodes = {};
+  /* Every node and edge received is kept here; cytoscape holds only those shown (the edges of the ticked
+   * relations and the nodes they touch). Hidden elements are taken out of it rather than styled display:none:
+   * cytoscape's bundling of parallel edges failed on hidden members (findEdgeControlPoints, cytoscape 3.35).
+   * The maps keyed by ids from the data or the address have no prototype ("__proto__" is not a term). */
+  var nodes = Object.create(null);
   var nodeOrder = [];
-  var edges = {};
+  var edges = Object.create(null);
   var edgeOrder = [];
-  var edgeKeys = {}; /* source|predicate|target|inferred of every edge received: an edge is merged once */
+  var edgeKeys = Object.create(null); /* source|predicate|target|inferred of each edge had: each merged once */
   var cy = null;
   var centre = null;
-  var expanded = {};
+  var expanded = Object.create(null);
   var reduceMotion = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
 
   var STYLE = [
@@ -423,6 +426,7 @@
       });
       cy.add(added);
     });
+    writeState();
     if (relayout) layout();
   }
 
@@ -550,6 +554,61 @@
     });
   }
 
+  /* ------------------------------------------------------------ the view's state in the address */
+
+  /* The centre, the expanded terms, the relations unticked and the concluded lines' box are kept in the
+   * address's fragment (#graph?centre=…&open=…&hide=…&concluded=off, replaced, not pushed), and in the page's
+   * permalink (a[rel=bookmark]), so a link to the page shows the same graph. */
+  var STATE = "#graph?";
+  var MAX_RESTORED = 20; /* terms a link may ask to expand */
+  var pageCentre = null;
+
+  function list(value) {
+    return value ? value.split(",").filter(Boolean).slice(0, MAX_RESTORED) : [];
+  }
+
+  function readState() {
+    var hash = window.location.hash;
+    if (hash.indexOf(STATE) !== 0) return null;
+    var params = new URLSearchParams(hash.slice(STATE.length));
+    return { centre: params.get("centre"), open: list(params.get("open")), hide: list(params.get("hide")),
+             concluded: params.get("concluded") !== "off" };
+  }
+
+  function writeState() {
+    var params = new URLSearchParams();
+    if (centre !== pageCentre) params.set("centre", centre);
+    var open = Object.keys(expanded).filter(function (id) { return expanded[id] === true; });
+    if (open.length) params.set("open", open.join(","));
+    var hide = Object.keys(hiddenRelations);
+    if (hide.length) params.set("hide", hide.join(","));
+    if (!showConcluded) params.set("concluded", "off");
+    var text = params.toString().replace(/%3A/gi, ":").replace(/%2C/gi, ","); /* CURIEs read as CURIEs */
+    var fragment = text ? STATE + text : "";
+    if (!fragment && window.location.hash.indexOf(STATE) !== 0) return; /* leave another #anchor alone */
+    if (window.history && window.history.replaceState) {
+      window.history.replaceState(window.history.state, "",
+        window.location.pathname + window.location.search + fragment);
+    }
+    var bookmarks = document.querySelectorAll("a[rel~=bookmark]");
+    for (var i = 0; i < bookmarks.length; i += 1) {
+      bookmarks[i].setAttribute("href", (bookmarks[i].getAttribute("href") || "").split("#")[0] + fragment);
+    }
+  }
+
+  /* Expand the terms a link names, one after another (one may come from another's graph); no layout between. */
+  function restore(ids) {
+    return ids.reduce(function (chain, id) {
+      return chain.then(function () {
+        if (!nodes[id] || expanded[id]) return null;
+        return load(graphUrl(id)).then(function (data) {
+          merge(data);
+          expanded[id] = true;
+        }, function () { /* that term stays as it is */ });
+      });
+    }, Promise.resolve());
+  }
+
   function draw(data) {
     merge(data);
     centre = data.center && nodes[data.center] ? data.center : nodeOrder[0];
@@ -557,6 +616,7 @@
       fail();
       return;
     }
+    pageCentre = centre;
     cy = window.cytoscape({
       container: element,
       style: STYLE,
@@ -567,20 +627,27 @@
     });
     element._cy = cy;
     expanded[centre] = "page"; /* the page's own term came expanded (not marked: it is the page) */
+    var state = readState();
+    if (state) {
+      state.hide.forEach(function (id) { hiddenRelations[id] = true; });
+      showConcluded = state.concluded;
+    }
     buildControls();
-    drawRelationBoxes();
-    drawLegend();
-    /* a tap recentres once it is clear it is not the first of a double tap (cytoscape's onetap, 250 ms later):
-     * moving the node at once would take it from under the second tap */
-    cy.on("onetap", "node", function (event) {
-      if (event.target.id() !== centre) focusOn(event.target.id());
+    restore(state ? state.open : []).then(function () {
+      drawRelationBoxes();
+      drawLegend();
+      /* a tap recentres once it is clear it is not the first of a double tap (cytoscape's onetap, 250 ms
+       * later): moving the node at once would take it from under the second tap */
+      cy.on("onetap", "node", function (event) {
+        if (event.target.id() !== centre) focusOn(event.target.id());
+      });
+      cy.on("dbltap", "node", function (event) {
+        var id = event.target.id();
+        if (id !== centre) focusOn(id);
+        expand(id);
+      });
+      focusOn(state && state.centre && nodes[state.centre] ? state.centre : centre);
     });
-    cy.on("dbltap", "node", function (event) {
-      var id = event.target.id();
-      if (id !== centre) focusOn(id);
-      expand(id);
-    });
-    focusOn(centre);
   }
 
   setState("busy");
