@@ -131,12 +131,12 @@ class Tab:
         assert response.status == status, f"{path}: {response.status}, not {status}"
         return response
 
-    def shot(self, step: str) -> Path:
-        """A screenshot of the whole page as it is now: ``<test>/<nn>-<step>.png``."""
+    def shot(self, step: str, full_page: bool = False) -> Path:
+        """A screenshot of the page as it is now (what the viewport shows, or the whole page): ``<test>/<nn>-<step>.png``."""
         self.steps += 1
         path = ARTIFACTS / self.name / f"{self.steps:02d}-{_safe(step)}.png"
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.page.screenshot(path=str(path), full_page=True)
+        self.page.screenshot(path=str(path), full_page=full_page)
         return path
 
     def axe(self, page_type: str) -> dict[str, Any]:

@@ -54,7 +54,7 @@ def open_page(tab: Tab, page_type: str) -> None:
 @pytest.mark.parametrize("page_type", list(PAGES))
 def test_no_serious_or_critical_axe_violation(tab: Tab, page_type: str) -> None:
     open_page(tab, page_type)
-    tab.shot(page_type)
+    tab.shot(page_type, full_page=True)
     result = tab.axe(page_type)
     failing = [f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:5]}"
                for v in result["failing"]]
@@ -65,7 +65,7 @@ def test_no_serious_or_critical_axe_violation(tab: Tab, page_type: str) -> None:
 def test_no_sideways_scrolling_on_a_phone(open_tab, page_type: str) -> None:
     tab = open_tab(viewport=PHONE)
     open_page(tab, page_type)
-    tab.shot(f"{page_type}-390px")
+    tab.shot(f"{page_type}-390px", full_page=True)
     width = tab.page.evaluate("document.documentElement.scrollWidth")
     wide = tab.page.evaluate("""() => [...document.querySelectorAll('body *')]
         .filter(el => el.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
