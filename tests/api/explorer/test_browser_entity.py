@@ -1,5 +1,6 @@
 """Entity pages in chromium: osteonecrosis leads somewhere (its children, then the jaw), and its graph view is
-alive (double-click expands, a relation filtered off hides its edges, a click recentres).
+alive (double-click expands, a relation filtered off hides its edges, the permalink keeps that view, a click
+recentres).
 
 The graph's hooks (api/static/graph.js): the cytoscape instance is ``#graph._cy``, ``#graph[data-state=ready]``
 once drawn, ``data-centre`` the id in the centre, a checkbox per relation in ``#graph-controls`` (labelled with
@@ -87,7 +88,8 @@ def node_point(tab: Tab, node_id: str) -> tuple[float, float]:
     return x, y
 
 
-def test_the_graph_expands_filters_and_recentres(tab: Tab) -> None:
+def test_the_graph_expands_filters_and_recentres(open_tab) -> None:
+    tab = open_tab()
     tab.goto(f"/entities/{OSTEONECROSIS}?lang=en")
     page = tab.page
     wait_ready(tab)
@@ -133,6 +135,18 @@ def test_the_graph_expands_filters_and_recentres(tab: Tab) -> None:
     assert page.evaluate(f"{visible}.filter(e => e.data('predicate') === {LOCATED_IN!r}).length") == 0
     assert page.evaluate(f"{visible}.length") == shown - located
     tab.shot("filtered")
+
+    # the permalink keeps the view: opened elsewhere, the same terms, centre and hidden relation
+    permalink = page.locator("footer a[rel~=bookmark]").get_attribute("href")
+    assert permalink and "#" in permalink, f"the permalink carries the graph's state: {permalink}"
+    elsewhere = open_tab(label="permalink")
+    elsewhere.goto(permalink)
+    wait_ready(elsewhere)
+    assert graph_ids(elsewhere) == graph_ids(tab)
+    assert elsewhere.page.locator("#graph").get_attribute("data-centre") == target
+    assert elsewhere.page.evaluate(f"{visible}.length") == shown - located
+    elsewhere.shot("permalink-opened")
+
     box.check()
     page.wait_for_function(f"{visible}.length === {shown}", timeout=WAIT_MS)
 
