@@ -217,16 +217,17 @@ def _watch(tab: Tab) -> None:
 
 @pytest.fixture
 def open_tab(browser: Any, explorer: str, request: pytest.FixtureRequest) -> Iterator[Callable[..., Tab]]:
-    """``open_tab(locale="en-GB", viewport=DESKTOP, label="")``: a :class:`Tab` in a fresh context; every one is
-    checked (requests, console) and closed at the end of the test."""
+    """``open_tab(locale="en-GB", viewport=DESKTOP, label="", **context_options)``: a :class:`Tab` in a fresh context
+    (``java_script_enabled=False`` for a browser without scripts); every one is checked (requests, console) and
+    closed at the end of the test."""
     opened: list[Tab] = []
     test = _safe(request.node.name)
     shutil.rmtree(ARTIFACTS / test, ignore_errors=True)
     for stale in ARTIFACTS.glob(f"{test}--*"):
         shutil.rmtree(stale, ignore_errors=True)
 
-    def make(locale: str = "en-GB", viewport: dict[str, int] | None = None, label: str = "") -> Tab:
-        context = browser.new_context(base_url=explorer, locale=locale, viewport=viewport or DESKTOP)
+    def make(locale: str = "en-GB", viewport: dict[str, int] | None = None, label: str = "", **options: Any) -> Tab:
+        context = browser.new_context(base_url=explorer, locale=locale, viewport=viewport or DESKTOP, **options)
         context.set_default_timeout(WAIT_MS)
         page = context.new_page()
         tab = Tab(page=page, context=context, base=explorer, name=test + (f"--{_safe(label)}" if label else ""))

@@ -76,7 +76,7 @@ def test_type_botnec_and_pick_the_suggestion_with_the_mouse(tab: Tab) -> None:
     tab.shot("osteonecrosis")
 
 
-def test_escape_closes_then_clears_and_enter_without_an_option_searches(tab: Tab) -> None:
+def test_escape_closes_then_clears_tab_closes_and_enter_without_an_option_searches(tab: Tab) -> None:
     type_in_search(tab, "botnec", "nl")
     box = tab.page.locator("#q")
     box.press("Escape")
@@ -85,6 +85,13 @@ def test_escape_closes_then_clears_and_enter_without_an_option_searches(tab: Tab
     assert box.input_value() == "botnec"
     box.press("Escape")
     assert box.input_value() == ""
+    box.press_sequentially("kaak", delay=60)
+    tab.page.wait_for_selector("#q-listbox [role=option]", state="visible", timeout=WAIT_MS)
+    box.press("Tab")  # leaving the box closes the list
+    tab.page.wait_for_selector("#q-listbox", state="hidden", timeout=WAIT_MS)
+    assert box.get_attribute("aria-expanded") == "false"
+    box.fill("")
+    box.focus()
     box.press_sequentially("heupfrac", delay=60)
     tab.page.wait_for_selector("#q-listbox [role=option]", state="visible", timeout=WAIT_MS)
     box.press("Enter")  # no option active: the form is submitted
@@ -94,3 +101,17 @@ def test_escape_closes_then_clears_and_enter_without_an_option_searches(tab: Tab
     assert results.count() >= 1
     assert "heupfractuur" in results.first.inner_text()
     tab.shot("results")
+
+
+def test_without_scripts_the_search_form_still_searches(open_tab) -> None:
+    """Progressive enhancement: with JavaScript off the box is a plain form that submits to /search."""
+    tab = open_tab(locale="nl-NL", java_script_enabled=False)
+    tab.goto("/")
+    tab.page.locator("#q").fill("heupfractuur")
+    tab.page.locator("form[role=search] button[type=submit]").click()
+    tab.page.wait_for_url(re.compile(r"/search\?"), timeout=WAIT_MS)
+    assert tab.page.evaluate("document.documentElement.lang") == "nl"
+    results = tab.page.locator("main ol.results li a")
+    assert results.count() >= 1
+    assert results.first.inner_text().strip() == "heupfractuur"
+    tab.shot("results-without-scripts")
