@@ -172,10 +172,18 @@ def page(lang: str | None = None, *, query: str | None = None, reply: dict | Non
         "strings": {key: _text(f"sparql.{key}", lang) for key in
                     ("your_query", "new_tab", "query_label", "suggest_failed", "nothing_to_complete", "page_size",
                      "response_label", "row")},
+        "ui": _yasgui_words(lang),
     }
     return render("sparql.html", status=status, lang=lang, editor_config=config, tabs=tabs, query=query,
                   results=table, error=error, unknown_question=unknown, selected=selected, shown=SHOWN,
                   prefixes=PREFIXES)
+
+
+def _yasgui_words(lang: str) -> dict[str, str]:
+    """YASGUI's own English words → the page's language (``sparql.ui.*`` of the catalogue, by their English)."""
+    from api.explorer.strings import STRINGS
+
+    return {key[len("sparql.ui."):]: _text(key, lang) for key in STRINGS if key.startswith("sparql.ui.")}
 
 
 def _text(key: str, lang: str) -> str:

@@ -7,7 +7,8 @@
  * are replaced by this server's, its endpoint box is hidden, nothing is read from or written to the URL or
  * local storage (each page load builds its tabs from the page), and links to other hosts inside the editor
  * (YASGUI's documentation buttons, IRIs in the results) are made plain text; osteokg IRIs in the results link
- * to the entity pages. Without scripts (or if YASGUI does not load) the page's form stays: it sends the query
+ * to the entity pages. YASGUI's own words (English) are shown in the page's language (config.ui, from the
+ * catalogue), and what it draws without a name gets one. Without scripts (or if YASGUI does not load) the page's form stays: it sends the query
  * and the answer comes back as a page.
  */
 (function () {
@@ -237,7 +238,49 @@
 
   // ------------------------------------------------------------------ YASGUI
 
-  if (Yasr.plugins.table && Yasr.plugins.table.defaults) Yasr.plugins.table.defaults.openIriInNewWindow = false;
+  // ------------------------------------------------------------------ YASGUI's own words, in the page's language
+
+  var ui = config.ui || {};
+  function word(key) { return ui[key] || key; }
+  var table = Yasr.plugins.table;
+  if (table && table.defaults) {
+    table.defaults.openIriInNewWindow = false;
+    var tableConfig = table.defaults.tableConfig || (table.defaults.tableConfig = {});
+    tableConfig.language = Object.assign({}, tableConfig.language, {
+      info: word("info"), infoEmpty: word("info_empty"), infoFiltered: word("info_filtered"),
+      zeroRecords: word("zero_records"), emptyTable: word("zero_records"), lengthLabels: { "-1": word("All") },
+      aria: {
+        orderable: ": " + word("sort"), orderableReverse: ": " + word("sort_reverse"),
+        orderableRemove: ": " + word("sort_remove"),
+        paginate: { first: word("first"), previous: word("previous"), next: word("next"), last: word("last") }
+      }
+    });
+  }
+
+  var SKIP = ".CodeMirror, tbody, .dt-column-title, .tabsList .tab span"; // what the reader wrote or the graph says
+  function translate(root) {
+    if (config.lang === "en") return;
+    var walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    var node;
+    while ((node = walker.nextNode())) {
+      var text = node.nodeValue.trim();
+      if (!text || node.parentElement.closest(SKIP)) continue;
+      var counted = /^(\d+) results? in ([\d.]+) seconds?$/.exec(text);
+      if (counted) {
+        node.nodeValue = word(counted[1] === "1" ? "result_in" : "results_in").replace("{count}", counted[1])
+          .replace("{seconds}", counted[2]);
+      } else if (ui[text] && ui[text] !== text) {
+        node.nodeValue = node.nodeValue.replace(text, ui[text]);
+      }
+    }
+    root.querySelectorAll("[title], [aria-label], [placeholder]").forEach(function (element) {
+      ["title", "aria-label", "placeholder"].forEach(function (name) {
+        var value = element.getAttribute(name);
+        if (value && ui[value] && ui[value] !== value) element.setAttribute(name, ui[value]);
+      });
+    });
+  }
+
   var requestConfig = {
     endpoint: endpoint,
     method: "POST",
@@ -319,9 +362,10 @@
     localize(mount);
     ariaControls(mount);
     accessible(mount);
+    translate(mount);
   }
   tidy();
-  new MutationObserver(tidy).observe(mount, { childList: true, subtree: true, attributes: true,
-    attributeFilter: ["aria-controls"] });
+  new MutationObserver(tidy).observe(mount, { childList: true, subtree: true, characterData: true, attributes: true,
+    attributeFilter: ["aria-controls", "title", "aria-label", "placeholder"] });
   window.osteokgEditor = yasgui; // for the browser tests
 }());

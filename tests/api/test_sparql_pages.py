@@ -346,6 +346,17 @@ def test_in_a_browser_yasgui_asks_only_this_server(served) -> None:
 
             page.locator("#yasgui .tabPanel.active .yasqe_queryButton").click()
             page.wait_for_timeout(500)
+
+            page.goto(f"{base}/sparql?question={QUESTION}&lang=nl", wait_until="load")  # YASGUI's words in Dutch
+            page.wait_for_selector("#yasgui .tabsList .tab", timeout=10_000)
+            page.locator("#yasgui .tabPanel.active .yasqe_queryButton").click()
+            page.wait_for_selector("#yasgui .tabPanel.active .yasr table tbody tr a", timeout=10_000)
+            page.wait_for_function("/resultaten? in/.test(document.querySelector("
+                                   "'#yasgui .tabPanel.active .yasr_response_chip').textContent)", timeout=5000)
+            panel = page.locator("#yasgui .tabPanel.active")
+            assert panel.locator(".select_table").inner_text().strip() == "Tabel"
+            assert panel.locator(".yasqe_queryButton").get_attribute("aria-label") == "Voer de query uit"
+            assert panel.locator("input.tableFilter").get_attribute("placeholder") == "Filter de resultaten"
         finally:
             browser.close()
     assert off == [] and errors == []
