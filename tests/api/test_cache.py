@@ -9,7 +9,7 @@ def test_a_repeat_is_answered_by_the_cache_identically(app, client) -> None:
     url = "/entities/OSTEOKG:0000107/relations?lang=nl&limit=5"  # a view's answer (api/front.py answers limit-less)
     first = client.get(url)
     assert MARK not in first.headers
-    key = (app.extensions["osteokg"].id, "/entities/OSTEOKG:0000107/relations", "lang=nl&limit=5", "", "")
+    key = (app.extensions["osteokg"].id, "/entities/OSTEOKG:0000107/relations", "lang=nl&limit=5", "", "", "")  # no Accept, Accept-Language or language cookie
     assert key in cache.items
     second = client.get(url)
     assert second.data == first.data and second.headers["ETag"] == first.headers["ETag"]
