@@ -18,8 +18,9 @@ Fixtures:
   console error or an uncaught page error. The check runs at the end of each test (:meth:`Tab.check`).
 
 Artefacts (``test-artifacts/browser/`` at the repository root, git-ignored): a screenshot of each step,
-``<test>/<nn>-<step>.png``, and axe-core's results per page type, ``axe/<page type>.json``, with
-``axe/summary.json`` (violations by impact per page type) rewritten after each run of axe.
+``<test>/<nn>-<step>.png``, and axe-core's results per page type (and per state a scenario checks, such as the
+home page with its suggestions open), ``axe/<page type>.json``, with ``axe/summary.json`` (violations by
+impact, rules passed, rules axe could not decide) rewritten after each run of axe.
 """
 from __future__ import annotations
 
@@ -150,7 +151,9 @@ class Tab:
             return {violations: r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
                        helpUrl: v.helpUrl, tags: v.tags,
                        nodes: v.nodes.map(n => ({target: n.target, html: n.html, summary: n.failureSummary}))})),
-                    passes: r.passes.length, incomplete: r.incomplete.length, version: r.testEngine.version};
+                    passes: r.passes.length, version: r.testEngine.version,
+                    incomplete: r.incomplete.map(v => ({id: v.id, impact: v.impact, help: v.help,
+                       nodes: v.nodes.map(n => ({target: n.target, summary: n.failureSummary}))}))};
         }""")
         counts = Counter(v["impact"] or "none" for v in raw["violations"])
         result = {"page_type": page_type, "url": self.page.url, "axe": raw["version"],
@@ -161,6 +164,14 @@ class Tab:
         (AXE_DIR / f"{_safe(page_type)}.json").write_text(json.dumps(result, indent=2, ensure_ascii=False),
                                                          encoding="utf-8")
         _write_axe_summary()
+        return result
+
+    def assert_accessible(self, page_type: str) -> dict[str, Any]:
+        """:meth:`axe`, failing on any serious or critical violation (each named with its rule and elements)."""
+        result = self.axe(page_type)
+        failing = [f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:5]}"
+                   for v in result["failing"]]
+        assert not failing, f"{page_type} ({self.page.url}): " + "; ".join(failing)
         return result
 
     def links(self) -> list[dict[str, str]]:
@@ -190,7 +201,9 @@ def _write_axe_summary() -> None:
             continue
         result = json.loads(path.read_text(encoding="utf-8"))
         summary[result["page_type"]] = {"url": result["url"], "violations_by_impact": result["counts"],
-                                        "rules": sorted(f"{v['id']} ({v['impact']})" for v in result["violations"])}
+                                        "rules": sorted(f"{v['id']} ({v['impact']})" for v in result["violations"]),
+                                        "rules_passed": result["passes"],
+                                        "needs_review": sorted(f"{v['id']} ({v['impact']})" for v in result["incomplete"])}
     (AXE_DIR / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8")
 
 

@@ -120,6 +120,7 @@ def test_the_graph_expands_filters_and_recentres(open_tab) -> None:
     assert len(every) == len(set(every)), "each node and edge once"
     assert page.locator("#graph").get_attribute("data-centre") == target
     tab.shot("expanded")
+    tab.assert_accessible("entity, graph expanded")
 
     # a relation filtered off: fewer visible edges, none of that relation
     visible = "document.getElementById('graph')._cy.edges(':visible')"

@@ -55,10 +55,7 @@ def open_page(tab: Tab, page_type: str) -> None:
 def test_no_serious_or_critical_axe_violation(tab: Tab, page_type: str) -> None:
     open_page(tab, page_type)
     tab.shot(page_type, full_page=True)
-    result = tab.axe(page_type)
-    failing = [f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:5]}"
-               for v in result["failing"]]
-    assert not failing, f"{page_type} ({tab.page.url}): " + "; ".join(failing)
+    tab.assert_accessible(page_type)
 
 
 @pytest.mark.parametrize("page_type", list(PAGES))

@@ -44,6 +44,7 @@ def run_in_editor(tab: Tab) -> set[str]:
     assert answer.value.status == 200, answer.value.text()[:500]
     panel.locator(".yasr table tbody tr").first.wait_for(timeout=WAIT_MS)
     tab.shot("results-in-the-editor")
+    tab.assert_accessible("editor, results")
     return set(panel.locator(".yasr table a").evaluate_all(LINKED))
 
 
