@@ -1,5 +1,6 @@
 """The browser tests' own guard (conftest.py's :class:`Tab`) catches what it must: a request to another host, a
-console error and an uncaught script error. Without this, a watcher that never fires would pass every page."""
+console error and an uncaught script error. Without this, a watcher that never fires would pass every page. And
+without chromium the browser tests fail under ``CI=true`` (skip elsewhere)."""
 from __future__ import annotations
 
 import pytest
@@ -47,3 +48,13 @@ def test_an_expected_error_status_is_not_a_console_error(tab: Tab) -> None:
     with pytest.raises(pytest.fail.Exception):  # ... another one is not
         tab.check()
     tab.errors.clear()
+
+
+@pytest.mark.parametrize(("ci", "outcome"), [("true", pytest.fail.Exception), ("", pytest.skip.Exception)])
+def test_without_chromium_the_browser_tests_fail_in_ci_and_skip_elsewhere(monkeypatch, ci: str, outcome) -> None:
+    from tests.api.explorer import conftest
+
+    monkeypatch.setattr(conftest.shutil, "which", lambda name: None)  # a machine without chromium
+    monkeypatch.setenv("CI", ci)
+    with pytest.raises(outcome, match="apt-get install chromium"):
+        conftest.require_browser()
