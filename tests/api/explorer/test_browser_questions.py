@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
+import pytest
+
 from tests.api.explorer.conftest import WAIT_MS, Tab
 
 NAME = "bones-osteonecrosis-can-affect"
@@ -44,7 +46,6 @@ def run_in_editor(tab: Tab) -> set[str]:
     assert answer.value.status == 200, answer.value.text()[:500]
     panel.locator(".yasr table tbody tr").first.wait_for(timeout=WAIT_MS)
     tab.shot("results-in-the-editor")
-    tab.assert_accessible("editor, results")
     return set(panel.locator(".yasr table a").evaluate_all(LINKED))
 
 
@@ -52,13 +53,15 @@ def normalise(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-def test_the_question_on_its_page_then_in_the_editor(tab: Tab) -> None:
-    tab.goto("/questions?lang=nl")
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_the_question_on_its_page_then_in_the_editor(tab: Tab, lang: str) -> None:
+    tab.goto(f"/questions?lang={lang}")
     section = tab.page.locator(f"section#{NAME}")
-    assert section.locator("h2").inner_text().strip() == QUESTION["nl"]
+    assert section.locator("h2").inner_text().strip() == QUESTION[lang]
     answer = set(section.locator("table.answer a").evaluate_all(LINKED))
     assert JAW in answer, "the answer on the page lists the jaw"
-    assert section.locator("table.answer").get_by_role("link", name="kaak", exact=True).count() == 1
+    jaw = {"nl": "kaak", "en": "jaw"}[lang]
+    assert section.locator("table.answer").get_by_role("link", name=jaw, exact=True).count() == 1
     sparql = section.locator("pre code").text_content()
     section.scroll_into_view_if_needed()
     tab.shot("answer-on-the-questions-page")
@@ -67,7 +70,8 @@ def test_the_question_on_its_page_then_in_the_editor(tab: Tab) -> None:
     tab.page.wait_for_url(re.compile(r"/sparql\?"), timeout=WAIT_MS)
     assert f"question={NAME}" in tab.page.url
     editor_ready(tab)
-    assert active_tab_name(tab) == QUESTION["nl"]
+    assert active_tab_name(tab) == QUESTION[lang]
+    assert tab.page.evaluate("document.documentElement.lang") == lang
     assert normalise(active_query(tab)) == normalise(sparql), "the editor's tab holds the query the page shows"
     tab.shot("editor-with-the-question")
     assert run_in_editor(tab) == answer, "the editor's results link the entities of the page's answer"
@@ -85,6 +89,7 @@ def test_the_question_from_the_editor_alone(tab: Tab) -> None:
     assert "# question-nl: " + QUESTION["nl"] in active_query(tab)
     linked = run_in_editor(tab)
     assert JAW in linked
+    tab.assert_accessible("editor, results")
     # the results link to the entity pages: follow the jaw's
     tab.page.locator(f".yasgui .tabPanel.active .yasr table a[href*='{JAW}']").first.click()
     tab.page.wait_for_url(re.compile(re.escape(JAW)), timeout=WAIT_MS)
