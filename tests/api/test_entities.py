@@ -35,7 +35,8 @@ def test_language_follows_accept_language(client) -> None:
 
 def test_entity_lists_its_relations_and_cross_references(client) -> None:
     femur = client.get("/entities/OSTEOKG:0001002").json
-    assert {"id": "UBERON:0000981", "iri": "http://purl.obolibrary.org/obo/UBERON_0000981", "match": "exactMatch"} in femur["xrefs"]
+    assert {"id": "UBERON:0000981", "iri": "http://purl.obolibrary.org/obo/UBERON_0000981", "match": "exactMatch",
+            "label": "femur"} in femur["xrefs"]  # with the code's official label
     drug = client.get("/entities/OSTEOKG:0005003").json
     edges = {(r["predicate"], r["target"]["id"], r["inferred"]): r for r in drug["relations"]}
     assert ("OSTEOKG:0009007", "OSTEOKG:0000108", False) in edges  # asserted: raises the risk of jaw osteonecrosis
