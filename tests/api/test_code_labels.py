@@ -22,7 +22,7 @@ def test_osteonecrosis_lists_icd10_m87_with_its_official_label(client, lang: str
     xrefs = response.json["xrefs"]
     assert M87 in xrefs
     assert {x["id"]: x["label"] for x in xrefs}["MESH:D010020"] == "Osteonecrosis"
-    assert all(x["label"] for x in xrefs), "every code of a term has its label"
+    assert all(x["label"] for x in xrefs if not x["id"].startswith("SNOMEDCT:")), "every named code has its label"
 
 
 def test_the_precomputed_documents_carry_the_labels_the_store_gives(build_dir: Path) -> None:
@@ -36,7 +36,7 @@ def test_the_precomputed_documents_carry_the_labels_the_store_gives(build_dir: P
             for lang in ("en", "nl"):
                 xrefs = documents.entity(term, lang)["xrefs"]
                 assert xrefs == computed.entity(term, lang)["xrefs"], term
-                assert all(x["label"] for x in xrefs), term
+                assert all(bool(x["label"]) != x["id"].startswith("SNOMEDCT:") for x in xrefs), term  # codes only
                 labelled += len(xrefs)
         stated = sum(1 for mapped in documents.release.by_code.values() for entity, _ in mapped
                      if id_range(entity) in TERM_RANGES.values())
