@@ -45,6 +45,7 @@ def run_in_editor(tab: Tab) -> set[str]:
         panel.locator(".yasqe_queryButton").click()
     assert answer.value.status == 200, answer.value.text()[:500]
     panel.locator(".yasr table tbody tr").first.wait_for(timeout=WAIT_MS)
+    panel.locator(".yasr table").scroll_into_view_if_needed()
     tab.shot("results-in-the-editor")
     return set(panel.locator(".yasr table a").evaluate_all(LINKED))
 
