@@ -1,12 +1,17 @@
 """``/static/vendor/<name>``: the front-end libraries installed from npm (:mod:`api.assets`), served from this server.
 
-Only the names of :data:`api.assets.VENDOR` are served (anything else is a 404 problem, never a path into
-node_modules); each file is immutable for a given package-lock.json, so it may be cached for a day
-(``Cache-Control``) and is revalidated by its ETag. Registered by :func:`api.sparql.init_app` (once per app).
+Only the names of :data:`api.assets.VENDOR` are served (anything else under ``vendor/`` is a 404 problem, never a
+path into node_modules), and the install itself (``/static/node_modules/…``, inside the folder the explorer's
+``/static`` serves) is not served at all. Each file is immutable for a given package-lock.json, so it may be cached
+for a day (``Cache-Control``) and is revalidated by its ETag.
+
+The paths are the explorer's ``/static/{filename}`` (documented there, built with
+``url_for("explorer.static", filename="vendor/<name>")``): this module adds no URL rule of its own but answers
+them first, from a hook every request passes (:data:`bp`, registered by :func:`api.sparql.init_app`).
 """
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, send_file
+from flask import Blueprint, Response, current_app, request, send_file
 
 from api import assets
 from api.errors import Problem
@@ -14,18 +19,23 @@ from api.http import finish
 
 bp = Blueprint("vendor", __name__)
 MAX_AGE = 24 * 3600
+PREFIX = "/static/vendor/"
+INSTALLED = "/static/node_modules/"
 
 
-@bp.get("/static/node_modules/<path:rest>")
-def installed(rest: str) -> Response:
-    """The install itself is not served (the explorer's ``/static`` serves api/static, which holds it): only
-    the files :data:`api.assets.VENDOR` names, at ``/static/vendor/<name>``."""
-    raise Problem(404, "Not Found", f"The installed packages are not served; served: {', '.join(assets.VENDOR)} "
-                  "at /static/vendor/<name>.")
+@bp.before_app_request
+def _vendored() -> Response | None:
+    path = request.path
+    if path.startswith(INSTALLED):
+        raise Problem(404, "Not Found", f"The installed packages are not served; served: {', '.join(assets.VENDOR)} "
+                      f"at {PREFIX}<name>.")
+    if not path.startswith(PREFIX) or request.method not in ("GET", "HEAD"):
+        return None
+    return file(path[len(PREFIX):])
 
 
-@bp.get("/static/vendor/<name>")
 def file(name: str) -> Response:
+    """The vendored file ``name`` (a name of :data:`api.assets.VENDOR`), or a 404 problem."""
     if name not in assets.VENDOR:
         raise Problem(404, "Not Found", f"No library is served as {name[:80]!r}; served: {', '.join(assets.VENDOR)}.")
     found = assets.path(name)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 import urllib.parse
+from concurrent.futures import ThreadPoolExecutor
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -291,10 +292,15 @@ def served(build_dir: Path):
 def test_in_a_browser_yasgui_asks_only_this_server(served) -> None:
     """Open the editor on a question, run it, complete a prefix, a relation and a term by typing, show the raw
     response: every request goes to this server, the completions come from /suggest and /relations, and the
-    results' osteokg IRIs link to the entity pages."""
+    results' osteokg IRIs link to the entity pages. (In a thread of its own: the browser tests' session may
+    hold Playwright's sync API, and its event loop, in the main thread.)"""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(_yasgui_asks_only_this_server, *served).result(timeout=300)
+
+
+def _yasgui_asks_only_this_server(base: str, executable: str) -> None:
     from playwright.sync_api import sync_playwright
 
-    base, executable = served
     requests: list[str] = []
     off: list[str] = []
     errors: list[str] = []
