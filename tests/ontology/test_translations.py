@@ -7,7 +7,15 @@ import re
 import pytest
 
 from kg.build import ONTOLOGY_DIR
-from kg.tables import NOTES, QUOTE, QUOTE_TRANSLATION, QUOTE_TRANSLATIONS, RELATIONS, STATEMENTS, read_table
+from kg.tables import (
+    NOTES,
+    QUOTE,
+    QUOTE_TRANSLATION,
+    QUOTE_TRANSLATIONS,
+    RELATIONS,
+    STATEMENTS,
+    read_table,
+)
 from kg.vocab import OKG
 
 ROWS = read_table(ONTOLOGY_DIR / "quote-translations.tsv", QUOTE_TRANSLATIONS)
