@@ -433,7 +433,9 @@ def _page() -> Response:
     try:
         reply = _run(text, "json", "ntriples")
     except PoolError as error:
-        return editor.page(query=text, error=(error.status, error.title, error.detail), question=question)
+        response = editor.page(query=text, error=(error.status, error.title, error.detail), question=question)
+        response.headers.update(error.headers or {})  # e.g. Retry-After when every query process is busy
+        return response
     if reply["status"] != 200:
         return editor.page(query=text, error=(reply["status"], reply["title"], reply["detail"]), question=question)
     return editor.page(query=text, reply=reply, question=question)
