@@ -48,7 +48,7 @@ def _page(status: int, title: str, detail: str) -> Response | None:
 
     try:
         return error_page(status, title, detail)
-    except Exception:  # noqa: BLE001 - an error while showing an error: log it, answer the plain problem
+    except Exception:
         log.exception("could not render the error page for %s", status)
         return None
 

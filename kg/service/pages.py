@@ -132,7 +132,7 @@ class Pages:
         entry = self.service.release.entries.get(iri) if iri else None
         if entry is None or not entry.categories:
             return None
-        first = sorted(entry.categories)[0]
+        first = min(entry.categories)
         return {"id": curie_of(first), "label": self.service.release.label(first, lang)}
 
 

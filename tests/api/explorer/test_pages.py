@@ -125,7 +125,7 @@ def test_a_source_page_links_its_publisher_as_an_external_site(client) -> None:
     assert all(not link["href"].startswith("/entities/https") for link in links(html))
 
 
-@pytest.mark.parametrize("url, status", [("/no/such/page", 404), (f"/entities/OSTEOKG:9999999", 404),
+@pytest.mark.parametrize("url, status", [("/no/such/page", 404), ("/entities/OSTEOKG:9999999", 404),
                                          ("/search?q=heup&limit=0", 400), ("/entities/OSTEOKG:0000106?lang=xx", 400)])
 def test_errors_in_a_browser_are_pages_with_a_way_back(client, url: str, status: int) -> None:
     response = client.get(url, headers={**BROWSER, "Accept-Language": "nl"})
