@@ -24,10 +24,10 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from rdflib import URIRef
 
@@ -191,21 +191,25 @@ def row_order(row: dict[str, Value]) -> tuple:
                  for name, value in sorted(row.items()))
 
 
-class _Statements(Mapping[str, Statement]):
-    """The statements, read from the store whole the first time they are asked for (a documents-backed release
-    answers every statement route from its documents; only their writer reads these)."""
+V = TypeVar("V")
 
-    def __init__(self, store: Store) -> None:
-        self.store, self.lock = store, threading.Lock()
-        self.found: dict[str, Statement] | None = None
 
-    def _all(self) -> dict[str, Statement]:
+class _Lazy(Mapping[str, V]):
+    """A mapping read from the store whole, by ``load``, the first time it is asked for (once, under a lock): the
+    statements (a documents-backed release answers every statement route from its documents; only their writer
+    reads these) and the codes' official labels (only an entity computed from the store reads them)."""
+
+    def __init__(self, store: Store, load: Callable[[Store], dict[str, V]]) -> None:
+        self.store, self.load, self.lock = store, load, threading.Lock()
+        self.found: dict[str, V] | None = None
+
+    def _all(self) -> dict[str, V]:
         with self.lock:
             if self.found is None:
-                self.found = _statements(self.store)
+                self.found = self.load(self.store)
             return self.found
 
-    def __getitem__(self, iri: str) -> Statement:
+    def __getitem__(self, iri: str) -> V:
         return self._all()[iri]
 
     def __iter__(self) -> Iterator[str]:
@@ -215,30 +219,12 @@ class _Statements(Mapping[str, Statement]):
         return len(self._all())
 
 
-class _CodeLabels(Mapping[str, str]):
-    """Code IRI → official label (``code-labels.rq``), read from the store whole the first time one is asked for."""
-
-    def __init__(self, store: Store) -> None:
-        self.store, self.lock = store, threading.Lock()
-        self.found: dict[str, str] | None = None
-
-    def _all(self) -> dict[str, str]:
-        with self.lock:
-            if self.found is None:
-                found: dict[str, str] = {}
-                for row in sorted(self.store.select("code-labels"), key=row_order):  # the first label, if two
-                    found.setdefault(row["code"].value, row["label"].value)
-                self.found = found
-            return self.found
-
-    def __getitem__(self, iri: str) -> str:
-        return self._all()[iri]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._all())
-
-    def __len__(self) -> int:
-        return len(self._all())
+def _code_labels(store: Store) -> dict[str, str]:
+    """Code IRI → official label (``code-labels.rq``); the first label by value, were a code to have two."""
+    found: dict[str, str] = {}
+    for row in sorted(store.select("code-labels"), key=row_order):
+        found.setdefault(row["code"].value, row["label"].value)
+    return found
 
 
 def _statements(store: Store) -> dict[str, Statement]:
@@ -292,7 +278,7 @@ def _open(build_dir: Path, store: str, lock: int | None, documents: bool = True)
             raise
         return Release(store=opened, manifest=manifest, entries=found.entries, by_code=found.codes,
                        relations=found.relations, strength_orders=found.strength_orders,
-                       statements=_Statements(opened), code_labels=_CodeLabels(opened), categories=found.categories,
+                       statements=_Lazy(opened, _statements), code_labels=_Lazy(opened, _code_labels), categories=found.categories,
                        triples=found.triples, loaded_at=time.time(), directory=build_dir, lock=lock, documents=found,
                        search=index)
     entries, by_code = _index(opened)
@@ -306,7 +292,7 @@ def _open(build_dir: Path, store: str, lock: int | None, documents: bool = True)
         raise
     return Release(store=opened, manifest=manifest, entries=entries, by_code=by_code, relations=_relations(opened),
                    strength_orders=_strength_orders(opened), statements=_statements(opened),
-                   code_labels=_CodeLabels(opened),
+                   code_labels=_Lazy(opened, _code_labels),
                    categories=frozenset(iri for iri in entries if _is_category(iri)),
                    triples=opened.triples(), loaded_at=time.time(), directory=build_dir, lock=lock, search=index,
                    scratch=scratch)
