@@ -127,6 +127,15 @@ def test_sssom_metadata_and_rows(built, sssom_file: Path) -> None:
         ("owl object property", "skos:exactMatch", "biolink:disease_has_location", "disease has location")
 
 
+def test_sssom_gives_each_code_its_official_label(built, sssom_file: Path) -> None:
+    """The code's skos:prefLabel (ontology/code-labels.tsv); SNOMED CT's names are not in the release."""
+    rows = read_tsv(sssom_file)
+    m87 = next(r for r in rows if r["subject_id"] == "OSTEOKG:0000106" and r["object_id"] == "ICD10WHO:M87")
+    assert m87["object_label"] == "Osteonecrosis"
+    codes = [r for r in rows if r["subject_type"] == "owl class" and not r["object_id"].startswith("biolink:")]
+    assert all(bool(r["object_label"]) != r["object_id"].startswith("SNOMEDCT:") for r in codes)
+
+
 def test_sssom_biolink_labels_are_biolink_names(sssom_file: Path, biolink: dict) -> None:
     for row in read_tsv(sssom_file):
         if row["object_id"].startswith("biolink:"):
