@@ -1,6 +1,8 @@
 """Turning the editors' sources (the schema Turtle and the TSV tables) into one asserted OWL graph.
 
-Terms become OWL classes with labels, definitions, synonyms and parents; relation rows become
+Terms become OWL classes with labels, definitions, synonyms and parents (a parent that a source states, such as a
+drug class's member substance cited to the ChEBI release, carries that source and its words as an axiom annotation:
+ontology/subclass-evidence.tsv); relation rows become
 existential restrictions (``S SubClassOf P some O``) annotated with their source and quote;
 statement and note rows become individuals with typed values; every node with a Dutch quote gets that quote's
 English rendering from ontology/quote-translations.tsv (``okg:quoteTranslation``). Every IRI that a row names is
@@ -24,7 +26,7 @@ from kg.errors import SourceError
 from kg.tables import (
     COMBINATION, CONDITION, CONDITION_EN, CONDITION_NL, CONTEXT, CURIE_ID, DEF_EN, DEF_NL, EVIDENCE_KIND, LABEL_EN,
     LABEL_NL, NOTES, QUANTIFIED_BY, QUOTE, QUOTE_TRANSLATION, QUOTE_TRANSLATIONS, RELATIONS, REVIEW_NOTE, REVIEW_STATUS,
-    STATEMENTS, STRENGTH, SYNONYMS, TERMS, Row, TableError, read_table,
+    STATEMENTS, STRENGTH, SUBCLASS_EVIDENCE, SYNONYMS, TERMS, Row, TableError, read_table,
 )
 from kg.vocab import (
     CLINICAL_NOTE, COMBINED_READING, DEFINING, DEFINITION, EVIDENCE_KINDS, OIO, OKG, OSTEOKG, QUANTITATIVE_STATEMENT,
@@ -36,6 +38,8 @@ SCHEMA_FILE = SCHEMA_TABLE
 TERM_DIR = "terms"
 #: the English renderings of the Dutch quotes, one row per distinct quote (:func:`_add_translations`)
 TRANSLATION_FILE = "quote-translations.tsv"
+#: the sources of term parents (:func:`_add_subclass_evidence`)
+SUBCLASS_EVIDENCE_FILE = "subclass-evidence.tsv"
 STATEMENT_KINDS = ("proportion", "percentage-range", "relative-risk", "ratio", "age-range", "comparison")
 UNITS = ("1", "%", "a")
 DURATION = re.compile(r"^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?$")
@@ -173,6 +177,8 @@ def compose(ontology_dir: Path) -> Composition:
         composition.locations[str(iri)] = row.location
     for row in _optional_table(ontology_dir / "synonyms.tsv", SYNONYMS):
         _add_synonym(graph, resolver, row)
+    for row in _optional_table(ontology_dir / SUBCLASS_EVIDENCE_FILE, SUBCLASS_EVIDENCE):
+        _add_subclass_evidence(graph, resolver, row)
     served_statements = {iri for row, iri in statement_rows if review_status(row, "A okg:reviewStatus",
                                                                              "A okg:reviewNote") != "rejected"}
     relation_rows = _optional_table(ontology_dir / "relations.tsv", RELATIONS)
@@ -319,6 +325,24 @@ def _add_synonym(graph: Graph, resolver: Resolver, row: Row) -> None:
         graph.add((axiom, *triple))
     if region:
         graph.add((axiom, DCTERMS.spatial, Literal(region)))
+
+
+def _add_subclass_evidence(graph: Graph, resolver: Resolver, row: Row) -> None:
+    """One row of ontology/subclass-evidence.tsv: the source that says a term is a kind of one of its parents, as an
+    axiom annotation on ``term rdfs:subClassOf parent`` (source and quote, like an edge's evidence; no strength: a
+    parent holds of every member). The parent itself stays in the term's table, the one place parents are written."""
+    term = resolver.resolve(row, "SUBJECT", row.get("SUBJECT"))
+    if (term, RDF.type, OWL.Class) not in graph:
+        raise row.error("SUBJECT", f"'{row.get('SUBJECT')}' is not a term (an OWL class)")
+    parent = resolver.resolve(row, "SC %", row.get("SC %"))
+    if (term, RDFS.subClassOf, parent) not in graph:
+        raise row.error("SC %", f"'{row.get('SC %')}' is not a parent of {row.get('SUBJECT')}: name it in the parents "
+                                "column of the term's row first (ontology/terms/*.tsv)")
+    source, quote = _evidence(graph, resolver, row, ">A dcterms:source", ">A okg:quote")
+    axiom = BNode()
+    for triple in ((RDF.type, OWL.Axiom), (OWL.annotatedSource, term), (OWL.annotatedProperty, RDFS.subClassOf),
+                   (OWL.annotatedTarget, parent), (DCTERMS.source, source), (OKG.quote, quote)):
+        graph.add((axiom, *triple))
 
 
 def _evidence(graph: Graph, resolver: Resolver, row: Row, source_directive: str, quote_directive: str) -> tuple[URIRef, Literal]:

@@ -122,6 +122,10 @@ STATEMENTS = TableKind(
     non_empty=_STATEMENT_COMMON + ("A okg:statementKind", "A okg:timeFrameKind"),
 )
 NOTES = TableKind("note table", required=_STATEMENT_COMMON, optional=_STATEMENT_REVIEW, non_empty=_STATEMENT_COMMON)
+#: ontology/subclass-evidence.tsv: a parent a term's row names, and the source that says the term is a kind of it (with
+#: its words): the member substances of the drug classes, cited to the ChEBI release (docs/model.md)
+SUBCLASS_EVIDENCE = TableKind("subclass evidence table", required=("SUBJECT", "SC %", ">A dcterms:source", ">A okg:quote"),
+                              non_empty=("SUBJECT", "SC %", ">A dcterms:source", ">A okg:quote"))
 #: ontology/quote-translations.tsv: a Dutch quote of the other tables, exactly as they write it, and its English rendering
 QUOTE, QUOTE_TRANSLATION = "QUOTE", "A okg:quoteTranslation@en"
 QUOTE_TRANSLATIONS = TableKind("quote translation table", required=(QUOTE, QUOTE_TRANSLATION),
