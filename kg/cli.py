@@ -262,6 +262,24 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_mcp(args: argparse.Namespace) -> int:
+    """Serve the MCP door (api/mcp_server.py) over stdio, or over streamable HTTP with ``--http``; a build folder
+    whose graph does not match its manifest's hash is refused, as ``serve`` refuses it."""
+    from kg.releases import verify
+
+    try:
+        verify(args.out)
+        settings.from_environ("api")  # a bad OSTEOKG_* value: one message, before a client connects
+    except KgError as exc:
+        return _fail(exc)
+    from api import mcp_server  # lazily: only this command needs the mcp package
+
+    if args.http:
+        print(f"osteokg: MCP over streamable HTTP at http://{args.host}:{args.port}/mcp", file=sys.stderr, flush=True)
+    mcp_server.serve(args.out, args.store, http=args.http, host=args.host, port=args.port)
+    return EXIT_OK
+
+
 def _forward_reload_signal(server) -> None:
     """SIGUSR1 to ``osteokg serve`` reaches every worker, each of which then swaps in the release ``current``
     names (granian itself leaves SIGUSR1 alone; its SIGHUP respawns the workers, which also serves it)."""
@@ -377,6 +395,15 @@ def parser() -> argparse.ArgumentParser:
                        help="serve each new release as soon as a build switches the build folder's `current` to it "
                             "(checked every OSTEOKG_RELOAD_INTERVAL s; without it, send SIGUSR1)")
     serve.set_defaults(run=cmd_serve)
+    mcp = commands.add_parser("mcp", help="serve the Model Context Protocol door over stdio (or streamable HTTP)")
+    mcp.add_argument("--out", type=Path, default=Path(settings.get("BUILD_DIR")),
+                     help="the build folder to serve (env OSTEOKG_BUILD_DIR; default: %(default)s)")
+    mcp.add_argument("--store", default=settings.given("STORE"), help="the store, as for serve (env OSTEOKG_STORE)")
+    mcp.add_argument("--http", action="store_true",
+                     help="serve streamable HTTP at http://HOST:PORT/mcp instead of stdio (a listener of its own)")
+    mcp.add_argument("--host", default=settings.get("HOST"), help="with --http: address (default: %(default)s)")
+    mcp.add_argument("--port", type=int, default=8001, help="with --http: port (default: %(default)s)")
+    mcp.set_defaults(run=cmd_mcp)
     listing = commands.add_parser("releases", help="list the releases of a build folder, or make one current (rollback)")
     listing.add_argument("--out", type=Path, default=BUILD_DIR, help="the build folder (default: %(default)s)")
     listing.add_argument("--use", metavar="RELEASE", help="make this release current (its id, as listed)")

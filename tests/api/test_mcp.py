@@ -1,0 +1,325 @@
+"""The MCP door (api/mcp_server.py) with the mcp package's own clients: in process (its memory transport), over
+stdio with a real `osteokg mcp` subprocess, and over streamable HTTP with a real `osteokg mcp --http` on 127.0.0.1.
+Every answer is the real graph's (the session's build), every wait is bounded, every process started is stopped."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import anyio
+import pytest
+from mcp import Client, StdioServerParameters
+
+from api.mcp_server import Door, create_server
+from kg.service import Service, open_release
+from tests.api.conftest import free_port
+from tests.conftest import ends_with_tests
+
+TOOLS = {"search", "get_entity", "list_edges", "walk_hierarchy", "lookup_code", "list_questions", "run_question",
+         "sparql"}
+BASE = "https://osteokg.example.org/"
+WAIT = 60  # seconds any one client session may take
+
+
+@pytest.fixture(scope="module")
+def service(build_dir: Path) -> Service:
+    return Service(open_release(build_dir))
+
+
+@pytest.fixture(scope="module")
+def server(service: Service):
+    door = Door(service, BASE)
+    yield create_server(door)
+    door.close()
+
+
+def session(server, steps):
+    """Run ``steps(client)`` in one in-process client session (bounded) and return what it returns."""
+    found = {}
+
+    async def main() -> None:
+        with anyio.fail_after(WAIT):
+            async with Client(server) as client:
+                found["value"] = await steps(client)
+
+    anyio.run(main)
+    return found["value"]
+
+
+def call(server, name: str, arguments: dict | None = None):
+    async def steps(client):
+        return await client.call_tool(name, arguments or {})
+
+    return session(server, steps)
+
+
+def ok(result) -> dict:
+    """A tool's structured answer, checked to be a success whose text rendering is not empty."""
+    assert not result.is_error, result.content[0].text
+    assert result.content and result.content[0].type == "text" and result.content[0].text.strip()
+    assert isinstance(result.structured_content, dict)
+    return result.structured_content
+
+
+def error(result) -> str:
+    assert result.is_error, result.structured_content
+    return result.content[0].text
+
+
+def link(curie: str) -> str:
+    return f"{BASE}entities/{curie}"
+
+
+# ---------------------------------------------------------------- the tools, in process
+
+
+def test_list_tools(server):
+    async def steps(client):
+        return (await client.list_tools()).tools
+
+    tools = {tool.name: tool for tool in session(server, steps)}
+    assert set(tools) == TOOLS
+    for tool in tools.values():
+        assert tool.description and tool.input_schema["type"] == "object"
+        assert tool.annotations is not None and tool.annotations.read_only_hint is True
+    assert tools["list_edges"].input_schema["required"] == ["id"]
+    assert tools["search"].input_schema["properties"]["lang"]["enum"] == ["en", "nl"]
+
+
+def test_search_in_both_languages(server, service):
+    dutch = ok(call(server, "search", {"q": "kaakbotnecrose", "lang": "nl"}))
+    hit = dutch["hits"][0]
+    assert hit["label"] == "kaakbotnecrose" and hit["match"]["type"] == "exact"
+    assert hit["permalink"] == link(hit["id"])
+    english = ok(call(server, "search", {"q": "jaw osteonecrosis", "lang": "en", "limit": 3}))
+    assert hit["id"] in [h["id"] for h in english["hits"]] and len(english["hits"]) <= 3
+    assert english["hits"][0]["label"] == service.release.label(english["hits"][0]["iri"], "en")
+
+
+def test_get_entity_has_its_quotes_and_permalink(server):
+    answer = ok(call(server, "get_entity", {"id": "OSTEOKG:0000108", "lang": "nl"}))
+    assert answer["entity"]["label"] == "kaakbotnecrose" and answer["permalink"] == link("OSTEOKG:0000108")
+    assert answer["evidence"], "the entity's asserted edges' quotes"
+    for quote in answer["evidence"]:  # a text's quote links to the text's page; a definition's to the ontology
+        source = quote["source"]
+        assert quote["quote"] and source["permalink"] == (link(source["id"]) if source["id"].startswith("OSTEOKG:")
+                                                          else source["iri"])
+    assert any(q["source"]["permalink"].startswith(BASE) for q in answer["evidence"])
+    parents = answer["entity"]["parents"]
+    assert parents and all(p["permalink"] == link(p["id"]) for p in parents)
+
+
+def test_list_edges_with_evidence_and_filters(server):
+    answer = ok(call(server, "list_edges", {"id": "OSTEOKG:0000108", "direction": "in", "inferred": False}))
+    assert answer["total"] == len(answer["edges"]) >= 1
+    for edge in answer["edges"]:
+        assert edge["direction"] == "in" and edge["inferred"] is False
+        assert edge["subject"]["permalink"] == link(edge["subject"]["id"])
+        assert all(e["quote"] and e["source"]["permalink"] for e in edge["evidence"])
+    paged = ok(call(server, "list_edges", {"id": "OSTEOKG:0000106", "limit": 2, "offset": 1}))
+    assert len(paged["edges"]) == 2 and paged["offset"] == 1 and paged["total"] > 3
+
+
+def test_walk_hierarchy(server):
+    parents = ok(call(server, "walk_hierarchy", {"id": "OSTEOKG:0000108", "walk": "parents"}))
+    assert "OSTEOKG:0000106" in [p["id"] for p in parents["items"]]
+    assert all("inferred" in p and p["permalink"] == link(p["id"]) for p in parents["items"])
+    children = ok(call(server, "walk_hierarchy", {"id": "OSTEOKG:0000106", "walk": "descendants"}))
+    assert "OSTEOKG:0000108" in [c["id"] for c in children["items"]]
+
+
+def test_lookup_code_with_its_precision(server):
+    answer = ok(call(server, "lookup_code", {"code": "ICD10WHO:M87"}))
+    matches = {m["id"]: m["match"] for m in answer["mappings"]}
+    assert matches["OSTEOKG:0000106"] == "exactMatch" and matches["OSTEOKG:0000108"] == "broadMatch"
+    assert all(m["permalink"] == link(m["id"]) for m in answer["mappings"])
+
+
+def test_questions_listed_and_run(server, service):
+    listed = ok(call(server, "list_questions"))["questions"]
+    assert {q["name"] for q in listed} == {q.name for q in service.competency_questions()}
+    assert all(q["question"]["en"] and q["question"]["nl"] for q in listed)
+    for question in listed:  # every example question runs, in both languages
+        for lang in ("en", "nl"):
+            answer = ok(call(server, "run_question", {"name": question["name"], "lang": lang}))
+            assert answer["rows"] or answer["boolean"] is not None, question["name"]
+            entities = {c["id"] for row in answer["rows"] for c in row if c and c["kind"] == "entity"}
+            assert answer["permalinks"] == {id: link(id) for id in entities if id.startswith("OSTEOKG:")}
+
+
+def test_which_osteoporosis_treatment_can_cause_jaw_osteonecrosis(server):
+    """The issue's question, answered from the tools as an assistant would: search for the condition, read its
+    incoming edges, keep the treatments of osteoporosis, and cite the quotes; and the example question agrees."""
+
+    async def steps(client):
+        hits = ok(await client.call_tool("search", {"q": "jaw osteonecrosis"}))["hits"]
+        jaw = hits[0]["id"]
+        edges = ok(await client.call_tool("list_edges", {"id": jaw, "direction": "in", "inferred": False}))["edges"]
+        answers = []
+        for edge in edges:
+            out = ok(await client.call_tool("list_edges", {"id": edge["subject"]["id"], "direction": "out"}))["edges"]
+            if any(t["predicate"]["label"] == "treats" and t["object"]["label"] == "osteoporosis" for t in out):
+                answers.append(edge)
+        example = ok(await client.call_tool("run_question", {"name": "jaw-risk-of-osteoporosis-treatment"}))
+        return jaw, answers, example
+
+    jaw, answers, example = session(server, steps)
+    assert [a["subject"]["label"] for a in answers] == ["intravenous bisphosphonate"]
+    evidence = answers[0]["evidence"]
+    assert any("CBG" in e["quote"] and "kaakbotnecrose" in e["quote"].lower() for e in evidence)
+    assert all(e["source"]["label"] and e["source"]["permalink"] for e in evidence)
+    assert all(e["translation"] and e["translation"]["lang"] == "en" for e in evidence)  # Dutch quotes, rendered
+    assert [[c["id"] for c in row] for row in example["rows"]] == [[answers[0]["subject"]["id"], jaw]]
+    assert {q["quote"] for q in example["evidence"]} == {e["quote"] for e in evidence}
+    assert "CBG" in call(server, "run_question", {"name": "jaw-risk-of-osteoporosis-treatment"}).content[0].text
+
+
+# ---------------------------------------------------------------- SPARQL under the endpoint's policy
+
+
+def test_sparql_select_and_ask(server):
+    answer = ok(call(server, "sparql", {"query": "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> "
+                                                 "SELECT ?s WHERE { ?s rdfs:label \"kaakbotnecrose\"@nl }"}))
+    iri = answer["results"]["bindings"][0]["s"]["value"]
+    assert iri.endswith("OSTEOKG_0000108") and answer["permalinks"] == {iri: link("OSTEOKG:0000108")}
+    assert ok(call(server, "sparql", {"query": "ASK { ?s ?p ?o }"}))["boolean"] is True
+
+
+@pytest.mark.parametrize("query, says", [
+    ("SELECT * WHERE { SERVICE <http://example.org/sparql> { ?s ?p ?o } }", "SERVICE is not offered"),
+    ("INSERT DATA { <urn:a> <urn:b> <urn:c> }", "Updates are not offered"),
+    ("DELETE WHERE { ?s ?p ?o }", "Updates are not offered"),
+    ("SELECT * FROM <urn:x> WHERE { ?s ?p ?o }", "The dataset is fixed"),
+    ("SELEC * {}", "not valid SPARQL"),
+    ("   ", "give a SPARQL 1.1 query"),
+])
+def test_sparql_refusals_are_tool_errors(server, query, says):
+    assert says in error(call(server, "sparql", {"query": query}))
+    assert ok(call(server, "sparql", {"query": "ASK {}"}))["boolean"] is True  # the server lives on
+
+
+def test_sparql_row_cap(service, monkeypatch):
+    monkeypatch.setenv("OSTEOKG_SPARQL_MAX_ROWS", "5")
+    door = Door(service, BASE)
+    try:
+        server = create_server(door)
+        message = error(call(server, "sparql", {"query": "SELECT * WHERE { ?s ?p ?o }"}))
+        assert "5" in message and "rows" in message.lower()
+        assert len(ok(call(server, "sparql", {"query": "SELECT * WHERE { ?s ?p ?o } LIMIT 5"}))
+                   ["results"]["bindings"]) == 5
+    finally:
+        door.close()
+
+
+# ---------------------------------------------------------------- bad arguments
+
+
+@pytest.mark.parametrize("name, arguments, says", [
+    ("get_entity", {"id": "nonsense"}, "is not a CURIE"),
+    ("get_entity", {"id": "OSTEOKG:9999999"}, "no entity OSTEOKG:9999999"),
+    ("get_entity", {"id": "FOO:1"}, "unknown prefix"),
+    ("get_entity", {}, "id"),
+    ("list_edges", {"id": "OSTEOKG:0000108", "direction": "up"}, "'out', 'in' or 'both'"),
+    ("list_edges", {"id": "OSTEOKG:0000108", "predicate": "OSTEOKG:0000106"}, "is not a relation"),
+    ("list_edges", {"id": "OSTEOKG:0000108", "limit": -1}, "must not be negative"),
+    ("walk_hierarchy", {"id": "OSTEOKG:0000108", "walk": "siblings"}, "parents"),
+    ("search", {"q": " "}, "give the words"),
+    ("search", {"q": "bot", "lang": "fr"}, "'en' or 'nl'"),
+    ("search", {"q": "bot", "category": "OSTEOKG:0000106"}, "is not a category"),
+    ("lookup_code", {"code": "ICD10WHO:Z99.9"}, "no osteokg entity maps to"),
+    ("run_question", {"name": "no-such-question"}, "no competency question"),
+])
+def test_bad_arguments_are_clear_tool_errors(server, name, arguments, says):
+    message = error(call(server, name, arguments))
+    assert says in message and "Traceback" not in message
+
+
+def test_unknown_tool(server):
+    assert "Unknown tool: drop_graph" in error(call(server, "drop_graph", {}))
+
+
+# ---------------------------------------------------------------- resources
+
+
+def test_resources_release_files_and_model(server, service, build_dir):
+    async def steps(client):
+        listed = (await client.list_resources()).resources
+        manifest = (await client.read_resource("osteokg://release/manifest.json")).contents[0]
+        model = (await client.read_resource("osteokg://docs/model.md")).contents[0]
+        return listed, manifest, model
+
+    listed, manifest, model = session(server, steps)
+    uris = {str(r.uri) for r in listed}
+    assert {"osteokg://release/manifest.json", "osteokg://release/osteokg.ttl", "osteokg://release/osteokg.sssom.tsv",
+            "osteokg://docs/model.md"} <= uris
+    assert json.loads(manifest.text)["graph_sha256"] == service.release.manifest["graph_sha256"]
+    assert manifest.mime_type == "application/json"
+    assert model.text.startswith("#") and model.mime_type == "text/markdown"
+
+
+# ---------------------------------------------------------------- real processes: stdio and streamable HTTP
+
+
+def _env(build_dir: Path) -> dict[str, str]:
+    return {"PYTHONPATH": os.pathsep.join(p for p in sys.path if p), "OSTEOKG_BUILD_DIR": str(build_dir),
+            "OSTEOKG_BASE_URL": BASE}
+
+
+def test_stdio_subprocess(build_dir):
+    """`osteokg mcp` in a subprocess, spoken to over its stdin and stdout by the package's stdio client."""
+    params = StdioServerParameters(command=sys.executable, args=["-m", "kg.cli", "mcp", "--out", str(build_dir)],
+                                   env=_env(build_dir))
+
+    async def main():
+        with anyio.fail_after(WAIT):
+            async with Client(params) as client:
+                tools = {t.name for t in (await client.list_tools()).tools}
+                jaw = ok(await client.call_tool("run_question", {"name": "jaw-risk-of-osteoporosis-treatment"}))
+                refused = await client.call_tool("sparql", {"query": "INSERT DATA { <urn:a> <urn:b> <urn:c> }"})
+                return tools, jaw, refused
+
+    tools, jaw, refused = anyio.run(main)
+    assert tools == TOOLS
+    assert jaw["evidence"] and jaw["permalinks"]["OSTEOKG:0000108"] == link("OSTEOKG:0000108")
+    assert "Updates are not offered" in error(refused)
+
+
+def test_streamable_http_subprocess(build_dir):
+    """`osteokg mcp --http` on a free loopback port, spoken to by the package's streamable-HTTP client."""
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "kg.cli", "mcp", "--out", str(build_dir), "--http",
+                                "--host", "127.0.0.1", "--port", str(port)],
+                               env={**os.environ, **_env(build_dir)}, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL,
+                               preexec_fn=ends_with_tests)  # noqa: PLW1509 - the prctl only, before exec
+    try:
+        url = f"http://127.0.0.1:{port}/mcp"
+
+        async def main():
+            deadline = time.monotonic() + WAIT
+            while True:  # until the listener is up (bounded)
+                try:
+                    with anyio.fail_after(10):
+                        async with Client(url) as client:
+                            code = ok(await client.call_tool("lookup_code", {"code": "ICD10WHO:M87"}))
+                            refused = await client.call_tool("sparql", {"query": "SELECT * { SERVICE <urn:x> {} }"})
+                            return code, refused
+                except Exception:
+                    if process.poll() is not None or time.monotonic() > deadline:
+                        raise
+                    await anyio.sleep(0.3)
+
+        code, refused = anyio.run(main)
+        assert {m["id"] for m in code["mappings"]} >= {"OSTEOKG:0000106", "OSTEOKG:0000108"}
+        assert "SERVICE is not offered" in error(refused)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
