@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 from rdflib import Literal
-from rdflib.namespace import OWL, RDF, RDFS, XSD
+from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, XSD
 
 from kg.compose import SourceError, compose
 from kg.tables import TableError
@@ -260,3 +260,26 @@ def test_a_quote_translated_twice_fails_naming_both_lines(ontology_copy: Path) -
     with pytest.raises(TableError) as caught:
         compose(ontology_copy)
     assert caught.value.line == line and f"translated twice: here and on line {first}" in caught.value.message
+
+
+def test_a_cited_parent_carries_its_source_and_quote(ontology_copy: Path) -> None:
+    append(ontology_copy / "terms" / "treatments.tsv",
+           term_row("OSTEOKG:0005900", "clodronic acid", "clodroninezuur", "bisphosphonate"))
+    append(ontology_copy / "subclass-evidence.tsv", "clodronic acid\tbisphosphonate\tOSTEOKG:0008006\t"
+           "clodronic acid (CHEBI:110423) is_a 1,1-bis(phosphonic acid) (CHEBI:77383)")
+    graph = compose(ontology_copy).graph
+    member, parent = OSTEOKG["0005900"], OSTEOKG["0005014"]
+    [axiom] = [a for a in graph.subjects(OWL.annotatedSource, member) if graph.value(a, OWL.annotatedTarget) == parent]
+    assert graph.value(axiom, OWL.annotatedProperty) == RDFS.subClassOf and (axiom, RDF.type, OWL.Axiom) in graph
+    assert graph.value(axiom, DCTERMS.source) == OSTEOKG["0008006"]
+    assert graph.value(axiom, OKG.quote) == Literal(
+        "clodronic acid (CHEBI:110423) is_a 1,1-bis(phosphonic acid) (CHEBI:77383)", lang="en")  # ChEBI is English
+
+
+def test_a_cited_parent_the_term_does_not_have_names_its_row(ontology_copy: Path) -> None:
+    line = append(ontology_copy / "subclass-evidence.tsv", "prednisolone\tbisphosphonate\tOSTEOKG:0008006\t"
+                  "prednisolone (CHEBI:8378) is_a 1,1-bis(phosphonic acid) (CHEBI:77383)")
+    with pytest.raises(TableError, match="is not a parent of prednisolone") as caught:
+        compose(ontology_copy)
+    assert caught.value.line == line and caught.value.column == "parent"
+    assert str(caught.value.path).endswith("subclass-evidence.tsv")
