@@ -5,7 +5,7 @@ this module reads the JSON body and the language (``Accept-Language``, nl or en;
 maps the logic's errors to the spec's status codes — 400 with a message for a malformed request,
 412 when required prefetch is missing and the service cannot fetch it, 404 for an unknown service —
 as problem+json, never a 500. CORS comes from api/http.py (every answer; preflight answered by Flask).
-Not yet here: the JWT bearer check, the feedback endpoint, the order-select hook (docs/cds-hooks.md).
+Not yet here: the JWT bearer check and the feedback endpoint (docs/cds-hooks.md).
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""CDS Hooks 2.0 decision support over the graph: discovery, ``patient-view`` and ``order-sign`` cards.
+"""CDS Hooks 2.0 decision support over the graph: discovery, ``patient-view``, ``order-select`` and ``order-sign`` cards.
 
 No Flask here (api/cds.py is the door); everything is asked of a :class:`kg.service.Service`. A FHIR
 Coding (system URI + code) is resolved to osteokg entities through the graph's own cross-references
@@ -52,14 +52,21 @@ PRECISION = {"exactMatch": "exact", "closeMatch": "close", "broadMatch": "broad"
 PHRASES: dict[str, dict[str, str]] = {
     "en": {"matched": "Matched", "via": "via the parent code", "name": "by the name", "in": "in",
            "precision": "mapping", "quote": "Quote", "translation": "Translation", "source": "Source",
-           "order": "Order", "condition": "Condition"},
+           "order": "Order", "condition": "Condition", "sources": "Sources", "cites": "cites"},
     "nl": {"matched": "Herkend", "via": "via de bovenliggende code", "name": "aan de naam", "in": "in",
            "precision": "koppeling", "quote": "Citaat", "translation": "Vertaling", "source": "Bron",
-           "order": "Order", "condition": "Aandoening"},
+           "order": "Order", "condition": "Aandoening", "sources": "Bronnen", "cites": "verwijst naar"},
 }
 LANGUAGES = tuple(PHRASES)
 SUMMARY_MAX = 139  # the spec: "<140-character summary"
 OSTEOPOROSIS_TREATMENT = "OSTEOKG:0005002"  # anti-osteoporosis medication
+ORDER_HOOKS = ("order-select", "order-sign")
+#: the card's override reasons (the spec: each with a display); about the user's choice, not clinical claims
+OVERRIDE_SYSTEM = "https://w3id.org/osteokg/cds/override-reasons"
+OVERRIDE_REASONS = {
+    "en": {"already-addressed": "Already addressed for this patient", "not-applicable": "Not applicable to this patient"},
+    "nl": {"already-addressed": "Al behandeld voor deze patiënt", "not-applicable": "Niet van toepassing op deze patiënt"},
+}
 
 
 class Malformed(ServiceError, ValueError):
@@ -73,10 +80,11 @@ class PrefetchMissing(ServiceError):
 @dataclass(frozen=True)
 class Rule:
     """When to give a card: ``triggers`` (entities, their descendants included) found in the patient's
-    conditions (patient-view) or the draft orders (order-sign), and what the card shows."""
+    conditions (patient-view) or the draft orders (order-select: the selected ones; order-sign), and what
+    the card shows."""
 
     id: str
-    hook: str
+    hooks: tuple[str, ...]
     triggers: tuple[str, ...]
     indicator: str
     #: (subject, relation) pairs whose outgoing edges (with quotes) make the card's body
@@ -98,17 +106,17 @@ class Rule:
 #: medication; 0002001 prednisone. Relations: 0009016 treated by, 0009018 prevented or reduced by,
 #: 0009006 caused by, 0009011 has adverse effect, 0009007 raises the risk of.
 RULES: tuple[Rule, ...] = (
-    Rule("refracture-risk", "patient-view", ("OSTEOKG:0000101", "OSTEOKG:0000102", "OSTEOKG:0000103", "OSTEOKG:0000104"),
+    Rule("refracture-risk", ("patient-view",), ("OSTEOKG:0000101", "OSTEOKG:0000102", "OSTEOKG:0000103", "OSTEOKG:0000104"),
          "warning", edges=(("OSTEOKG:0000101", "OSTEOKG:0009018"),), statement="OSTEOKG:0007010",
          suggest=("OSTEOKG:0006000", "OSTEOKG:0004000", "OSTEOKG:0004001"),
          unless_treated_with=OSTEOPOROSIS_TREATMENT),
-    Rule("osteoporosis-treatment", "patient-view", ("OSTEOKG:0000100",), "info",
+    Rule("osteoporosis-treatment", ("patient-view",), ("OSTEOKG:0000100",), "info",
          edges=(("OSTEOKG:0000100", "OSTEOKG:0009016"), ("OSTEOKG:0002003", "OSTEOKG:0009018"))),
-    Rule("osteonecrosis-causes", "patient-view", ("OSTEOKG:0000106",), "info",
+    Rule("osteonecrosis-causes", ("patient-view",), ("OSTEOKG:0000106",), "info",
          edges=(("OSTEOKG:0000106", "OSTEOKG:0009006"),),
          objects=("OSTEOKG:0000011", "OSTEOKG:0002001", OSTEOPOROSIS_TREATMENT)),
-    Rule("order-osteonecrosis", "order-sign", (OSTEOPOROSIS_TREATMENT, "OSTEOKG:0002001"), "warning",
-         edges=(("{trigger}", "OSTEOKG:0009011"), ("{trigger}", "OSTEOKG:0009007")),
+    Rule("order-osteonecrosis", ORDER_HOOKS, (OSTEOPOROSIS_TREATMENT, "OSTEOKG:0002001"), "warning",
+         edges=(("{trigger}", "OSTEOKG:0009007"), ("{trigger}", "OSTEOKG:0009011")),
          objects=("OSTEOKG:0000106",)),
 )
 
@@ -126,6 +134,16 @@ SERVICES: dict[str, dict[str, Any]] = {
         "usageRequirements": "Send the prefetch (conditions, medication requests) or a fhirServer; the service "
                              "does not yet query a FHIR server itself (412 without the prefetch). Cards in "
                              "Dutch or English (Accept-Language).",
+    },
+    "osteokg-order-select": {
+        "hook": "order-select", "title": "osteokg: osteonecrosis with anti-osteoporosis medication and prednisone",
+        "description": "While orders are chosen: for the selected draft MedicationRequests for anti-osteoporosis "
+                       "medication or prednisone, what the osteokg knowledge graph says of osteonecrosis (of the "
+                       "jaw), with its quotes.",
+        "prefetch": {},
+        "required": (),
+        "usageRequirements": "context.selections names the selected orders among context.draftOrders (a FHIR R4 "
+                             "Bundle); recognition as for osteokg-order-sign.",
     },
     "osteokg-order-sign": {
         "hook": "order-sign", "title": "osteokg: osteonecrosis with anti-osteoporosis medication and prednisone",
@@ -179,6 +197,9 @@ def _parse(kind: str, data: Any, where: str) -> Any:
         first = error.errors()[0]
         location = ".".join(str(part) for part in first.get("loc", ()))
         raise Malformed(f"{where}: not a valid FHIR R4 {kind} ({location}: {first.get('msg', '')[:120]})") from None
+    except (KeyError, TypeError, ValueError, AttributeError):  # fhir.resources' own lookups: an unknown resourceType inside
+        raise Malformed(f"{where}: not a valid FHIR R4 {kind} (a resource of an unknown or misspelt type, or a "
+                        f"value of the wrong kind)") from None
 
 
 def _resources(value: Any, where: str, kinds: set[str]) -> list[Any]:
@@ -274,7 +295,7 @@ class CDS:
     def _medication_entities(self) -> set[str]:
         """Every medication a rule names, with its descendants (the drug classes' members once imported)."""
         wanted = {r.unless_treated_with for r in RULES if r.unless_treated_with}
-        wanted |= {t for r in RULES if r.hook == "order-sign" for t in r.triggers}
+        wanted |= {t for r in RULES if set(r.hooks) & set(ORDER_HOOKS) for t in r.triggers}
         return {c for w in wanted for c in self._within(w)}
 
     def _medication(self, request: Any, contained: dict[str, Any]) -> tuple[str, list[Match]]:
@@ -296,7 +317,7 @@ class CDS:
         request = _check_request(body, definition)
         if definition["hook"] == "patient-view":
             return {"cards": self._patient_view(request, definition, lang)}
-        return {"cards": self._order_sign(request, lang)}
+        return {"cards": self._orders(request, definition["hook"], lang)}
 
     def _patient_view(self, request: dict, definition: dict, lang: str) -> list[dict]:
         prefetch = request.get("prefetch") or {}
@@ -323,7 +344,7 @@ class CDS:
             treated.append(Finding(f"{resource.get_resource_type()}/{resource.id}", text,
                                    [m for m in matches if m.entity in medications]))
         cards = []
-        for rule in (r for r in RULES if r.hook == "patient-view"):
+        for rule in (r for r in RULES if "patient-view" in r.hooks):
             hit = self._first_hit(rule, conditions)
             if hit is None:
                 continue
@@ -334,19 +355,23 @@ class CDS:
             cards.append(self._card(rule, hit, lang, patient))
         return cards
 
-    def _order_sign(self, request: dict, lang: str) -> list[dict]:
+    def _orders(self, request: dict, hook: str, lang: str) -> list[dict]:
+        """order-sign: every draft MedicationRequest; order-select: the selected ones (``context.selections``)."""
         bundle = _parse("Bundle", request["context"]["draftOrders"], "context.draftOrders")
+        selected = set(request["context"].get("selections") or []) if hook == "order-select" else None
         medications = self._medication_entities()
         orders = []
         for entry in bundle.entry or []:
             resource = entry.resource
             if resource is None or resource.get_resource_type() != "MedicationRequest":
                 continue
+            if selected is not None and f"MedicationRequest/{resource.id}" not in selected:
+                continue
             contained = {c.id: c for c in resource.contained or [] if c.id}
             text, matches = self._medication(resource, contained)
             orders.append(Finding(f"MedicationRequest/{resource.id}", text, [m for m in matches if m.entity in medications]))
         cards = []
-        for rule in (r for r in RULES if r.hook == "order-sign"):
+        for rule in (r for r in RULES if hook in r.hooks):
             for finding in orders:
                 hit = self._first_hit(rule, [finding])
                 if hit is not None:
@@ -376,7 +401,7 @@ class CDS:
         say = PHRASES[lang]
         entity = self.service.ref(self.service.resolve(match.entity).iri, lang)
         trigger_ref = self.service.ref(self.service.resolve(trigger).iri, lang)
-        lines = [(f"**{say['condition'] if rule.hook == 'patient-view' else say['order']}:** "
+        lines = [(f"**{say['condition'] if 'patient-view' in rule.hooks else say['order']}:** "
                   f"{_md(finding.text or finding.resource)} — {say['matched']} {self._how(match, entity, lang)}")]
         summary = None
         sources: list[dict] = []
@@ -391,18 +416,25 @@ class CDS:
         edge_lines, picked = self._edge_lines(edges, lang, say)
         lines += edge_lines
         if summary is None:
-            summary = "; ".join(f"{s}: {p} {', '.join(objects)}" for s, p, objects in picked) or trigger_ref["label"]
+            summary = _summary(picked) or trigger_ref["label"]
         sources += [evidence["source"] for _s, _p, _e, evidence in edges if evidence.get("source")]
+        sources = [dict(t) for t in dict.fromkeys(tuple(sorted(x.items())) for x in sources if x)]
+        cited = self._cited(sources, lang)
+        lines += self._source_lines(sources, cited, lang, say)
         card: dict[str, Any] = {
             "uuid": str(uuid.uuid4()),
             "summary": _clip(summary),
             "indicator": rule.indicator,
             "detail": "\n".join(lines).strip(),
-            "source": {"label": _clip((sources[0].get("label") if sources and sources[0] else None) or trigger_ref["label"]),
-                       "url": trigger_ref["iri"],
-                       "topic": {"system": OSTEOKG_SYSTEM, "code": trigger_ref["id"], "display": trigger_ref["label"]}},
-            "links": self._links(trigger_ref, sources),
+            # the entity the patient's condition or the order reached (the trigger or one below it): its page
+            "source": {"label": _clip((sources[0].get("label") if sources else None) or entity["label"]),
+                       "url": entity["iri"],
+                       "topic": {"system": OSTEOKG_SYSTEM, "code": entity["id"], "display": entity["label"]}},
+            "links": self._links(entity, [trigger_ref, *sources, *(c for _s, c in cited)]),
         }
+        if rule.indicator != "info":
+            card["overrideReasons"] = [{"system": OVERRIDE_SYSTEM, "code": code, "display": display}
+                                       for code, display in OVERRIDE_REASONS[lang].items()]
         suggestions = [self._suggestion(curie, lang, patient) for curie in rule.suggest]
         if suggestions:
             card["suggestions"] = suggestions
@@ -426,7 +458,8 @@ class CDS:
         ``{trigger}`` stands for the entity reached (an ordered substance) and the rule's trigger above it."""
         allowed = {c for o in rule.objects for c in self._within(o)} if rule.objects else None
         found = []
-        pairs = [(s, p) for subject, p in rule.edges for s in (reached if subject == "{trigger}" else [subject])]
+        pairs = [(s, p) for s in reached for subject, p in rule.edges if subject in ("{trigger}", s)]
+        pairs += [(subject, p) for subject, p in rule.edges if subject != "{trigger}"]
         for subject, predicate in sorted(set(pairs), key=pairs.index):
             for edge in self.service.relations(subject, lang, "out", predicate).items:
                 if allowed is not None and edge["object"]["id"] not in allowed:
@@ -452,6 +485,27 @@ class CDS:
             lines.append(f"- [{_md(target['label'])}]({target['iri']})" + (f" ({_md(strength)})" if strength else ""))
             lines += ["  " + line for line in _quote_lines(evidence, lang, say)]
         return lines, [(s, p, objects) for (s, p), objects in picked.items()]
+
+    def _cited(self, sources: list[dict], lang: str) -> list[tuple[str, dict]]:
+        """(source id, the work it cites) for each source whose record names works it references
+        (dcterms:references: the CBG notice the Medicinfo page cites)."""
+        found = []
+        for source in sources:
+            if not source.get("id", "").startswith("OSTEOKG:"):
+                continue
+            references = self.service.entity(source["id"], lang).get("annotations", {}).get("dcterms:references")
+            for reference in references if isinstance(references, list) else [references] if references else []:
+                if isinstance(reference, dict) and reference.get("id"):
+                    found.append((source["id"], self.service.ref(self.service.resolve(reference["id"]).iri, lang)))
+        return found
+
+    @staticmethod
+    def _source_lines(sources: list[dict], cited: list[tuple[str, dict]], lang: str, say: dict) -> list[str]:
+        lines = ["", f"**{say['sources']}:**"] if sources else []
+        for source in sources:
+            lines.append(f"- [{_md(source.get('label', ''))}]({source.get('iri', '')})")
+            lines += [f"  - {say['cites']} [{_md(work['label'])}]({work['iri']})" for by, work in cited if by == source.get("id")]
+        return lines
 
     def _links(self, trigger: dict, sources: list[dict]) -> list[dict]:
         links = [{"label": trigger["label"], "url": trigger["iri"], "type": "absolute"}]
@@ -497,6 +551,14 @@ def _md(text: str) -> str:
     return re.sub(r"([\\`*_\[\]<>#|])", r"\\\1", text or "").replace("\n", " ")
 
 
+def _summary(picked: list[tuple[str, str, list[str]]]) -> str:
+    """'subject: relation a, b; relation c; other subject: …' from the edges' labels."""
+    by_subject: dict[str, list[str]] = {}
+    for subject, predicate, objects in picked:
+        by_subject.setdefault(subject, []).append(f"{predicate} {', '.join(objects)}")
+    return "; ".join(f"{subject}: {'; '.join(parts)}" for subject, parts in by_subject.items())
+
+
 def _clip(text: str) -> str:
     return text if len(text) <= SUMMARY_MAX else text[:SUMMARY_MAX - 1].rstrip() + "…"
 
@@ -521,6 +583,11 @@ def _check_request(body: Any, definition: dict) -> dict:
         raise Malformed("context.userId is required (a string)")
     if not isinstance(context.get("patientId"), str):
         raise Malformed("context.patientId is required (a string)")
-    if definition["hook"] == "order-sign" and not isinstance(context.get("draftOrders"), dict):
+    if definition["hook"] in ORDER_HOOKS and not isinstance(context.get("draftOrders"), dict):
         raise Malformed("context.draftOrders is required (a FHIR Bundle)")
+    if definition["hook"] == "order-select":
+        selections = context.get("selections")
+        if not isinstance(selections, list) or not selections or not all(isinstance(s, str) for s in selections):
+            raise Malformed("context.selections is required (a non-empty array of references such as "
+                            "'MedicationRequest/123')")
     return body

@@ -104,6 +104,11 @@ def test_the_spec_example_lacks_the_prefetch_and_gets_412(cds: CDS) -> None:
     {**patient_view([]), "prefetch": {"conditions": {"resourceType": "Condition", "code": "not a concept"},
                                       "medications": {"resourceType": "Bundle", "type": "searchset"}}},
     {**patient_view([]), "prefetch": {"conditions": "Condition?patient=1", "medications": None}},
+    {**patient_view([]), "prefetch": {"conditions": {"resourceType": "Bundle", "type": "searchset",
+                                                     "entry": [{"resource": {"resourceType": "Foo"}}]},
+                                      "medications": {"resourceType": "Bundle", "type": "searchset"}}},
+    {**patient_view([]), "prefetch": {"conditions": {"resourceType": "Bundle", "entry": "x"},
+                                      "medications": {"resourceType": "Bundle", "type": "searchset"}}},
 ])
 def test_malformed_requests_are_refused_with_a_message(cds: CDS, body) -> None:
     with pytest.raises((Malformed, PrefetchMissing)):
@@ -117,4 +122,18 @@ def test_an_unknown_service_is_not_found(cds: CDS) -> None:
 
 def test_discovery_matches_the_schema(cds: CDS) -> None:
     jsonschema.Draft202012Validator(schema("discovery")).validate(cds.discovery())
-    assert {s["hook"] for s in cds.discovery()["services"]} == {"patient-view", "order-sign"}
+    assert {s["hook"] for s in cds.discovery()["services"]} == {"patient-view", "order-select", "order-sign"}
+
+
+def test_order_select_needs_its_selections(cds: CDS) -> None:
+    from tests.api.cds.scenarios import medication, order_select
+    body = order_select(["MedicationRequest/o1"], medication("o1", "prednisone"))
+    del body["context"]["selections"]
+    with pytest.raises(Malformed, match="selections"):
+        cds.call("osteokg-order-select", body, "en")
+
+
+def test_warning_cards_carry_override_reasons_with_a_display(cds: CDS) -> None:
+    from tests.api.cds.scenarios import medication
+    card, = cds.call("osteokg-order-sign", order_sign(medication("o1", "prednison")), "nl")["cards"]
+    assert card["overrideReasons"] and all(r["display"] for r in card["overrideReasons"])

@@ -61,6 +61,13 @@ def order_sign(*orders: dict) -> dict:
                                         "entry": [{"resource": {**o, "status": "draft"}} for o in orders]}}}
 
 
+def order_select(selected: list[str], *orders: dict) -> dict:
+    body = order_sign(*orders)
+    body["hook"] = "order-select"
+    body["context"]["selections"] = selected
+    return body
+
+
 #: (name, service, request, the rules whose cards must come, in order) — [] must give no card
 SCENARIOS: list[tuple[str, str, dict, list[str]]] = [
     ("hip fracture ICD-10-CM S72.001A, untreated", "osteokg-patient-view",
@@ -97,4 +104,12 @@ SCENARIOS: list[tuple[str, str, dict, list[str]]] = [
     ("order an intravenous bisphosphonate", "osteokg-order-sign",
      order_sign(medication("o1", "intravenous bisphosphonate")), ["order-osteonecrosis"]),
     ("order paracetamol", "osteokg-order-sign", order_sign(medication("o1", "Paracetamol 500 mg")), []),
+    ("two orders signed: prednisone and an intravenous bisphosphonate", "osteokg-order-sign",
+     order_sign(medication("o1", "prednisone"), medication("o2", "IV bisphosphonate")),
+     ["order-osteonecrosis", "order-osteonecrosis"]),
+    ("order-select: the selected bisphosphonate", "osteokg-order-select",
+     order_select(["MedicationRequest/o2"], medication("o1", "Paracetamol 500 mg"), medication("o2", "IV bisphosphonate")),
+     ["order-osteonecrosis"]),
+    ("order-select: paracetamol selected, prednisone only drafted", "osteokg-order-select",
+     order_select(["MedicationRequest/o1"], medication("o1", "Paracetamol 500 mg"), medication("o2", "prednisone")), []),
 ]

@@ -39,7 +39,7 @@ def test_discovery(base) -> None:
         body = json.loads(response.read())
         assert response.headers["Access-Control-Allow-Origin"]
     jsonschema.Draft202012Validator(schema("discovery")).validate(body)
-    assert [s["id"] for s in body["services"]] == ["osteokg-patient-view", "osteokg-order-sign"]
+    assert [s["id"] for s in body["services"]] == ["osteokg-patient-view", "osteokg-order-select", "osteokg-order-sign"]
 
 
 def test_the_spec_example_request_gets_412_without_the_prefetch(base) -> None:
@@ -57,7 +57,10 @@ def test_scenarios_over_http(base, name, service, body, want) -> None:
 
 
 @pytest.mark.parametrize("body", [b"{", b"[]", b'{"hook": 1}', json.dumps({**SPEC_PATIENT_VIEW, "hook": "order-sign"}).encode(),
-                                  "\u00ff".encode("latin-1")])
+                                  "\u00ff".encode("latin-1"),
+                                  json.dumps({**SPEC_PATIENT_VIEW, "prefetch": {
+                                      "conditions": {"resourceType": "Bundle", "entry": [{"resource": {"resourceType": "Foo"}}]},
+                                      "medications": {"resourceType": "Bundle"}}}).encode()])
 def test_malformed_requests_get_400_never_500(base, body) -> None:
     status, _headers, answer = post(f"{base}/cds-services/osteokg-patient-view", body)
     assert status == 400 and answer["detail"]
