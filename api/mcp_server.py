@@ -41,16 +41,20 @@ Transports: stdio (``osteokg mcp``) and streamable HTTP (``osteokg mcp --http``:
 """
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import json
 import logging
+import threading
 import urllib.parse
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterable, MutableMapping
 from contextlib import asynccontextmanager
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any, Literal
 
 from mcp.server.mcpserver import MCPServer
-from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.exceptions import ResourceError, ToolError
 from mcp.server.mcpserver.resources import FunctionResource
 from mcp_types import CallToolResult, TextContent, ToolAnnotations
 
@@ -85,11 +89,19 @@ class Door:
     the public base URL the permalinks are made from."""
 
     def __init__(self, service: Service, base_url: str | None = None, pool: QueryPool | None = None) -> None:
-        self.service = service
+        self._service = service
         base = str(base_url or settings.get("BASE_URL"))
         self.base_url = base if base.endswith("/") else base + "/"
         self._pool = pool
         self._own_pool = pool is None
+
+    @property
+    def service(self) -> Service:
+        return self._service
+
+    def call(self, work: Callable[[], dict]) -> dict:
+        """Answer one tool call (:class:`AppDoor` binds it to one release first)."""
+        return work()
 
     # ---------------------------------------------------------------- permalinks
 
@@ -327,10 +339,10 @@ def _cell(cell: dict | None, permalinks: dict) -> str:
 # ---------------------------------------------------------------- the server
 
 
-def _answer(tool: str, call: Any) -> CallToolResult:
+def _answer(door: Door, tool: str, call: Callable[[], dict]) -> CallToolResult:
     """Run ``call`` (the door's method, bound): its answer as structured content and text, or a tool error."""
     try:
-        answer = call()
+        answer = door.call(call)
     except (BadValue, NotFound, ServiceError) as error:
         raise ToolError(str(error)) from None
     return CallToolResult(content=[TextContent(type="text", text=render(tool, answer))], structured_content=answer)
@@ -356,14 +368,14 @@ def create_server(door: Door) -> MCPServer:
         """Find osteokg entities by a word or code, in Dutch or English: labels, synonyms (lay words too) and codes,
         exact matches first, typos forgiven. ``lang`` is the language of the labels shown; ``category`` an upper
         category's CURIE."""
-        return _answer("search", lambda: door.search(q, lang, category, limit))
+        return _answer(door, "search", lambda: door.search(q, lang, category, limit))
 
     @server.tool(annotations=READ_ONLY)
     def get_entity(id: str, lang: Lang = "en") -> CallToolResult:
         """An entity by its CURIE (e.g. OSTEOKG:0000108) or a foreign code that stands for one entity: labels,
         definition, synonyms, categories, codes, parents, and the quotes behind its asserted edges, with the
         permalink of its page."""
-        return _answer("get_entity", lambda: door.entity(id, lang))
+        return _answer(door, "get_entity", lambda: door.entity(id, lang))
 
     @server.tool(annotations=READ_ONLY)
     def list_edges(id: str, lang: Lang = "en", direction: Literal["out", "in", "both"] = "both",
@@ -374,7 +386,7 @@ def create_server(door: Door) -> MCPServer:
         with) and every piece of evidence: source, verbatim quote and its translation, and for an inferred edge
         the rule and premise. ``predicate`` is a relation's CURIE; ``inferred`` true or false keeps only inferred
         or asserted edges."""
-        return _answer("list_edges", lambda: door.edges(id, lang, direction, predicate, inferred, strength, limit,
+        return _answer(door, "list_edges", lambda: door.edges(id, lang, direction, predicate, inferred, strength, limit,
                                                         offset))
 
     @server.tool(annotations=READ_ONLY)
@@ -382,32 +394,32 @@ def create_server(door: Door) -> MCPServer:
                        lang: Lang = "en", limit: int = 50, offset: int = 0) -> CallToolResult:
         """The entity's direct parents or children (each saying whether the reasoner found it), or all its
         ancestors or descendants."""
-        return _answer("walk_hierarchy", lambda: door.hierarchy(id, walk, lang, limit, offset))
+        return _answer(door, "walk_hierarchy", lambda: door.hierarchy(id, walk, lang, limit, offset))
 
     @server.tool(annotations=READ_ONLY)
     def lookup_code(code: str, lang: Lang = "en") -> CallToolResult:
         """The osteokg entities a code of another terminology maps to (ICD10WHO:, ICD10CM:, ICD11:, SNOMEDCT:,
         MESH:, MONDO:, DOID:, UBERON:, CHEBI:, HP:), each with the mapping's precision (exactMatch, closeMatch,
         broadMatch, narrowMatch)."""
-        return _answer("lookup_code", lambda: door.code(code, lang))
+        return _answer(door, "lookup_code", lambda: door.code(code, lang))
 
     @server.tool(annotations=READ_ONLY)
     def list_questions() -> CallToolResult:
         """The example (competency) questions the graph answers, by name, in English and Dutch."""
-        return _answer("list_questions", door.questions)
+        return _answer(door, "list_questions", door.questions)
 
     @server.tool(annotations=READ_ONLY)
     def run_question(name: str, lang: Lang = "en") -> CallToolResult:
         """Run an example question by name (see list_questions): its table, the permalinks of the entities in it,
         and the quotes of the edges between each row's entities."""
-        return _answer("run_question", lambda: door.question(name, lang))
+        return _answer(door, "run_question", lambda: door.question(name, lang))
 
     @server.tool(annotations=READ_ONLY)
     def sparql(query: str) -> CallToolResult:
         """Run a read-only SPARQL 1.1 query (SELECT, ASK, CONSTRUCT, DESCRIBE) over the osteokg graph, under the
         public endpoint's policy: a time limit, a row cap, no SERVICE, no FROM, no updates. SELECT and ASK answer
         as SPARQL JSON results, with the permalinks of the osteokg entities in them."""
-        return _answer("sparql", lambda: door.sparql(query))
+        return _answer(door, "sparql", lambda: door.sparql(query))
 
     directory = release.directory
     for name, mime in RELEASE_FILES.items():
@@ -415,7 +427,7 @@ def create_server(door: Door) -> MCPServer:
         if path is None or not path.is_file():
             continue
         server.add_resource(FunctionResource.from_function(
-            fn=_reader(path, mime), uri=f"osteokg://release/{name}", name=name, mime_type=mime,
+            fn=_release_reader(door, name), uri=f"osteokg://release/{name}", name=name, mime_type=mime,
             description=f"the release's {name} (release {release.id})"))
     if MODEL_DOC.is_file():
         server.add_resource(FunctionResource.from_function(
@@ -429,6 +441,19 @@ def _reader(path: Path, mime: str):
         return path.read_text(encoding="utf-8")
 
     read.__name__ = f"read_{path.name.replace('.', '_').replace('-', '_')}"
+    return read
+
+
+def _release_reader(door: Door, name: str):
+    """Read the file ``name`` of the release being served when it is read (a reload serves the new one's)."""
+
+    def read() -> str:
+        directory = door.service.release.directory
+        if directory is None or not (directory / name).is_file():
+            raise ResourceError(f"this release has no {name}")
+        return (directory / name).read_text(encoding="utf-8")
+
+    read.__name__ = f"read_{name.replace('.', '_').replace('-', '_').replace('/', '_')}"
     return read
 
 
@@ -446,3 +471,168 @@ def serve(build_dir: Path | None = None, store: str | None = None, http: bool = 
         server.run("streamable-http", host=host, port=port, stateless_http=True, json_response=True)
     else:
         server.run("stdio")
+
+
+# ---------------------------------------------------------------- /mcp on the API's own WSGI server
+
+
+class AppDoor(Door):
+    """The door of a Flask app made by :func:`api.create_app`: each tool call bound to the release the app serves
+    when the call arrives (``api.graph``'s releases, hot reload included) and its SPARQL run on that release's own
+    query pool (``api.sparql``: the endpoint's processes, not a second pool)."""
+
+    def __init__(self, app: Any) -> None:
+        from api.graph import releases_of
+
+        self._releases = releases_of(app)
+        self._local = threading.local()
+        super().__init__(self._releases.current.service, str(app.config.get("BASE_URL") or ""), None)
+
+    @property
+    def service(self) -> Service:
+        served = getattr(self._local, "served", None)
+        return (served or self._releases.current).service
+
+    def call(self, work: Callable[[], dict]) -> dict:
+        served = self._releases.acquire()
+        self._local.served = served
+        try:
+            return work()
+        finally:
+            self._local.served = None
+            served.leave()
+
+    def pool(self) -> QueryPool:
+        from api.sparql import EXTENSION
+
+        served = getattr(self._local, "served", None) or self._releases.current
+        pool = served.resources.get(EXTENSION)
+        if pool is None:
+            raise ToolError("this server answers from a remote store; send SPARQL to that store's endpoint")
+        return pool
+
+    def close(self) -> None:  # the pools are the app's: it stops them
+        pass
+
+
+class Mount:
+    """WSGI middleware: requests under ``path`` are answered by the MCP server's streamable-HTTP app (stateless,
+    JSON answers: no session ties a client to one worker process), every other request by ``app``.
+
+    The ASGI app runs on an event loop in a thread of this process (started on the first request, with the
+    session manager's task group); each request's body is read whole (at most ``max_body`` bytes), handed to
+    the app, and its answer collected and returned. A request that gets no answer within ``timeout`` seconds is
+    a 504."""
+
+    def __init__(self, app: Callable, server: MCPServer, path: str = "/mcp", base_url: str | None = None,
+                 max_body: int = 1 << 20, timeout: float = 60.0) -> None:
+        from mcp.server.transport_security import TransportSecuritySettings
+
+        self.app, self.path, self.max_body, self.timeout = app, path.rstrip("/"), max_body, timeout
+        public = urllib.parse.urlsplit(str(base_url or settings.get("BASE_URL")))
+        hosts = ["127.0.0.1:*", "localhost:*", "[::1]:*"] + ([f"{public.hostname}:*", public.hostname]
+                                                             if public.hostname else [])
+        origins = [f"http://{h}" for h in hosts] + [f"https://{h}" for h in hosts]
+        self.asgi = server.streamable_http_app(
+            streamable_http_path=self.path, stateless_http=True, json_response=True, max_request_body_size=max_body,
+            transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=True, allowed_hosts=hosts,
+                                                         allowed_origins=origins))
+        self._manager = server.session_manager
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._lock = threading.Lock()
+
+    def _start(self) -> asyncio.AbstractEventLoop:
+        with self._lock:
+            if self._loop is not None:
+                return self._loop
+            loop = asyncio.new_event_loop()
+            ready = threading.Event()
+
+            async def life() -> None:
+                async with self._manager.run():
+                    ready.set()
+                    await asyncio.Event().wait()  # for the life of the process
+
+            threading.Thread(target=loop.run_until_complete, args=(life(),), name="osteokg-mcp", daemon=True).start()
+            if not ready.wait(10):
+                raise RuntimeError("the MCP session manager did not start")
+            self._loop = loop
+            return loop
+
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO") or ""
+        if path != self.path and not path.startswith(self.path + "/"):
+            return self.app(environ, start_response)
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return _plain(start_response, 400, "Content-Length is not a number")
+        if length > self.max_body:
+            return _plain(start_response, 413, f"a request body may be at most {self.max_body} bytes")
+        body = environ["wsgi.input"].read(length) if length > 0 else b""
+        headers = [(key[5:].replace("_", "-").lower().encode("latin-1"), value.encode("latin-1"))
+                   for key, value in environ.items() if key.startswith("HTTP_")]
+        for key, name in (("CONTENT_TYPE", b"content-type"), ("CONTENT_LENGTH", b"content-length")):
+            if environ.get(key):
+                headers.append((name, environ[key].encode("latin-1")))
+        scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": environ["REQUEST_METHOD"],
+                 "scheme": environ.get("wsgi.url_scheme", "http"), "path": path, "raw_path": path.encode("latin-1"),
+                 "query_string": (environ.get("QUERY_STRING") or "").encode("latin-1"), "root_path": "",
+                 "headers": headers, "client": (environ.get("REMOTE_ADDR") or "", 0),
+                 "server": (environ.get("SERVER_NAME") or "", int(environ.get("SERVER_PORT") or 0))}
+        done: concurrent.futures.Future = concurrent.futures.Future()
+
+        async def run() -> None:
+            started: dict = {}
+            parts: list[bytes] = []
+            given = False
+
+            async def receive() -> dict:
+                nonlocal given
+                if not given:
+                    given = True
+                    return {"type": "http.request", "body": body, "more_body": False}
+                await asyncio.Event().wait()  # the client stays until the answer is sent
+                return {"type": "http.disconnect"}
+
+            async def send(message: MutableMapping[str, Any]) -> None:
+                if message["type"] == "http.response.start":
+                    started.update(message)
+                elif message["type"] == "http.response.body":
+                    parts.append(message.get("body", b""))
+                    if not message.get("more_body") and not done.done():
+                        done.set_result((started, b"".join(parts)))
+
+            try:
+                await self.asgi(scope, receive, send)
+            except Exception as error:  # answered as a 500 below, logged here
+                log.exception("the MCP app failed on a request")
+                if not done.done():
+                    done.set_exception(error)
+
+        asyncio.run_coroutine_threadsafe(run(), self._start())
+        try:
+            started, content = done.result(self.timeout)
+        except concurrent.futures.TimeoutError:
+            return _plain(start_response, 504, f"no answer within {self.timeout:g} s")
+        except Exception:  # noqa: BLE001 - logged above
+            return _plain(start_response, 500, "the MCP server failed on this request; the error was logged")
+        status = int(started.get("status", 500))
+        start_response(f"{status} {HTTPStatus(status).phrase}",
+                       [(k.decode("latin-1"), v.decode("latin-1")) for k, v in started.get("headers", [])])
+        return [content]
+
+
+def _plain(start_response: Callable, status: int, text: str) -> list[bytes]:
+    body = text.encode("utf-8")
+    start_response(f"{status} {HTTPStatus(status).phrase}", [("Content-Type", "text/plain; charset=utf-8"),
+                                                             ("Content-Length", str(len(body)))])
+    return [body]
+
+
+def mount(app: Any, path: str = "/mcp") -> Mount:
+    """Answer MCP's streamable HTTP at ``path`` of the Flask app ``app`` (made by :func:`api.create_app`): its
+    outermost WSGI layer, over the app's own releases and query pools. Returns the layer."""
+    layer = Mount(app.wsgi_app, create_server(AppDoor(app)), path, str(app.config.get("BASE_URL") or ""))
+    app.wsgi_app = layer
+    return layer
