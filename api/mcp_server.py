@@ -36,8 +36,10 @@ Resources: ``osteokg://release/{file}`` for the release's files (manifest.json, 
 osteokg.jsonld, osteokg.owl, osteokg.sssom.tsv, the KGX tables, qc-report.tsv, review.tsv) and
 ``osteokg://docs/model.md``, the model's documentation.
 
-Transports: stdio (``osteokg mcp``) and streamable HTTP (``osteokg mcp --http``: a listener of its own, on
-``--port``; docs/mcp.md says why it is not mounted inside ``osteokg serve``'s WSGI server).
+Transports: stdio (``osteokg mcp``); streamable HTTP at ``/mcp`` of the API's own WSGI app (:func:`mount`:
+:class:`Mount` bridges only those requests into the package's ASGI app, stateless with JSON answers, so any
+granian worker may answer any call; :class:`AppDoor` binds each call to the app's release and query pool); and
+the same on a listener of its own (``osteokg mcp --http``). docs/mcp.md says why.
 """
 from __future__ import annotations
 

@@ -382,3 +382,53 @@ def test_mounted_on_the_api_wsgi_server(build_dir):
         httpd.shutdown()
         httpd.server_close()
         sparql.shutdown(app)
+
+
+def test_mounted_under_granian_with_two_workers(build_dir):
+    """The served app with /mcp mounted, under granian's WSGI interface with 2 worker processes (as `osteokg
+    serve` runs it): stateless MCP calls from four clients at once, on whichever worker takes each, all answered."""
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "granian", "--interface", "wsgi", "--workers", "2",
+                                "--host", "127.0.0.1", "--port", str(port), "--no-ws", "tests.api.mcp_wsgi:app"],
+                               env={**os.environ, **_env(build_dir)}, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL,
+                               preexec_fn=ends_with_tests)  # noqa: PLW1509 - the prctl only, before exec
+    try:
+        url = f"http://127.0.0.1:{port}/mcp"
+
+        async def one(results: list) -> None:
+            async with Client(url) as client:
+                for _ in range(5):
+                    results.append(ok(await client.call_tool("lookup_code", {"code": "ICD10WHO:M87"})))
+                    results.append(ok(await client.call_tool("sparql", {"query": "ASK { ?s ?p ?o }"})))
+
+        async def main() -> list:
+            deadline = time.monotonic() + WAIT
+            while True:  # until both workers are up (bounded)
+                try:
+                    with anyio.fail_after(10):
+                        async with Client(url) as client:
+                            await client.list_tools()
+                    break
+                except Exception:
+                    if process.poll() is not None or time.monotonic() > deadline:
+                        raise
+                    await anyio.sleep(0.3)
+            results: list = []
+            with anyio.fail_after(WAIT):
+                async with anyio.create_task_group() as group:
+                    for _ in range(4):
+                        group.start_soon(one, results)
+            return results
+
+        results = anyio.run(main)
+        assert len(results) == 40
+        assert all(r.get("boolean") is True or {m["id"] for m in r["mappings"]} >= {"OSTEOKG:0000106"}
+                   for r in results)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
