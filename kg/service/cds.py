@@ -52,10 +52,12 @@ PRECISION = {"exactMatch": "exact", "closeMatch": "close", "broadMatch": "broad"
 PHRASES: dict[str, dict[str, str]] = {
     "en": {"matched": "Matched", "via": "via the parent code", "name": "by the name", "in": "in",
            "precision": "mapping", "quote": "Quote", "translation": "Translation", "source": "Source",
-           "order": "Order", "condition": "Condition", "sources": "Sources", "cites": "cites"},
+           "order": "Order", "condition": "Condition", "sources": "Sources", "cites": "cites",
+           "inferred": "inferred from the claim"},
     "nl": {"matched": "Herkend", "via": "via de bovenliggende code", "name": "aan de naam", "in": "in",
            "precision": "koppeling", "quote": "Citaat", "translation": "Vertaling", "source": "Bron",
-           "order": "Order", "condition": "Aandoening", "sources": "Bronnen", "cites": "verwijst naar"},
+           "order": "Order", "condition": "Aandoening", "sources": "Bronnen", "cites": "verwijst naar",
+           "inferred": "afgeleid uit de bewering"},
 }
 LANGUAGES = tuple(PHRASES)
 SUMMARY_MAX = 139  # the spec: "<140-character summary"
@@ -483,6 +485,10 @@ class CDS:
             picked[(subject, predicate)].append(target["label"])
             strength = (edge.get("strength") or {}).get("label")
             lines.append(f"- [{_md(target['label'])}]({target['iri']})" + (f" ({_md(strength)})" if strength else ""))
+            premise = evidence.get("premise") or {}
+            if premise.get("subject"):  # an inherited claim: say whose claim the quote makes
+                lines.append(f"  - {say['inferred']}: [{_md(premise['subject']['label'])}]({premise['subject']['iri']}) "
+                             f"{_md(premise['predicate']['label'])} {_md(premise['object']['label'])}")
             lines += ["  " + line for line in _quote_lines(evidence, lang, say)]
         return lines, [(s, p, objects) for (s, p), objects in picked.items()]
 

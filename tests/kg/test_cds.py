@@ -92,6 +92,13 @@ def test_the_iv_bisphosphonate_order_warns_of_jaw_osteonecrosis_with_the_cbg_not
     assert "by the name" in card["detail"]
 
 
+def test_a_member_substance_card_says_whose_claim_it_inherits(cds: CDS) -> None:
+    from tests.api.cds.scenarios import medication
+    card, = cds.call("osteokg-order-sign", order_sign(medication("o1", "alendronic acid")), "en")["cards"]
+    assert "inferred from the claim" in card["detail"] and "anti-osteoporosis medication" in card["detail"]
+    assert card["source"]["topic"]["display"] == "alendronic acid"
+
+
 def test_the_spec_example_lacks_the_prefetch_and_gets_412(cds: CDS) -> None:
     REQUEST.validate(SPEC_PATIENT_VIEW)
     with pytest.raises(PrefetchMissing, match="conditions"):
