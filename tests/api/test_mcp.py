@@ -432,3 +432,12 @@ def test_mounted_under_granian_with_two_workers(build_dir):
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=10)
+
+
+def test_mcp_refuses_a_missing_build(tmp_path):
+    """`osteokg mcp` over a folder with no build: one message naming it and exit 2, before any client connects."""
+    done = subprocess.run([sys.executable, "-m", "kg.cli", "mcp", "--out", str(tmp_path / "nothing")],
+                          env={**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)},
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=WAIT, check=False)
+    assert done.returncode == 2, done.stderr
+    assert str(tmp_path / "nothing") in done.stderr and "Traceback" not in done.stderr
