@@ -19,6 +19,31 @@ from kg.service.cds import CDS, Malformed, PrefetchMissing
 bp = Blueprint("cds", __name__)
 
 
+def _problem(description: str) -> dict:
+    return {"description": description,
+            "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+
+
+#: these routes' OpenAPI paths, for api/openapi.py's document to include (``**cds.OPENAPI_PATHS``)
+OPENAPI_PATHS: dict = {
+    "/cds-services": {"get": {
+        "summary": "CDS Hooks 2.0 discovery: the services, their hooks and prefetch templates.", "tags": ["cds-hooks"],
+        "responses": {"200": {"description": "The services (docs/cds-hooks.md).",
+                              "content": {"application/json": {"schema": {"type": "object", "required": ["services"]}}}}}}},
+    "/cds-services/{service_id}": {"post": {
+        "summary": "Call a CDS service (patient-view, order-select, order-sign) with a CDS Hooks request.",
+        "tags": ["cds-hooks"],
+        "parameters": [{"name": "service_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "type": "object", "required": ["hook", "hookInstance", "context"]}}}},
+        "responses": {"200": {"description": "The cards (an empty list when nothing applies).",
+                              "content": {"application/json": {"schema": {"type": "object", "required": ["cards"]}}}},
+                      "400": _problem("The request is malformed; the detail names the field."),
+                      "404": _problem("No such service."),
+                      "412": _problem("Required prefetch is missing and the service cannot fetch it.")}}},
+}
+
+
 def _cds() -> CDS:
     return CDS(graph.service())
 
