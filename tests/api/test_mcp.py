@@ -202,6 +202,19 @@ def test_sparql_refusals_are_tool_errors(server, query, says):
     assert ok(call(server, "sparql", {"query": "ASK {}"}))["boolean"] is True  # the server lives on
 
 
+def test_sparql_time_limit(service, monkeypatch):
+    monkeypatch.setenv("OSTEOKG_SPARQL_TIMEOUT", "0.5")
+    door = Door(service, BASE)
+    try:
+        server = create_server(door)
+        message = error(call(server, "sparql", {"query": "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . "
+                                                         "?g ?h ?i }"}))
+        assert "Query time limit exceeded" in message and "0.5 s" in message
+        assert ok(call(server, "sparql", {"query": "ASK { ?s ?p ?o }"}))["boolean"] is True  # a fresh process
+    finally:
+        door.close()
+
+
 def test_sparql_row_cap(service, monkeypatch):
     monkeypatch.setenv("OSTEOKG_SPARQL_MAX_ROWS", "5")
     door = Door(service, BASE)
