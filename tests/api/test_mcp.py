@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -37,6 +38,27 @@ def server(service: Service):
     door.close()
 
 
+def run(main):
+    """``anyio.run(main)`` in a thread of its own, bounded: the browser tests' session keeps an event loop running
+    in the main thread (Playwright's sync API), where another cannot start."""
+    found: dict = {}
+
+    def target() -> None:
+        try:
+            found["value"] = anyio.run(main)
+        except BaseException as error:  # noqa: BLE001 - re-raised in the test's thread
+            found["error"] = error
+
+    thread = threading.Thread(target=target, name="mcp-test-client", daemon=True)
+    thread.start()
+    thread.join(WAIT + 15)
+    if thread.is_alive():
+        raise AssertionError(f"the client session did not end within {WAIT + 15} s")
+    if "error" in found:
+        raise found["error"]
+    return found["value"]
+
+
 def session(server, steps):
     """Run ``steps(client)`` in one in-process client session (bounded) and return what it returns."""
     found = {}
@@ -46,7 +68,7 @@ def session(server, steps):
             async with Client(server) as client:
                 found["value"] = await steps(client)
 
-    anyio.run(main)
+    run(main)
     return found["value"]
 
 
@@ -295,7 +317,7 @@ def test_stdio_subprocess(build_dir):
                 refused = await client.call_tool("sparql", {"query": "INSERT DATA { <urn:a> <urn:b> <urn:c> }"})
                 return tools, jaw, refused
 
-    tools, jaw, refused = anyio.run(main)
+    tools, jaw, refused = run(main)
     assert tools == TOOLS
     assert jaw["evidence"] and jaw["permalinks"]["OSTEOKG:0000108"] == link("OSTEOKG:0000108")
     assert "Updates are not offered" in error(refused)
@@ -326,7 +348,7 @@ def test_streamable_http_subprocess(build_dir):
                         raise
                     await anyio.sleep(0.3)
 
-        code, refused = anyio.run(main)
+        code, refused = run(main)
         assert {m["id"] for m in code["mappings"]} >= {"OSTEOKG:0000106", "OSTEOKG:0000108"}
         assert "SERVICE is not offered" in error(refused)
     finally:
@@ -342,7 +364,6 @@ def test_mounted_on_the_api_wsgi_server(build_dir):
     """/mcp on the API's own WSGI app (api.mcp_server.mount), served with the REST routes by one real HTTP server
     on 127.0.0.1: the package's streamable-HTTP client calls the tools, bound to the app's release, with SPARQL
     on the app's own query pool; the API answers beside it."""
-    import threading
     import urllib.request
     from socketserver import ThreadingMixIn
     from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
@@ -377,7 +398,7 @@ def test_mounted_on_the_api_wsgi_server(build_dir):
                     manifest = (await client.read_resource("osteokg://release/manifest.json")).contents[0]
                     return entity, asked, refused, manifest
 
-        entity, asked, refused, manifest = anyio.run(main)
+        entity, asked, refused, manifest = run(main)
         assert entity["permalink"] == link("OSTEOKG:0000108") and entity["evidence"]
         assert asked["boolean"] is True and "Updates are not offered" in error(refused)
         assert releases_of(app).current.resources[sparql.EXTENSION].started  # the endpoint's own pool answered
@@ -434,7 +455,7 @@ def test_mounted_under_granian_with_two_workers(build_dir):
                         group.start_soon(one, results)
             return results
 
-        results = anyio.run(main)
+        results = run(main)
         assert len(results) == 40
         assert all(r.get("boolean") is True or {m["id"] for m in r["mappings"]} >= {"OSTEOKG:0000106"}
                    for r in results)
