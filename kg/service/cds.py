@@ -45,7 +45,7 @@ SYSTEMS: dict[str, str] = {
 #: code systems whose codes nest by prefix (S72.001A lies within S72): a parent code may match
 HIERARCHICAL = {"ICD10WHO", "ICD10CM", "ICD11"}
 #: the graph's own code system on cards (topic, suggested orders)
-OSTEOKG_SYSTEM = "https://w3id.org/osteokg"
+GRAPH_SYSTEM = "https://w3id.org/osteokg"
 PRECISION = {"exactMatch": "exact", "closeMatch": "close", "broadMatch": "broad", "narrowMatch": "narrow"}
 
 #: connecting words only (how a match was made); clinical text comes from the graph
@@ -431,7 +431,7 @@ class CDS:
             # the entity the patient's condition or the order reached (the trigger or one below it): its page
             "source": {"label": _clip((sources[0].get("label") if sources else None) or entity["label"]),
                        "url": entity["iri"],
-                       "topic": {"system": OSTEOKG_SYSTEM, "code": entity["id"], "display": entity["label"]}},
+                       "topic": {"system": GRAPH_SYSTEM, "code": entity["id"], "display": entity["label"]}},
             "links": self._links(entity, [trigger_ref, *sources, *(c for _s, c in cited)]),
         }
         if rule.indicator != "info":
@@ -523,7 +523,7 @@ class CDS:
     def _suggestion(self, curie: str, lang: str, patient: str | None) -> dict:
         ref = self.service.ref(self.service.resolve(curie).iri, lang)
         resource: dict[str, Any] = {"resourceType": "ServiceRequest", "status": "draft", "intent": "proposal",
-                                    "code": {"coding": [{"system": OSTEOKG_SYSTEM, "code": ref["id"], "display": ref["label"]}],
+                                    "code": {"coding": [{"system": GRAPH_SYSTEM, "code": ref["id"], "display": ref["label"]}],
                                              "text": ref["label"]},
                                     "subject": {"reference": f"Patient/{patient}"}}
         _parse("ServiceRequest", resource, "suggestion")  # what we propose is a valid R4 resource

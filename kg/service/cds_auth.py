@@ -6,7 +6,7 @@ service's URL), ``exp``, ``iat`` and ``jti`` (never seen before from that issuer
 all of it with PyJWT and raises :class:`Unauthorized` with a message naming the failed part.
 
 Not wired into api/cds.py yet: that needs settings (whether the check is on — off only by an explicit
-``OSTEOKG_CDS_AUTH=off`` — and the trusted issuers with their JWKS) in kg/settings.py's table, which is
+a ``CDS_AUTH`` setting set to ``off`` — and the trusted issuers with their JWKS) in kg/settings.py's table, which is
 another change. :class:`Replays` remembers ``jti``s in this process only; several server workers need
 a shared store (the feedback slice's SQLite) to refuse a token replayed to another worker.
 """
