@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, render_template, request
 
+from api.cds import OPENAPI_PATHS as CDS_PATHS
 from api.entities import STRENGTHS
 from kg.search import TYPES
 from kg.service.values import MATCHES
@@ -81,6 +82,7 @@ def document() -> dict:
                                 "not a medical device.",
                  "license": {"name": "CC BY 4.0 (content), MIT (code)", "identifier": "CC-BY-4.0"}},
         "paths": {
+            **CDS_PATHS,  # the CDS Hooks door documents its own routes (api/cds.py)
             "/health": {"get": {"summary": "Ready once the graph is loaded.", "tags": ["service"],
                                 "responses": {"200": ok("Ready.", "Health")}}},
             "/version": {"get": {"summary": "Ontology version, build time and graph hash.", "tags": ["service"],
