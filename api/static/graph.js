@@ -146,34 +146,32 @@
     });
   }
 
+  /* An SVG element with the given attributes. */
+  function svgNode(tag, attributes) {
+    var node = document.createElementNS(SVG, tag);
+    Object.keys(attributes).forEach(function (name) { node.setAttribute(name, attributes[name]); });
+    return node;
+  }
+
+  /* A swatch's frame: `width` × 16, hidden from assistive technology (the legend's text says it). */
+  function swatchFrame(className, width) {
+    return svgNode("svg", { "class": className, viewBox: "0 0 " + width + " 16", width: String(width), height: "16",
+                            "aria-hidden": "true", focusable: "false" });
+  }
+
   function swatch(look) {
-    var svg = document.createElementNS(SVG, "svg");
-    svg.setAttribute("class", "graph-swatch");
-    svg.setAttribute("viewBox", "0 0 16 16");
-    svg.setAttribute("width", "16");
-    svg.setAttribute("height", "16");
-    svg.setAttribute("aria-hidden", "true");
-    svg.setAttribute("focusable", "false");
+    var svg = swatchFrame("graph-swatch", 16);
     var shape;
     if (look.shape === "ellipse") {
-      shape = document.createElementNS(SVG, "circle");
-      shape.setAttribute("cx", "8");
-      shape.setAttribute("cy", "8");
-      shape.setAttribute("r", "6.5");
+      shape = svgNode("circle", { cx: "8", cy: "8", r: "6.5" });
     } else if (look.shape === "round-rectangle") {
-      shape = document.createElementNS(SVG, "rect");
-      shape.setAttribute("x", "1.5");
-      shape.setAttribute("y", "1.5");
-      shape.setAttribute("width", "13");
-      shape.setAttribute("height", "13");
-      shape.setAttribute("rx", "3");
+      shape = svgNode("rect", { x: "1.5", y: "1.5", width: "13", height: "13", rx: "3" });
     } else {
       var unit = look.shape === "diamond" ? [[0.5, 0], [1, 0.5], [0.5, 1], [0, 0.5]]
         : ngon({ triangle: 3, pentagon: 5, hexagon: 6 }[look.shape] || 6);
-      shape = document.createElementNS(SVG, "polygon");
-      shape.setAttribute("points", unit.map(function (p) {
+      shape = svgNode("polygon", { points: unit.map(function (p) {
         return (1.5 + 13 * p[0]).toFixed(2) + "," + (1.5 + 13 * p[1]).toFixed(2);
-      }).join(" "));
+      }).join(" ") });
     }
     shape.setAttribute("fill", look.colour);
     shape.setAttribute("stroke", INK);
@@ -183,20 +181,9 @@
   }
 
   function lineSwatch(dashed) {
-    var svg = document.createElementNS(SVG, "svg");
-    svg.setAttribute("class", "graph-swatch graph-swatch-line");
-    svg.setAttribute("viewBox", "0 0 28 16");
-    svg.setAttribute("width", "28");
-    svg.setAttribute("height", "16");
-    svg.setAttribute("aria-hidden", "true");
-    svg.setAttribute("focusable", "false");
-    var line = document.createElementNS(SVG, "line");
-    line.setAttribute("x1", "1");
-    line.setAttribute("y1", "8");
-    line.setAttribute("x2", "27");
-    line.setAttribute("y2", "8");
-    line.setAttribute("stroke", dashed ? CONCLUDED : STATED);
-    line.setAttribute("stroke-width", "2.5");
+    var svg = swatchFrame("graph-swatch graph-swatch-line", 28);
+    var line = svgNode("line", { x1: "1", y1: "8", x2: "27", y2: "8", stroke: dashed ? CONCLUDED : STATED,
+                                 "stroke-width": "2.5" });
     if (dashed) line.setAttribute("stroke-dasharray", "5 3");
     svg.appendChild(line);
     return svg;
