@@ -3,7 +3,7 @@
 A door is where a setting is read: ``api`` (the Flask application, :func:`api.create_app`, which
 takes its config defaults from :func:`defaults`), ``serve`` (``osteokg serve``), ``build`` (``osteokg
 build`` and the other commands that write or read a build folder) and ``store`` (:mod:`kg.store`, a
-remote store's credentials and time-out). The table is also written out as docs/settings.md
+remote store's credentials and time-out) and ``mcp`` (``osteokg mcp``). The table is also written out as docs/settings.md
 (:func:`markdown`; a test checks that the file is current).
 
 A value from the environment is parsed by its setting (:meth:`Setting.parse`): ``OSTEOKG_SPARQL_TIMEOUT=abc``
@@ -28,9 +28,10 @@ ROOT = Path(__file__).resolve().parent.parent
 ONTOLOGY_DIR = ROOT / "ontology"
 SHAPES_DIR = ROOT / "shapes"
 BUILD_DIR = ROOT / "build"
+DATA_DIR = ROOT / "data"
 
 PREFIX = "OSTEOKG_"
-DOORS = ("api", "serve", "build", "store")
+DOORS = ("api", "serve", "build", "store", "mcp")
 
 
 class SettingError(KgError, ValueError):
@@ -164,6 +165,24 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("RESPONSE_CACHE_SIZE", "int", 4096, "rendered GET answers kept per process (the graph changes only "
             "with a build)", ("api",), minimum=0),
     Setting("CORS_ORIGIN", "str", "*", "Access-Control-Allow-Origin of every answer", ("api",)),
+    Setting("DATA_DIR", "path", DATA_DIR, "the folder of what the API itself writes: cds.sqlite (the CDS cards "
+            "issued, their feedback, the token IDs seen), shared by every worker process", ("api",)),
+    # the CDS Hooks door (docs/cds-hooks.md)
+    Setting("CDS_AUTH", "bool", True, "check the CDS Hooks bearer token (JWT) of every CDS service call and "
+            "feedback; `off` only for local use (logged as a warning at start)", ("api",)),
+    Setting("CDS_ISSUERS", "path", None, "a JSON file of the CDS clients trusted: {iss: JWKS}, each issuer's "
+            "public keys ({\"keys\": [...]}, shared out of band; a token's jku is not followed)", ("api",)),
+    Setting("CDS_OWNER_TOKEN", "str", None, "the bearer token of the services' owner, for GET "
+            "/cds-services/{id}/feedback (unset: that view is off)", ("api",), secret=True),
+    Setting("CDS_FHIR_SERVERS", "str", "", "space-separated FHIR base URLs the CDS services may read missing "
+            "prefetch from (the request's fhirServer must be one; empty: never, 412)", ("api",)),
+    Setting("CDS_FHIR_TIMEOUT", "float", 5.0, "seconds a read from a CDS client's FHIR server may take (then 412)",
+            ("api",), minimum=0.1),
+    Setting("CDS_CARD_DAYS", "int", 90, "days an issued CDS card is kept for feedback to refer to", ("api",),
+            minimum=1),
+    # osteokg mcp
+    Setting("MCP_PORT", "int", 8001, "the port of `osteokg mcp --http` (a listener of its own; `osteokg serve` "
+            "answers /mcp on its own port)", ("mcp",), minimum=0),
 )
 #: name (without OSTEOKG_) → setting
 BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
@@ -239,6 +258,8 @@ def from_environ(door: str, environ: Mapping[str, str] | None = None) -> dict[st
 def _shown(s: Setting) -> str:
     if s.default is None:
         return "(unset)"
+    if s.default == "":
+        return "(empty)"
     if isinstance(s.default, Path):
         return f"`{s.default.relative_to(ROOT)}/` of the checkout" if s.default.is_relative_to(ROOT) else f"`{s.default}`"
     if isinstance(s.default, bool):
@@ -281,7 +302,7 @@ def write_doc(path: Path = DOC) -> Path:
     return path
 
 
-__all__ = ["BUILD_DIR", "BY_NAME", "CheckoutMissing", "DOORS", "ONTOLOGY_DIR", "ROOT", "SETTINGS", "SHAPES_DIR", "Setting", "SettingError",
+__all__ = ["BUILD_DIR", "BY_NAME", "DATA_DIR", "CheckoutMissing", "DOORS", "ONTOLOGY_DIR", "ROOT", "SETTINGS", "SHAPES_DIR", "Setting", "SettingError",
            "default", "defaults", "from_environ", "get", "given", "markdown", "of", "require_checkout", "setting", "write_doc"]
 
 if __name__ == "__main__":
