@@ -64,7 +64,7 @@ from kg import settings
 from kg.service import BadValue, NotFound, Service, ServiceError, open_release
 from kg.service.values import OSTEOKG_NS, curie_of
 from kg.sparql.pool import PoolError, PoolSettings, QueryPool
-from kg.store import DISK_STORE, OxigraphStore, RemoteStore
+from kg.store import RemoteStore
 
 log = logging.getLogger("osteokg.mcp")
 
@@ -216,17 +216,9 @@ class Door:
             release = self.service.release
             if isinstance(release.store, RemoteStore):
                 raise ToolError("this server answers from a remote store; send SPARQL to that store's endpoint")
-            directory = release.directory if release.directory is not None else Path(settings.get("BUILD_DIR"))
-            store_dir = (str(release.store.directory) if isinstance(release.store, OxigraphStore)
-                         and release.store.directory is not None
-                         else str(directory / DISK_STORE) if (directory / DISK_STORE).is_dir() else None)
-            memory = settings.get("SPARQL_MAX_MEMORY")
-            self._pool = QueryPool(PoolSettings(
-                nt_path=str(directory / "osteokg.nt"), store_dir=store_dir,
-                workers=1,  # one assistant asks one question at a time
-                timeout=max(0.1, float(settings.get("SPARQL_TIMEOUT"))), max_rows=int(settings.get("SPARQL_MAX_ROWS")),
-                memory=int(memory) if memory else None,
-                base_iri=urllib.parse.urljoin(self.base_url, "sparql")))
+            self._pool = QueryPool(PoolSettings.for_release(
+                release, settings.from_environ("api"), urllib.parse.urljoin(self.base_url, "sparql"),
+                workers=1))  # one assistant asks one question at a time
         return self._pool
 
     def sparql(self, query: str) -> dict:
@@ -466,11 +458,13 @@ def open_door(build_dir: Path | None = None, store: str | None = None) -> Door:
 
 
 def serve(build_dir: Path | None = None, store: str | None = None, http: bool = False, host: str = "127.0.0.1",
-          port: int = 8001) -> None:
-    """Serve the door over stdio (the default) or streamable HTTP at ``http://host:port/mcp``."""
+          port: int | None = None) -> None:
+    """Serve the door over stdio (the default) or streamable HTTP at ``http://host:port/mcp`` (``port``: the
+    ``MCP_PORT`` setting unless given)."""
     server = create_server(open_door(build_dir, store))
     if http:
-        server.run("streamable-http", host=host, port=port, stateless_http=True, json_response=True)
+        server.run("streamable-http", host=host, port=settings.get("MCP_PORT") if port is None else port,
+                   stateless_http=True, json_response=True)
     else:
         server.run("stdio")
 

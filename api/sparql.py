@@ -71,7 +71,6 @@ import time
 import urllib.parse
 from collections.abc import Callable, Iterable
 from contextlib import suppress
-from pathlib import Path
 from typing import Any
 
 import pyoxigraph
@@ -86,7 +85,7 @@ from api.graph import ENVIRON, Served, bound, register, releases_of, served
 from api.http import RELEASE_HEADER, VARY, cache_control, etag_of
 from kg import settings
 from kg.sparql import policy
-from kg.store import DISK_STORE, OxigraphStore, RemoteStore, StoreError, check_syntax
+from kg.store import RemoteStore, StoreError, check_syntax
 from kg.vocab import prefixes
 from kg.sparql.pool import PoolError, PoolSettings, QueryPool
 from kg.service import Release
@@ -126,29 +125,10 @@ def endpoint_iri(config) -> str:
     return iri
 
 
-def _store_dir(release: Release, directory: Path) -> str | None:
-    """The on-disk store the query processes open: the one the release is served from, else the release
-    folder's (also when the API itself reads rdflib or an in-memory copy), else None (they load the N-Triples)."""
-    store = release.store
-    if isinstance(store, OxigraphStore) and store.directory is not None:
-        return str(store.directory)
-    disk = directory / DISK_STORE
-    return str(disk) if disk.is_dir() else None
-
-
 def _settings(app: Flask, release: Release) -> PoolSettings:
-    config = app.config
-    memory = config.get("SPARQL_MAX_MEMORY", DEFAULT_MEMORY)
-    directory = release.directory if release.directory is not None else Path(config["BUILD_DIR"])
-    return PoolSettings(
-        nt_path=str(directory / "osteokg.nt"),
-        store_dir=_store_dir(release, directory),
-        workers=int(config.get("SPARQL_WORKERS", 2)),
-        timeout=max(0.1, float(config.get("SPARQL_TIMEOUT", 10.0))),
-        max_rows=int(config.get("SPARQL_MAX_ROWS", 10_000)),
-        memory=int(memory) if memory else None,
-        base_iri=endpoint_iri(config),
-    )
+    """The pool's settings for ``release``, from the app's config (:meth:`PoolSettings.for_release`, the one place
+    the MCP door also builds them)."""
+    return PoolSettings.for_release(release, app.config, endpoint_iri(app.config))
 
 
 def init_app(app: Flask) -> None:

@@ -21,6 +21,10 @@ pipe broken on sending) is replaced and the query is run once more on the fresh 
 
 A query is one round trip of plain bytes (:mod:`kg.sparql.framing`): the answer's body comes back as
 the query process serialized it and goes to the client as it is.
+
+A pool's settings for a release come from one place, :meth:`PoolSettings.for_release`: the SPARQL endpoint
+(:mod:`api.sparql`, from the Flask config) and the MCP door (:mod:`api.mcp_server`, from :mod:`kg.settings`)
+both call it, so they read the same ``SPARQL_*`` settings the same way.
 """
 from __future__ import annotations
 
@@ -35,14 +39,20 @@ import socket
 import subprocess
 import sys
 import threading
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+from kg import settings as settings_table
 from kg.sparql import framing
 from kg.sparql.policy import NARROW
+
+if TYPE_CHECKING:
+    from kg.service import Release
 
 log = logging.getLogger("osteokg.sparql")
 
@@ -72,6 +82,36 @@ class PoolSettings:
     memory: int | None
     base_iri: str | None = None  # relative IRIs in a query resolve against it
     store_dir: str | None = None  # the release's on-disk store, opened read-only (else nt_path is loaded)
+
+    @classmethod
+    def for_release(cls, release: Release, values: Mapping[str, Any], base_iri: str | None,
+                    workers: int | None = None) -> PoolSettings:
+        """The settings of a pool over ``release``, from ``values``: a Flask app's config or the parsed
+        ``OSTEOKG_*`` values of :mod:`kg.settings` (e.g. ``kg.settings.from_environ("api")``); a setting missing
+        from ``values`` takes its default from the settings table. It reads ``SPARQL_WORKERS`` (unless
+        ``workers`` is given), ``SPARQL_TIMEOUT`` (at least 0.1 s), ``SPARQL_MAX_ROWS``, ``SPARQL_MAX_MEMORY``
+        (0 or empty: no limit) and, for a release without a folder of its own, ``BUILD_DIR``.
+
+        The query processes open the on-disk store the release is served from, else the release folder's
+        (also when the release itself is read through rdflib or an in-memory copy), else they load the
+        folder's N-Triples. ``base_iri`` is what relative IRIs in a query resolve against (the endpoint's
+        public IRI)."""
+        from kg.store import DISK_STORE, OxigraphStore
+
+        def value(name: str) -> Any:
+            return values[name] if name in values else settings_table.default(name)
+
+        directory = release.directory if release.directory is not None else Path(value("BUILD_DIR"))
+        store = release.store
+        if isinstance(store, OxigraphStore) and store.directory is not None:
+            store_dir: str | None = str(store.directory)
+        else:
+            store_dir = str(directory / DISK_STORE) if (directory / DISK_STORE).is_dir() else None
+        memory = value("SPARQL_MAX_MEMORY")
+        return cls(nt_path=str(directory / "osteokg.nt"), store_dir=store_dir,
+                   workers=int(workers if workers is not None else value("SPARQL_WORKERS")),
+                   timeout=max(0.1, float(value("SPARQL_TIMEOUT"))), max_rows=int(value("SPARQL_MAX_ROWS")),
+                   memory=int(memory) if memory else None, base_iri=base_iri)
 
 
 def _child_env() -> dict[str, str]:
