@@ -402,7 +402,8 @@ def parser() -> argparse.ArgumentParser:
     mcp.add_argument("--http", action="store_true",
                      help="serve streamable HTTP at http://HOST:PORT/mcp instead of stdio (a listener of its own)")
     mcp.add_argument("--host", default=settings.get("HOST"), help="with --http: address (default: %(default)s)")
-    mcp.add_argument("--port", type=int, default=8001, help="with --http: port (default: %(default)s)")
+    mcp.add_argument("--port", type=int, default=settings.get("MCP_PORT"),
+                     help="with --http: port (env OSTEOKG_MCP_PORT; default: %(default)s)")
     mcp.set_defaults(run=cmd_mcp)
     listing = commands.add_parser("releases", help="list the releases of a build folder, or make one current (rollback)")
     listing.add_argument("--out", type=Path, default=BUILD_DIR, help="the build folder (default: %(default)s)")

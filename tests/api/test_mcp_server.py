@@ -1,5 +1,6 @@
 """The MCP door (api/mcp_server.py) with the mcp package's own clients: in process (its memory transport), over
-stdio with a real `osteokg mcp` subprocess, and over streamable HTTP with a real `osteokg mcp --http` on 127.0.0.1.
+stdio with a real `osteokg mcp` subprocess, over streamable HTTP with a real `osteokg mcp --http` on 127.0.0.1,
+and at /mcp of the served app (api.wsgi under a real `osteokg serve` with two workers) beside the REST routes.
 Every answer is the real graph's (the session's build), every wait is bounded, every process started is stopped."""
 from __future__ import annotations
 
@@ -16,8 +17,10 @@ import pytest
 from mcp import Client, StdioServerParameters
 
 from api.mcp_server import Door, create_server
+from kg import settings
+from kg.cli import parser
 from kg.service import Service, open_release
-from tests.api.conftest import free_port
+from tests.api.conftest import free_port, start_server, stop_server
 from tests.conftest import ends_with_tests
 
 TOOLS = {"search", "get_entity", "list_edges", "walk_hierarchy", "lookup_code", "list_questions", "run_question",
@@ -250,6 +253,32 @@ def test_sparql_row_cap(service, monkeypatch):
         door.close()
 
 
+def test_the_door_and_the_endpoint_make_their_pools_alike(build_dir, monkeypatch):
+    """Both build their pool's settings with PoolSettings.for_release from the same SPARQL_* settings (the door over
+    stdio asks for one process; the endpoint for SPARQL_WORKERS)."""
+    import dataclasses
+
+    from api import create_app, sparql
+    from api.graph import releases_of
+
+    monkeypatch.setenv("OSTEOKG_SPARQL_TIMEOUT", "4")
+    monkeypatch.setenv("OSTEOKG_SPARQL_MAX_ROWS", "77")
+    monkeypatch.setenv("OSTEOKG_SPARQL_MAX_MEMORY", str(512 << 20))
+    app = create_app({"TESTING": True, "BUILD_DIR": str(build_dir), "BASE_URL": BASE})
+    served = releases_of(app).current
+    door = Door(served.service, BASE)
+    try:
+        endpoint = served.resources[sparql.EXTENSION].settings
+        ours = door.pool().settings
+        assert dataclasses.replace(ours, workers=endpoint.workers) == endpoint
+        assert (ours.workers, ours.timeout, ours.max_rows, ours.memory) == (1, 4.0, 77, 512 << 20)
+        assert ours.base_iri == f"{BASE}sparql" and ours.store_dir == str(served.release.directory / "oxigraph")
+    finally:
+        door.close()
+        sparql.shutdown(app)
+        releases_of(app).close()
+
+
 # ---------------------------------------------------------------- bad arguments
 
 
@@ -323,13 +352,23 @@ def test_stdio_subprocess(build_dir):
     assert "Updates are not offered" in error(refused)
 
 
+def test_the_http_port_is_the_mcp_port_setting(monkeypatch):
+    """`osteokg mcp --http` listens on OSTEOKG_MCP_PORT unless --port is given (the setting's default: 8001)."""
+    monkeypatch.delenv("OSTEOKG_MCP_PORT", raising=False)
+    assert parser().parse_args(["mcp", "--http"]).port == settings.default("MCP_PORT") == 8001
+    monkeypatch.setenv("OSTEOKG_MCP_PORT", "18123")
+    assert parser().parse_args(["mcp", "--http"]).port == 18123
+    assert parser().parse_args(["mcp", "--http", "--port", "9"]).port == 9
+
+
 def test_streamable_http_subprocess(build_dir):
-    """`osteokg mcp --http` on a free loopback port, spoken to by the package's streamable-HTTP client."""
+    """`osteokg mcp --http` on a free loopback port (given as OSTEOKG_MCP_PORT, no --port), spoken to by the
+    package's streamable-HTTP client."""
     port = free_port()
     process = subprocess.Popen([sys.executable, "-m", "kg.cli", "mcp", "--out", str(build_dir), "--http",
-                                "--host", "127.0.0.1", "--port", str(port)],
-                               env={**os.environ, **_env(build_dir)}, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL,
+                                "--host", "127.0.0.1"],
+                               env={**os.environ, **_env(build_dir), "OSTEOKG_MCP_PORT": str(port)},
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                preexec_fn=ends_with_tests)  # noqa: PLW1509 - the prctl only, before exec
     try:
         url = f"http://127.0.0.1:{port}/mcp"
@@ -418,54 +457,66 @@ def test_mounted_on_the_api_wsgi_server(build_dir):
         sparql.shutdown(app)
 
 
-def test_mounted_under_granian_with_two_workers(build_dir):
-    """The served app with /mcp mounted, under granian's WSGI interface with 2 worker processes (as `osteokg
-    serve` runs it): stateless MCP calls from four clients at once, on whichever worker takes each, all answered."""
-    port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "granian", "--interface", "wsgi", "--workers", "2",
-                                "--host", "127.0.0.1", "--port", str(port), "--no-ws", "tests.api.mcp_wsgi:app"],
-                               env={**os.environ, **_env(build_dir)}, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL,
-                               preexec_fn=ends_with_tests)  # noqa: PLW1509 - the prctl only, before exec
+def test_the_served_app_answers_mcp_and_rest(build_dir):
+    """`osteokg serve` (api.wsgi under granian, two workers) answers MCP's streamable HTTP at /mcp on its own port
+    beside the REST routes: four clients at once call tools on whichever worker takes each, the REST route gives
+    the same entity, and a malformed MCP request is a 4xx, not a crash."""
+    process, base = start_server(build_dir, workers=2)
     try:
-        url = f"http://127.0.0.1:{port}/mcp"
-
-        async def one(results: list) -> None:
-            async with Client(url) as client:
-                for _ in range(5):
-                    results.append(ok(await client.call_tool("lookup_code", {"code": "ICD10WHO:M87"})))
-                    results.append(ok(await client.call_tool("sparql", {"query": "ASK { ?s ?p ?o }"})))
-
-        async def main() -> list:
-            deadline = time.monotonic() + WAIT
-            while True:  # until both workers are up (bounded)
-                try:
-                    with anyio.fail_after(10):
-                        async with Client(url) as client:
-                            await client.list_tools()
-                    break
-                except Exception:
-                    if process.poll() is not None or time.monotonic() > deadline:
-                        raise
-                    await anyio.sleep(0.3)
-            results: list = []
-            with anyio.fail_after(WAIT):
-                async with anyio.create_task_group() as group:
-                    for _ in range(4):
-                        group.start_soon(one, results)
-            return results
-
-        results = run(main)
-        assert len(results) == 40
-        assert all(r.get("boolean") is True or {m["id"] for m in r["mappings"]} >= {"OSTEOKG:0000106"}
-                   for r in results)
+        _mcp_and_rest(base)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        stop_server(process)
+
+
+def _mcp_and_rest(server: str) -> None:
+    import urllib.error
+    import urllib.request
+
+    url = f"{server}/mcp"
+
+    async def one(results: list) -> None:
+        async with Client(url) as client:
+            for _ in range(3):
+                results.append(ok(await client.call_tool("lookup_code", {"code": "ICD10WHO:M87"})))
+                results.append(ok(await client.call_tool("sparql", {"query": "ASK { ?s ?p ?o }"})))
+                results.append(ok(await client.call_tool("get_entity", {"id": "OSTEOKG:0000108"})))
+
+    async def main() -> tuple[set, list]:
+        with anyio.fail_after(WAIT):
+            async with Client(url) as client:
+                tools = {t.name for t in (await client.list_tools()).tools}
+            results: list = []
+            async with anyio.create_task_group() as group:
+                for _ in range(4):
+                    group.start_soon(one, results)
+            return tools, results
+
+    tools, results = run(main)
+    assert tools == TOOLS and len(results) == 36
+    codes = [r for r in results if "mappings" in r]
+    asks = [r for r in results if "boolean" in r]
+    entities = [r for r in results if "entity" in r]
+    assert len(codes) == len(asks) == len(entities) == 12
+    assert all({m["id"] for m in r["mappings"]} >= {"OSTEOKG:0000106", "OSTEOKG:0000108"} for r in codes)
+    assert all(r["boolean"] is True for r in asks)
+    assert all(r["permalink"].endswith("/entities/OSTEOKG:0000108") and r["evidence"] for r in entities)
+
+    request = urllib.request.Request(f"{server}/entities/OSTEOKG:0000108?lang=en",
+                                     headers={"Accept": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 200 and response.headers["Content-Type"].startswith("application/json")
+        rest = json.loads(response.read())
+    assert rest["id"] == "OSTEOKG:0000108" and rest["label"] == entities[0]["entity"]["label"]
+
+    refused = urllib.request.Request(url, data=b"{", method="POST",
+                                     headers={"Content-Type": "application/json",
+                                              "Accept": "application/json, text/event-stream"})
+    try:
+        urllib.request.urlopen(refused, timeout=10)
+        raise AssertionError("a malformed JSON-RPC body was accepted")
+    except urllib.error.HTTPError as refusal:
+        assert 400 <= refusal.code < 500
+        refusal.close()
 
 
 def test_mcp_refuses_a_missing_build(tmp_path):
