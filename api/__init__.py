@@ -44,7 +44,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(sparql.bp)
     sparql.init_app(app)
     app.register_blueprint(entities.bp)
-    app.register_blueprint(__import__("api.cds", fromlist=["bp"]).bp)  # CDS Hooks 2.0 (api/cds.py)
+    from api import cds
+
+    app.register_blueprint(cds.bp)  # CDS Hooks 2.0 (api/cds.py)
+    cds.init_app(app)
     from api import explorer
 
     explorer.init_app(app)  # the pages for people (/, /questions, and HTML for a browser on the routes above)

@@ -22,7 +22,8 @@ def cors_headers(app: Flask) -> list[tuple[str, str]]:
     return [
         ("Access-Control-Allow-Origin", app.config["CORS_ORIGIN"]),
         ("Access-Control-Allow-Methods", "GET, POST, OPTIONS"),
-        ("Access-Control-Allow-Headers", "Accept, Accept-Language, Content-Type, If-None-Match"),
+        # Authorization: the CDS Hooks bearer token (a browser-based CDS client's preflight asks for it)
+        ("Access-Control-Allow-Headers", "Accept, Accept-Language, Authorization, Content-Type, If-None-Match"),
         ("Access-Control-Expose-Headers", f"ETag, Link, {RELEASE_HEADER}"),
         ("X-Content-Type-Options", "nosniff"),
     ]
@@ -33,20 +34,22 @@ def finish(app: Flask, response: Response) -> Response:
     for key, value in app.extensions["osteokg_cors"]:
         response.headers[key] = value
     response.headers[RELEASE_HEADER] = served().id
-    if request.method in ("GET", "HEAD") and response.status_code == 200 and request.endpoint != "meta.health":
+    if request.method in ("GET", "HEAD") and response.status_code == 200 and request.endpoint not in NO_STORE:
         response.set_etag(etag_of(served(), request.full_path, response.mimetype,
                                   response.headers.get("Content-Language", "")))
         response.headers["Cache-Control"] = cache_control(app)
         response.vary.update(VARY)
         if response.mimetype == "text/html":  # a page for people follows the reader's language switch (a cookie)
             response.vary.add("Cookie")
-    elif request.endpoint == "meta.health":
+    elif request.endpoint in NO_STORE:
         response.headers["Cache-Control"] = "no-store"
     setattr(response, FINISHED, True)
     return response
 
 
 VARY = ("Accept", "Accept-Language")
+#: GET answers no cache may keep: the health check (live), the CDS owner's feedback view (live, behind a token)
+NO_STORE = ("meta.health", "cds.feedback_view")
 
 
 def etag_of(release: Release, full_path: str, mimetype: str | None, language: str | None) -> str:

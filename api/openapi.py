@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, render_template, request
 
 from api.cds import OPENAPI_PATHS as CDS_PATHS
+from api.cds import OPENAPI_SECURITY as CDS_SECURITY
 from api.entities import STRENGTHS
 from kg.search import TYPES
 from kg.service.values import MATCHES
@@ -194,7 +195,7 @@ def document() -> dict:
                  {"name": "about", "in": "query", "required": False, "schema": {"type": "string"}, "description": "Only statements about this CURIE."},
                  LANG, LIMIT, OFFSET], ["statements"]),
         },
-        "components": {"schemas": {
+        "components": {"securitySchemes": CDS_SECURITY, "schemas": {
             "Problem": {"type": "object", "required": ["title", "status", "detail"],
                         "properties": {"type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
                                        "detail": {"type": "string"}}},

@@ -31,6 +31,15 @@ def ends_with_tests() -> None:
         _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
 
 
+def pytest_configure(config) -> None:
+    """What the API writes (OSTEOKG_DATA_DIR: the CDS door's cds.sqlite) goes to a folder of this run, never
+    the checkout's data/; every app and server the tests start inherits it (a test may set its own)."""
+    import os
+    import tempfile
+
+    os.environ.setdefault("OSTEOKG_DATA_DIR", tempfile.mkdtemp(prefix="osteokg-data-"))
+
+
 SEEDS = ROOT.parent / "shared" / "seeds"
 SEED_FILES = {
     "OSTEOKG:0008001": "000_5ef29cda3a6cdeaf.txt",

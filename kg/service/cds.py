@@ -14,10 +14,12 @@ their translation, strengths and sources — in the request's language; the only
 small :data:`PHRASES` table of connecting words ("matched", "via"), never a clinical claim.
 
 FHIR resources are parsed with ``fhir.resources`` (R4B models); a request that is not what the
-spec's tables say raises :class:`Malformed` (400), missing required prefetch without a FHIR server
-raises :class:`PrefetchMissing` (412), an unknown service :class:`NotFound` (404). Fetching the
-missing data from ``fhirServer`` is not done (yet): then too the answer is 412, per the spec's
-"unable to retrieve the necessary FHIR data".
+spec's tables say raises :class:`Malformed` (400), an unknown service :class:`NotFound` (404). Missing
+required prefetch is read from the request's ``fhirServer`` when the service may read that server (an
+allow-list: :class:`kg.service.cds_fetch.Fetcher`); when it may not, or the read fails, the answer is
+:class:`PrefetchMissing` (412), per the spec's "unable to retrieve the necessary FHIR data".
+:meth:`CDS.answer` gives each card with the rule it came from, for the card store
+(:mod:`kg.service.cds_store`) that feedback is checked against.
 """
 from __future__ import annotations
 
@@ -25,11 +27,14 @@ import re
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
 from kg.service.questions import Service
+
+if TYPE_CHECKING:
+    from kg.service.cds_fetch import Fetcher
 from kg.service.values import NotFound, ServiceError, fold
 from kg.vocab import PREFIXES
 
@@ -60,6 +65,10 @@ PHRASES: dict[str, dict[str, str]] = {
            "inferred": "afgeleid uit de bewering"},
 }
 LANGUAGES = tuple(PHRASES)
+#: the CDS Hooks release implemented (2.0.1: 2.0's errata publication) and the hooks' version (each hook
+#: definition's hookVersion 1.0); CDS Hooks 3.0 recommends both in discovery, 2.0 clients ignore them
+SPEC_VERSION = "2.0.1"
+HOOK_VERSION = "1.0"
 SUMMARY_MAX = 139  # the spec: "<140-character summary"
 OSTEOPOROSIS_TREATMENT = "OSTEOKG:0005002"  # anti-osteoporosis medication
 ORDER_HOOKS = ("order-select", "order-sign")
@@ -77,6 +86,14 @@ class Malformed(ServiceError, ValueError):
 
 class PrefetchMissing(ServiceError):
     """Required prefetch absent and no way to fetch it (412)."""
+
+
+def service(service_id: str) -> dict[str, Any]:
+    """The definition of the CDS service ``service_id``, or :class:`NotFound` (404)."""
+    definition = SERVICES.get(service_id)
+    if definition is None:
+        raise NotFound(f"no CDS service '{service_id[:60]}'; see /cds-services", id=service_id[:60])
+    return definition
 
 
 @dataclass(frozen=True)
@@ -133,9 +150,9 @@ SERVICES: dict[str, dict[str, Any]] = {
         "prefetch": {"conditions": "Condition?patient={{context.patientId}}",
                      "medications": "MedicationRequest?patient={{context.patientId}}"},
         "required": ("conditions", "medications"),
-        "usageRequirements": "Send the prefetch (conditions, medication requests) or a fhirServer; the service "
-                             "does not yet query a FHIR server itself (412 without the prefetch). Cards in "
-                             "Dutch or English (Accept-Language).",
+        "usageRequirements": "Send the prefetch (conditions, medication requests), or a fhirServer this service "
+                             "is registered to read (with fhirAuthorization); otherwise 412. Cards in Dutch or "
+                             "English (Accept-Language).",
     },
     "osteokg-order-select": {
         "hook": "order-select", "title": "osteokg: osteonecrosis with anti-osteoporosis medication and prednisone",
@@ -204,17 +221,71 @@ def _parse(kind: str, data: Any, where: str) -> Any:
                         f"value of the wrong kind)") from None
 
 
-def _resources(value: Any, where: str, kinds: set[str]) -> list[Any]:
-    """The resources of the kinds wanted in a prefetch value: a Bundle (searchset) or one resource."""
+def _resources(value: Any, where: str, kinds: set[str], bundle_only: bool = False) -> list[Any]:
+    """The resources of the kinds wanted in a prefetch value or draft orders: a Bundle's entries, or one
+    resource. Only the resources of those kinds are validated (strictly, as FHIR R4B); an entry of another
+    kind must name a FHIR resource type but is otherwise not read — the spec's own order-sign example
+    carries a NutritionOrder without its required ``intent`` and a Bundle without ``type``."""
     if not isinstance(value, dict):
-        raise Malformed(f"{where}: expected a FHIR Bundle or resource")
-    if value.get("resourceType") == "Bundle":
-        bundle = _parse("Bundle", value, where)
-        found = [entry.resource for entry in bundle.entry or [] if entry.resource is not None]
-        return [r for r in found if r.get_resource_type() in kinds]
-    if value.get("resourceType") in kinds:
-        return [_parse(value["resourceType"], value, where)]
-    return []
+        raise Malformed(f"{where}: expected a FHIR Bundle{'' if bundle_only else ' or resource'}")
+    if value.get("resourceType") != "Bundle":
+        if bundle_only:
+            raise Malformed(f"{where}: expected resourceType 'Bundle', got {str(value.get('resourceType'))[:40]!r}")
+        kind = value.get("resourceType")
+        return [_parse(kind, _read_part(value), where)] if kind in kinds else []
+    entries = value.get("entry") or []
+    if not isinstance(entries, list):
+        raise Malformed(f"{where}.entry: expected an array")
+    found = []
+    for index, entry in enumerate(entries):
+        at = f"{where}.entry[{index}]"
+        if not isinstance(entry, dict):
+            raise Malformed(f"{at}: expected an object")
+        resource = entry.get("resource")
+        if resource is None:
+            continue
+        if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
+            raise Malformed(f"{at}.resource: expected a FHIR resource (an object with a resourceType)")
+        kind = resource["resourceType"]
+        if kind in kinds:
+            found.append(_parse(kind, _read_part(resource), f"{at}.resource"))
+        elif not _known(kind):
+            raise Malformed(f"{at}.resource: {kind[:40]!r} is not a FHIR R4 resource type")
+    return found
+
+
+#: the elements of each resource type the cards read (with those FHIR R4 requires): only these are
+#: validated. Decision support must not fall silent over an element it never reads — the spec's own
+#: "R4" order-sign example writes Dosage.doseQuantity as STU3 did, which R4 moved into doseAndRate
+READ: dict[str, tuple[str, ...]] = {
+    "Condition": ("id", "code", "verificationStatus", "subject"),
+    "MedicationRequest": ("id", "status", "intent", "subject", "medicationCodeableConcept", "medicationReference",
+                          "contained"),
+    "MedicationStatement": ("id", "status", "subject", "medicationCodeableConcept", "medicationReference", "contained"),
+    "Medication": ("id", "code"),
+}
+
+
+def _read_part(resource: dict) -> dict:
+    """``resource`` with only the elements :data:`READ` names (its contained Medications likewise)."""
+    keep = READ.get(resource.get("resourceType", ""))
+    if keep is None:
+        return resource
+    part = {k: v for k, v in resource.items() if k == "resourceType" or k in keep}
+    if isinstance(part.get("contained"), list):
+        part["contained"] = [_read_part(c) for c in part["contained"]
+                             if isinstance(c, dict) and c.get("resourceType") == "Medication"]
+    return part
+
+
+def _known(kind: str) -> bool:
+    from fhir.resources.R4B import get_fhir_model_class
+
+    try:
+        get_fhir_model_class(kind)
+    except (KeyError, ValueError, AttributeError, ImportError):
+        return False
+    return True
 
 
 # ------------------------------------------------------------------ the logic
@@ -223,14 +294,19 @@ def _resources(value: Any, where: str, kinds: set[str]) -> list[Any]:
 class CDS:
     """The CDS Hooks services over one :class:`Service` (one release)."""
 
-    def __init__(self, service: Service) -> None:
+    def __init__(self, service: Service, fetcher: Fetcher | None = None) -> None:
         self.service = service
+        #: reads missing prefetch from an allowed fhirServer (None: never; 412)
+        self.fetcher = fetcher
 
     # ---------------------------------------------- discovery
 
     def discovery(self) -> dict:
+        """GET /cds-services: the spec's fields, with 3.0's ``version`` (of CDS Hooks) and ``hookVersion``,
+        which 2.0 clients ignore."""
         return {"services": [{"hook": s["hook"], "title": s["title"], "description": s["description"], "id": id,
-                              "prefetch": s["prefetch"], "usageRequirements": s["usageRequirements"]}
+                              "prefetch": s["prefetch"], "usageRequirements": s["usageRequirements"],
+                              "version": SPEC_VERSION, "hookVersion": HOOK_VERSION}
                              for id, s in SERVICES.items()]}
 
     # ---------------------------------------------- resolution
@@ -312,22 +388,42 @@ class CDS:
 
     def call(self, service_id: str, body: Any, lang: str) -> dict:
         """The response (``{"cards": [...]}``) to a CDS Hooks request ``body`` for service ``service_id``."""
-        definition = SERVICES.get(service_id)
-        if definition is None:
-            raise NotFound(f"no CDS service '{service_id[:60]}'; see /cds-services", id=service_id[:60])
+        return {"cards": [card for _rule, card in self.answer(service_id, body, lang)]}
+
+    def answer(self, service_id: str, body: Any, lang: str) -> list[tuple[str, dict]]:
+        """The cards for a CDS Hooks request, each with the ID of the rule that gave it (for the card store)."""
+        definition = service(service_id)
         lang = lang if lang in LANGUAGES else "en"
         request = _check_request(body, definition)
         if definition["hook"] == "patient-view":
-            return {"cards": self._patient_view(request, definition, lang)}
-        return {"cards": self._orders(request, definition["hook"], lang)}
+            return self._patient_view(request, definition, lang)
+        return self._orders(request, definition["hook"], lang)
 
-    def _patient_view(self, request: dict, definition: dict, lang: str) -> list[dict]:
-        prefetch = request.get("prefetch") or {}
+    def _prefetch(self, request: dict, definition: dict) -> dict:
+        """The request's prefetch, with each required key it lacks read from its fhirServer when this service
+        may read that server (:class:`kg.service.cds_fetch.Fetcher`), else :class:`PrefetchMissing`."""
+        prefetch = dict(request.get("prefetch") or {})
         missing = [k for k in definition["required"] if prefetch.get(k) is None]
-        if missing:
-            raise PrefetchMissing(f"prefetch {', '.join(missing)} missing"
-                                  + (" and this service does not query the fhirServer itself" if request.get("fhirServer")
-                                     else " and no fhirServer given"))
+        if not missing:
+            return prefetch
+        server = request.get("fhirServer")
+        if not server:
+            raise PrefetchMissing(f"prefetch {', '.join(missing)} missing and no fhirServer given")
+        if self.fetcher is None or not self.fetcher.allows(server):
+            raise PrefetchMissing(f"prefetch {', '.join(missing)} missing, and the fhirServer is not one this "
+                                  f"service may read (OSTEOKG_CDS_FHIR_SERVERS)")
+        from kg.service.cds_fetch import FetchFailed, render
+
+        try:
+            for key in missing:
+                query = render(definition["prefetch"][key], request["context"])
+                prefetch[key] = self.fetcher.read(server, query, request.get("fhirAuthorization"))
+        except FetchFailed as error:
+            raise PrefetchMissing(f"prefetch {key} missing and reading it from the fhirServer failed: {error}") from None
+        return prefetch
+
+    def _patient_view(self, request: dict, definition: dict, lang: str) -> list[tuple[str, dict]]:
+        prefetch = self._prefetch(request, definition)
         patient = request["context"]["patientId"]
         conditions = []
         for resource in _resources(prefetch["conditions"], "prefetch.conditions", {"Condition"}):
@@ -354,19 +450,16 @@ class CDS:
                 treatment = self._within(rule.unless_treated_with)
                 if any(m.entity in treatment for f in treated for m in f.matches):
                     continue
-            cards.append(self._card(rule, hit, lang, patient))
+            cards.append((rule.id, self._card(rule, hit, lang, patient)))
         return cards
 
-    def _orders(self, request: dict, hook: str, lang: str) -> list[dict]:
+    def _orders(self, request: dict, hook: str, lang: str) -> list[tuple[str, dict]]:
         """order-sign: every draft MedicationRequest; order-select: the selected ones (``context.selections``)."""
-        bundle = _parse("Bundle", request["context"]["draftOrders"], "context.draftOrders")
+        drafts = _resources(request["context"]["draftOrders"], "context.draftOrders", {"MedicationRequest"}, True)
         selected = set(request["context"].get("selections") or []) if hook == "order-select" else None
         medications = self._medication_entities()
         orders = []
-        for entry in bundle.entry or []:
-            resource = entry.resource
-            if resource is None or resource.get_resource_type() != "MedicationRequest":
-                continue
+        for resource in drafts:
             if selected is not None and f"MedicationRequest/{resource.id}" not in selected:
                 continue
             contained = {c.id: c for c in resource.contained or [] if c.id}
@@ -377,7 +470,7 @@ class CDS:
             for finding in orders:
                 hit = self._first_hit(rule, [finding])
                 if hit is not None:
-                    cards.append(self._card(rule, hit, lang, request["context"].get("patientId")))
+                    cards.append((rule.id, self._card(rule, hit, lang, request["context"].get("patientId"))))
         return cards
 
     def _first_hit(self, rule: Rule, findings: list[Finding]) -> tuple[str, Finding, Match] | None:

@@ -4,33 +4,33 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
 
 import jwt
 import pytest
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric import ec
 
-from kg.service.cds_auth import Replays, Unauthorized, check, jwks_keys
+from kg.service.cds_auth import (
+    IssuersError,
+    Replays,
+    Unauthorized,
+    check,
+    issuers_file,
+    jwks_keys,
+)
+from kg.service.cds_store import CDSStore
+from tests.api.cds.keys import ISSUER, make_keys
 
 AUDIENCE = "https://osteokg.example/cds-services/osteokg-patient-view"
-ISSUER = "https://ehr.example"
 
 
 @pytest.fixture(scope="module")
 def keys():
-    ec_key = ec.generate_private_key(ec.SECP384R1())
-    rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    jwks = {"keys": [{**json.loads(jwt.algorithms.ECAlgorithm.to_jwk(ec_key.public_key())), "kid": "ec-1", "alg": "ES384"},
-                     {**json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(rsa_key.public_key())), "kid": "rsa-1", "alg": "RS384"}]}
-    return {"ES384": (ec_key, "ec-1"), "RS384": (rsa_key, "rsa-1"), "jwks": jwks}
+    made = make_keys()
+    return {"ES384": made.ES384, "RS384": made.RS384, "jwks": made.jwks, "made": made}
 
 
 def token(keys, alg: str = "ES384", **claims) -> str:
-    key, kid = keys[alg]
-    now = int(time.time())
-    body = {"iss": ISSUER, "aud": AUDIENCE, "iat": now, "exp": now + 300, "jti": str(uuid.uuid4()), **claims}
-    body = {k: v for k, v in body.items() if v is not None}
-    return "Bearer " + jwt.encode(body, key, algorithm=alg, headers={"kid": kid, "typ": "JWT"})
+    return keys["made"].bearer(claims.pop("aud", AUDIENCE), alg, **claims)
 
 
 def trusted(keys):
@@ -72,3 +72,37 @@ def test_other_algorithms_forged_signatures_and_garbage_are_refused(keys) -> Non
             check(header, AUDIENCE, trusted(keys), Replays())
     with pytest.raises(Unauthorized, match="kid"):
         check(token(keys), AUDIENCE, {ISSUER: jwks_keys({"keys": keys["jwks"]["keys"][1:]})}, Replays())
+
+
+def test_a_token_without_kid_is_refused(keys) -> None:
+    key, _kid = keys["ES384"]
+    now = int(time.time())
+    bare = "Bearer " + jwt.encode({"iss": ISSUER, "aud": AUDIENCE, "iat": now, "exp": now + 60, "jti": "k"}, key,
+                                  algorithm="ES384")
+    with pytest.raises(Unauthorized, match="kid"):
+        check(bare, AUDIENCE, {ISSUER: jwks_keys({"keys": keys["jwks"]["keys"][:1]})}, Replays())
+
+
+def test_issuers_file(keys, tmp_path) -> None:
+    path = tmp_path / "issuers.json"
+    path.write_text(json.dumps({ISSUER: keys["jwks"]}))
+    assert check(token(keys, "RS384"), AUDIENCE, issuers_file(path), Replays())["iss"] == ISSUER
+    for text, says in (("{", "JSON"), ("[]", "object"), ("{}", "object"),
+                       (json.dumps({ISSUER: {"keys": [{"kty": "nonsense"}]}}), ISSUER), (json.dumps({ISSUER: 3}), ISSUER)):
+        path.write_text(text)
+        with pytest.raises(IssuersError, match=says):
+            issuers_file(path)
+    with pytest.raises(IssuersError, match="cannot be read"):
+        issuers_file(tmp_path / "missing.json")
+
+
+def test_the_shared_store_refuses_a_token_replayed_to_another_worker(keys, tmp_path) -> None:
+    # two CDSStore objects on one file: what two worker processes of osteokg serve hold
+    first, second = CDSStore(tmp_path / "cds.sqlite"), CDSStore(tmp_path / "cds.sqlite")
+    bearer = token(keys)
+    check(bearer, AUDIENCE, trusted(keys), first)
+    with pytest.raises(Unauthorized, match="jti"):
+        check(bearer, AUDIENCE, trusted(keys), second)
+    # an expired jti is forgotten: the same jti with a later exp is new again once the first has expired
+    assert second.first(ISSUER, "old", expires=time.time() - 1, now=time.time())
+    assert second.first(ISSUER, "old", expires=time.time() + 60, now=time.time())

@@ -23,6 +23,21 @@ SPEC_PATIENT_VIEW = {
 }
 
 
+#: the spec's example order-sign request (the order-sign hook's "Example (R4)", HL7/cds-hooks
+#: old-docs/hooks/order-sign.md at fb10ca7): its context verbatim, with the hook and a hookInstance
+SPEC_ORDER_SIGN = {"hook": "order-sign", "hookInstance": "2ac2b3c2-1b1e-4f8e-9c3e-6d5b1c0e7a41",
+                   **json.loads((HERE / "spec-order-sign-context.json").read_text(encoding="utf-8"))}
+
+
+def spec_order_sign_ordering(text: str, coding: dict | None = None) -> dict:
+    """The spec's example order-sign request with its MedicationRequest ordering ``text`` instead."""
+    body = copy.deepcopy(SPEC_ORDER_SIGN)
+    order = body["context"]["draftOrders"]["entry"][1]["resource"]
+    order["medicationCodeableConcept"] = {"text": text, **({"coding": [coding]} if coding else {})}
+    del order["text"]
+    return body
+
+
 def schema(name: str) -> dict:
     return json.loads((HERE / f"{name}.schema.json").read_text(encoding="utf-8"))
 
@@ -118,4 +133,8 @@ SCENARIOS: list[tuple[str, str, dict, list[str]]] = [
      ["order-osteonecrosis"]),
     ("order-select: paracetamol selected, prednisone only drafted", "osteokg-order-select",
      order_select(["MedicationRequest/o1"], medication("o1", "Paracetamol 500 mg"), medication("o2", "prednisone")), []),
+    ("the spec's example order-sign (a pureed diet, amoxicillin/clavulanate)", "osteokg-order-sign", SPEC_ORDER_SIGN, []),
+    ("the spec's example order-sign ordering prednisone instead", "osteokg-order-sign",
+     spec_order_sign_ordering("Prednisone 20 mg oral tablet", {"system": SNOMED, "code": "116602009"}),
+     ["order-osteonecrosis"]),
 ]
