@@ -4,6 +4,7 @@ browser-based CDS client, and the 4xx/503 answers (never a 500). Tokens are sign
 the scenarios over a real server are in tests/api/cds/test_cds_http.py."""
 from __future__ import annotations
 
+import copy
 import json
 import sqlite3
 
@@ -11,8 +12,16 @@ import jsonschema
 import pytest
 
 from api import create_app
+from tests.api.cds.fhir_server import fhir_server
 from tests.api.cds.keys import BASE_URL, make_keys
-from tests.api.cds.scenarios import SCENARIOS, SPEC_ORDER_SIGN, condition, patient_view, schema
+from tests.api.cds.scenarios import (
+    SCENARIOS,
+    SPEC_ORDER_SIGN,
+    SPEC_PATIENT_VIEW,
+    condition,
+    patient_view,
+    schema,
+)
 
 PATIENT_VIEW = f"{BASE_URL}cds-services/osteokg-patient-view"
 FEEDBACK = f"{PATIENT_VIEW}/feedback"
@@ -241,3 +250,32 @@ def test_every_scenario_card_can_receive_feedback(door, keys) -> None:
             given = post(client, keys, f"{url}/feedback", {"feedback": [
                 {"card": card["uuid"], "outcome": "overridden", "outcomeTimestamp": "2026-12-01T10:00:00Z"}]})
             assert given.status_code == 200, given.json
+
+
+# ---------------------------------------------------------------- prefetch read from the client's FHIR server
+
+def test_the_spec_example_patient_view_reads_its_data_from_an_allowed_fhir_server(build_dir, keys, tmp_path) -> None:
+    """The spec's example request (no conditions in its prefetch) with its fhirServer on 127.0.0.1, holding a
+    hip fracture for patient 1288992: the service reads both searches with the request's access token."""
+    hip = condition("c9", "http://hl7.org/fhir/sid/icd-10-cm", "S72.001A", "Fracture of neck of right femur")
+    with fhir_server([hip], SPEC_PATIENT_VIEW["fhirAuthorization"]["access_token"]) as fhir:
+        body = {**copy.deepcopy(SPEC_PATIENT_VIEW), "fhirServer": fhir.base}
+        allowed = create_app({"TESTING": True, "BUILD_DIR": str(build_dir), "BASE_URL": BASE_URL,
+                              "DATA_DIR": str(tmp_path / "data"), "CDS_ISSUERS": str(keys.issuers_file(tmp_path)),
+                              "CDS_FHIR_SERVERS": f"https://fhir.other.example {fhir.base}/"})
+        answer = post(allowed.test_client(), keys, PATIENT_VIEW, body)
+        assert answer.status_code == 200, answer.json
+        [card] = answer.json["cards"]
+        assert "Fracture of neck of right femur" in card["detail"] and card["summary"]
+        assert sorted(path.split("?")[0] for path, _auth in fhir.seen) == ["/fhir/Condition", "/fhir/MedicationRequest"]
+        assert {auth for _path, auth in fhir.seen} == {"Bearer some-opaque-fhir-access-token"}
+        # the same request to an app that may not read that server: 412, and the server is not asked
+        fhir.seen.clear()
+        closed = post(create_app({"TESTING": True, "BUILD_DIR": str(build_dir), "BASE_URL": BASE_URL,
+                                  "DATA_DIR": str(tmp_path / "data"),
+                                  "CDS_ISSUERS": str(keys.issuers_file(tmp_path))}).test_client(), keys, PATIENT_VIEW, body)
+        assert closed.status_code == 412 and "OSTEOKG_CDS_FHIR_SERVERS" in closed.json["detail"] and not fhir.seen
+        # a wrong access token: the FHIR server's 401 becomes the service's 412, naming what failed
+        wrong = {**body, "fhirAuthorization": {**body["fhirAuthorization"], "access_token": "not-it"}}
+        refused = post(allowed.test_client(), keys, PATIENT_VIEW, wrong)
+        assert refused.status_code == 412 and "401" in refused.json["detail"] and "not-it" not in refused.json["detail"]

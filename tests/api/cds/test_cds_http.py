@@ -12,11 +12,14 @@ from email.message import Message
 import jsonschema
 import pytest
 
+from tests.api.cds.fhir_server import fhir_server
 from tests.api.cds.keys import BASE_URL, make_keys
 from tests.api.cds.scenarios import (
+    ICD10CM,
     SCENARIOS,
     SPEC_ORDER_SIGN,
     SPEC_PATIENT_VIEW,
+    condition,
     schema,
 )
 from tests.api.conftest import start_server, stop_server
@@ -28,10 +31,19 @@ KEYS = make_keys()
 
 
 @pytest.fixture(scope="module")
-def base(build_dir, tmp_path_factory):
+def fhir():
+    """The CDS client's FHIR server: a hip fracture on record for the spec's patient 1288992."""
+    hip = condition("c9", ICD10CM, "S72.001A", "Fracture of neck of right femur")
+    with fhir_server([hip], SPEC_PATIENT_VIEW["fhirAuthorization"]["access_token"]) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def base(build_dir, tmp_path_factory, fhir):
     folder = tmp_path_factory.mktemp("cds-http")
     process, url = start_server(build_dir, {"OSTEOKG_BASE_URL": BASE_URL, "OSTEOKG_DATA_DIR": str(folder / "data"),
-                                            "OSTEOKG_CDS_ISSUERS": str(KEYS.issuers_file(folder))}, workers=2)
+                                            "OSTEOKG_CDS_ISSUERS": str(KEYS.issuers_file(folder)),
+                                            "OSTEOKG_CDS_FHIR_SERVERS": fhir.base}, workers=2)
     try:
         yield url
     finally:
@@ -61,8 +73,21 @@ def test_discovery(base) -> None:
 
 
 def test_the_spec_example_request_gets_412_without_the_prefetch(base) -> None:
+    """Verbatim, its fhirServer (hooks.smarthealthit.org) is not one this service may read: 412, nothing fetched."""
     status, _headers, body = post(f"{base}/cds-services/osteokg-patient-view", json.dumps(SPEC_PATIENT_VIEW).encode())
-    assert status == 412 and "conditions" in body["detail"]
+    assert status == 412 and "conditions" in body["detail"] and "fhirServer" in body["detail"]
+
+
+def test_the_spec_example_request_reads_an_allowed_fhir_server(base, fhir) -> None:
+    """With its fhirServer on 127.0.0.1 (allowed), the data is read with its access token: the re-fracture card."""
+    request = {**SPEC_PATIENT_VIEW, "fhirServer": fhir.base}
+    for lang in ("nl", "en"):
+        status, _headers, answer = post(f"{base}/cds-services/osteokg-patient-view", json.dumps(request).encode(), lang)
+        assert status == 200, answer
+        RESPONSE.validate(answer)
+        [card] = answer["cards"]
+        assert "Fracture of neck of right femur" in card["detail"]
+        assert "tot vijfmaal in het eerste jaar" in card["detail"]  # the source's quote, in either language
 
 
 @pytest.mark.parametrize(("name", "service", "body", "want"), SCENARIOS, ids=[s[0] for s in SCENARIOS])
