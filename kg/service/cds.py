@@ -58,11 +58,11 @@ PHRASES: dict[str, dict[str, str]] = {
     "en": {"matched": "Matched", "via": "via the parent code", "name": "by the name", "in": "in",
            "precision": "mapping", "quote": "Quote", "translation": "Translation", "source": "Source",
            "order": "Order", "condition": "Condition", "sources": "Sources", "cites": "cites",
-           "inferred": "inferred from the claim"},
+           "inferred": "inferred from the claim", "also": "also by the same claim"},
     "nl": {"matched": "Herkend", "via": "via de bovenliggende code", "name": "aan de naam", "in": "in",
            "precision": "koppeling", "quote": "Citaat", "translation": "Vertaling", "source": "Bron",
            "order": "Order", "condition": "Aandoening", "sources": "Bronnen", "cites": "verwijst naar",
-           "inferred": "afgeleid uit de bewering"},
+           "inferred": "afgeleid uit de bewering", "also": "ook volgens dezelfde bewering"},
 }
 LANGUAGES = tuple(PHRASES)
 #: the CDS Hooks release implemented (2.0.1: 2.0's errata publication) and the hooks' version (each hook
@@ -563,27 +563,53 @@ class CDS:
                 found.append((edge["subject"]["label"], edge["predicate"]["label"], edge, evidence))
         return found
 
-    @staticmethod
-    def _edge_lines(edges: list[tuple[str, str, dict, dict]], lang: str,
+    def _edge_lines(self, edges: list[tuple[str, str, dict, dict]], lang: str,
                     say: dict) -> tuple[list[str], list[tuple[str, str, list[str]]]]:
         """The edges as Markdown (grouped by subject and relation, each object with its strength and quote)
-        and the (subject, relation, objects) groups the summary names."""
+        and the (subject, relation, objects) groups the summary names.
+
+        One claim is shown once: a concluded edge whose object lies below the object of an edge already
+        shown in its group, resting on the same quote (the claim about fracture, concluded for each kind of
+        fracture), follows that edge as one "also by the same claim" line, and the summary names the
+        upper one only; edges on other objects (calcium beside vitamin D, from one sentence) stay apart. The claim an edge is concluded from is named when it is another
+        entity's claim, not when it is the same statement read the other way round."""
         lines: list[str] = []
         picked: dict[tuple[str, str], list[str]] = {}
+        same: dict[tuple[str, str, str | None, str], list[str]] = {}
+        groups = list(dict.fromkeys((s, p) for s, p, _e, _v in edges))
+        # within a group, stated edges first, then upper objects first (stable): a concluded edge follows its claim's
+        edges = sorted(edges, key=lambda e: (groups.index((e[0], e[1])), bool(e[2].get("inferred")),
+                                             len(self._upward(e[2]["object"]["id"]))))
         for subject, predicate, edge, evidence in edges:
             if (subject, predicate) not in picked:
                 picked[(subject, predicate)] = []
                 lines += ["", f"**{_md(subject)} — {_md(predicate)}:**"]
             target = edge["object"]
-            picked[(subject, predicate)].append(target["label"])
             strength = (edge.get("strength") or {}).get("label")
-            lines.append(f"- [{_md(target['label'])}]({target['iri']})" + (f" ({_md(strength)})" if strength else ""))
+            named = f"[{_md(target['label'])}]({target['iri']})" + (f" ({_md(strength)})" if strength else "")
+            quote = evidence.get("quote")
+            above = self._upward(target["id"]) - {target["id"]} if quote and edge.get("inferred") else set()
+            under = next((c for c in same if c[:3] == (subject, predicate, quote) and c[3] in above), None)
+            if under is not None:
+                same[under].append(named)
+                continue
+            claim = (subject, predicate, quote, target["id"])
+            same[claim] = []
+            # the summary names each object with how firmly the source says it ("osteonecrosis (can)")
+            picked[(subject, predicate)].append(f"{target['label']} ({strength})" if strength else target["label"])
+            lines.append(f"- {named}")
             premise = evidence.get("premise") or {}
-            if premise.get("subject"):  # an inherited claim: say whose claim the quote makes
+            inverse = (premise.get("subject", {}).get("id") == target.get("id")
+                       and premise.get("object", {}).get("id") == edge["subject"].get("id"))
+            if premise.get("subject") and not inverse:  # an inherited claim: say whose claim the quote makes
                 lines.append(f"  - {say['inferred']}: [{_md(premise['subject']['label'])}]({premise['subject']['iri']}) "
                              f"{_md(premise['predicate']['label'])} {_md(premise['object']['label'])}")
             lines += ["  " + line for line in _quote_lines(evidence, lang, say)]
-        return lines, [(s, p, objects) for (s, p), objects in picked.items()]
+            lines.append(f"\0{len(same) - 1}")  # where this claim's "also" line goes, filled below
+        also = list(same.values())
+        lines = [(f"  - {say['also']}: {', '.join(also[int(line[1:])])}" if also[int(line[1:])] else None)
+                 if line.startswith("\0") else line for line in lines]
+        return [line for line in lines if line is not None], [(s, p, objects) for (s, p), objects in picked.items()]
 
     def _cited(self, sources: list[dict], lang: str) -> list[tuple[str, dict]]:
         """(source id, the work it cites) for each source whose record names works it references

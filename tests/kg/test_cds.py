@@ -8,10 +8,13 @@ import pytest
 from kg.service import NotFound, Service
 from kg.service.cds import CDS, RULES, Malformed, PrefetchMissing
 from tests.api.cds.scenarios import (
+    ICD10,
     ICD10CM,
+    ICD11,
     SCENARIOS,
     SPEC_PATIENT_VIEW,
     condition,
+    medication,
     order_sign,
     patient_view,
     schema,
@@ -97,6 +100,24 @@ def test_a_member_substance_card_says_whose_claim_it_inherits(cds: CDS) -> None:
     card, = cds.call("osteokg-order-sign", order_sign(medication("o1", "alendronic acid")), "en")["cards"]
     assert "inferred from the claim" in card["detail"] and "anti-osteoporosis medication" in card["detail"]
     assert card["source"]["topic"]["display"] == "alendronic acid"
+
+
+def test_a_claim_is_shown_once_and_the_summary_says_how_firmly(cds: CDS) -> None:
+    """The osteonecrosis card: 'fracture can cause osteonecrosis' once, its conclusions for each kind of
+    fracture on one 'also by the same claim' line (not as claims of their own, and not in the summary);
+    claims on different objects from one sentence (vitamin D, calcium) stay apart; strengths in the summary."""
+    card, = cds.call("osteokg-patient-view", patient_view([condition("c1", ICD10, "M87")]), "en")["cards"]
+    lines = card["detail"].splitlines()
+    assert sum(line.startswith("- [fracture](") for line in lines) == 1
+    also = [line for line in lines if line.strip().startswith("- also by the same claim:")]
+    assert any("[hip fracture](" in line for line in also)
+    assert not any(line.startswith("- [hip fracture](") for line in lines)
+    assert card["summary"].startswith("osteonecrosis: caused by fracture (can),") and ", hip fracture (can)" not in card["summary"]
+    assert "inferred from the claim" not in card["detail"]  # each conclusion here is its claim read the other way
+    treatment, = cds.call("osteokg-patient-view", patient_view([condition("c1", ICD11, "FB83.1")]), "nl")["cards"]
+    assert "vitamine D-supplement (kan), calciumsupplement (kan)" in treatment["summary"]
+    order, = cds.call("osteokg-order-sign", order_sign(medication("o1", "prednisone")), "nl")["cards"]
+    assert order["summary"] == "prednison: heeft als bijwerking botnecrose (kan)"
 
 
 def test_the_spec_example_lacks_the_prefetch_and_gets_412(cds: CDS) -> None:
