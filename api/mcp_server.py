@@ -518,7 +518,13 @@ class Mount:
     The ASGI app runs on an event loop in a thread of this process (started on the first request, with the
     session manager's task group); each request's body is read whole (at most ``max_body`` bytes), handed to
     the app, and its answer collected and returned. A request that gets no answer within ``timeout`` seconds is
-    a 504."""
+    a 504. Only POST is answered: a GET would ask for a server-sent event stream, which a collected answer
+    cannot give (it would hold a server thread until the time-out), so it is a 405, as the transport's
+    specification allows; with no session there is nothing to DELETE either.
+
+    Requests must name, in ``Host`` (and ``Origin`` when a browser sends one), a loopback name or the host of
+    ``base_url`` (``OSTEOKG_BASE_URL``), with or without a port: the package's DNS-rebinding protection
+    answers any other 421 (403 for an ``Origin``)."""
 
     def __init__(self, app: Callable, server: MCPServer, path: str = "/mcp", base_url: str | None = None,
                  max_body: int = 1 << 20, timeout: float = 60.0) -> None:
@@ -526,8 +532,8 @@ class Mount:
 
         self.app, self.path, self.max_body, self.timeout = app, path.rstrip("/"), max_body, timeout
         public = urllib.parse.urlsplit(str(base_url or settings.get("BASE_URL")))
-        hosts = ["127.0.0.1:*", "localhost:*", "[::1]:*"] + ([f"{public.hostname}:*", public.hostname]
-                                                             if public.hostname else [])
+        names = ["127.0.0.1", "localhost", "[::1]"] + ([public.hostname] if public.hostname else [])
+        hosts = [h for name in names for h in (name, f"{name}:*")]  # with or without a port
         origins = [f"http://{h}" for h in hosts] + [f"https://{h}" for h in hosts]
         self.asgi = server.streamable_http_app(
             streamable_http_path=self.path, stateless_http=True, json_response=True, max_request_body_size=max_body,
@@ -535,6 +541,9 @@ class Mount:
                                                          allowed_origins=origins))
         self._manager = server.session_manager
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._stop = asyncio.Event()
+        self._closed = False
         self._lock = threading.Lock()
 
     def _start(self) -> asyncio.AbstractEventLoop:
@@ -547,18 +556,37 @@ class Mount:
             async def life() -> None:
                 async with self._manager.run():
                     ready.set()
-                    await asyncio.Event().wait()  # for the life of the process
+                    await self._stop.wait()  # for the life of the process, or until close()
 
-            threading.Thread(target=loop.run_until_complete, args=(life(),), name="osteokg-mcp", daemon=True).start()
+            thread = threading.Thread(target=loop.run_until_complete, args=(life(),), name="osteokg-mcp", daemon=True)
+            thread.start()
             if not ready.wait(10):
                 raise RuntimeError("the MCP session manager did not start")
-            self._loop = loop
+            self._loop, self._thread = loop, thread
             return loop
+
+    def close(self, wait: float = 10.0) -> None:
+        """Stop the event loop's thread (a served process never needs to: it ends with the process); the MCP app
+        answers no more requests (503), the wrapped app all others."""
+        with self._lock:
+            self._closed = True
+            loop, thread = self._loop, self._thread
+        if loop is None or thread is None:
+            return
+        loop.call_soon_threadsafe(self._stop.set)
+        thread.join(wait)
+        if not thread.is_alive():
+            loop.close()
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         path = environ.get("PATH_INFO") or ""
         if path != self.path and not path.startswith(self.path + "/"):
             return self.app(environ, start_response)
+        if self._closed:
+            return _plain(start_response, 503, "the MCP server of this process has stopped")
+        if environ.get("REQUEST_METHOD") != "POST":  # GET would open an event stream that never ends here
+            return _plain(start_response, 405, "this server answers MCP by POST only (stateless, JSON answers); it "
+                          "offers no event stream and keeps no session", [("Allow", "POST")])
         try:
             length = int(environ.get("CONTENT_LENGTH") or 0)
         except ValueError:
@@ -619,10 +647,11 @@ class Mount:
         return [content]
 
 
-def _plain(start_response: Callable, status: int, text: str) -> list[bytes]:
+def _plain(start_response: Callable, status: int, text: str,
+           headers: list[tuple[str, str]] | None = None) -> list[bytes]:
     body = text.encode("utf-8")
     start_response(f"{status} {HTTPStatus(status).phrase}", [("Content-Type", "text/plain; charset=utf-8"),
-                                                             ("Content-Length", str(len(body)))])
+                                                             ("Content-Length", str(len(body))), *(headers or [])])
     return [body]
 
 

@@ -419,7 +419,7 @@ def test_mounted_on_the_api_wsgi_server(build_dir):
             pass
 
     app = create_app({"TESTING": True, "BUILD_DIR": str(build_dir), "BASE_URL": BASE})
-    mount(app)
+    layer = mount(app)
     httpd = make_server("127.0.0.1", 0, app, server_class=Server, handler_class=Quiet)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
@@ -454,7 +454,72 @@ def test_mounted_on_the_api_wsgi_server(build_dir):
     finally:
         httpd.shutdown()
         httpd.server_close()
+        layer.close()
         sparql.shutdown(app)
+
+
+LIST_TOOLS = b'{"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}'
+MCP_HEADERS = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
+
+
+@pytest.fixture(scope="module")
+def mounted(build_dir):
+    """The API's app with /mcp mounted, for its test client (the WSGI layers in process)."""
+    from api import create_app, sparql
+    from api.mcp_server import mount
+
+    app = create_app({"TESTING": True, "BUILD_DIR": str(build_dir), "BASE_URL": BASE})
+    layer = mount(app)
+    yield app
+    layer.close()
+    sparql.shutdown(app)
+
+
+@pytest.mark.parametrize("host, status", [
+    ("127.0.0.1:8000", 200), ("localhost", 200), ("[::1]:8000", 200),  # loopback, with or without a port
+    ("osteokg.example.org", 200), ("osteokg.example.org:443", 200),  # OSTEOKG_BASE_URL's host
+    ("10.0.0.5:8000", 421), ("evil.example", 421),  # DNS rebinding: any other name
+])
+def test_mounted_checks_the_host(mounted, host, status):
+    answer = mounted.test_client().post("/mcp", data=LIST_TOOLS, headers={**MCP_HEADERS, "Host": host})
+    assert answer.status_code == status
+    if status == 200:
+        assert {t["name"] for t in answer.get_json()["result"]["tools"]} == TOOLS
+
+
+@pytest.mark.parametrize("origin, status", [("https://osteokg.example.org", 200), ("http://localhost:5173", 200),
+                                            ("https://evil.example", 403)])
+def test_mounted_checks_the_origin(mounted, origin, status):
+    answer = mounted.test_client().post("/mcp", data=LIST_TOOLS,
+                                        headers={**MCP_HEADERS, "Host": "127.0.0.1:8000", "Origin": origin})
+    assert answer.status_code == status
+
+
+@pytest.mark.parametrize("method", ["GET", "DELETE", "PUT", "HEAD"])
+def test_mounted_answers_post_only(mounted, method):
+    """A GET asks for an event stream a collected answer cannot give: 405 at once, not a thread held until the
+    time-out; with no session there is nothing to DELETE."""
+    started = time.monotonic()
+    answer = mounted.test_client().open("/mcp", method=method, headers={"Accept": "text/event-stream"})
+    assert answer.status_code == 405 and answer.headers["Allow"] == "POST"
+    assert time.monotonic() - started < 5
+
+
+@pytest.mark.parametrize("headers, data, status", [
+    ({"Content-Length": "12x"}, b"", 400),
+    ({}, b"{" * ((1 << 20) + 1), 413),
+    ({"Content-Type": "text/plain"}, LIST_TOOLS, 400),  # the package's: "Invalid Content-Type header"
+    ({"Accept": "text/html"}, LIST_TOOLS, 406),
+])
+def test_mounted_refuses_bad_requests_with_a_4xx(mounted, headers, data, status):
+    answer = mounted.test_client().post("/mcp", data=data, headers={**MCP_HEADERS, "Host": "127.0.0.1", **headers})
+    assert answer.status_code == status and b"Traceback" not in answer.data
+
+
+def test_mounted_leaves_other_paths_to_the_app(mounted):
+    client = mounted.test_client()
+    assert client.get("/health").status_code == 200
+    assert client.get("/mcpx").status_code == 404  # only /mcp and below
 
 
 def test_the_served_app_answers_mcp_and_rest(build_dir):
@@ -507,6 +572,14 @@ def _mcp_and_rest(server: str) -> None:
         assert response.status == 200 and response.headers["Content-Type"].startswith("application/json")
         rest = json.loads(response.read())
     assert rest["id"] == "OSTEOKG:0000108" and rest["label"] == entities[0]["entity"]["label"]
+
+    stream = urllib.request.Request(url, headers={"Accept": "text/event-stream"})  # no event stream: 405 at once
+    try:
+        urllib.request.urlopen(stream, timeout=10)
+        raise AssertionError("GET /mcp was answered")
+    except urllib.error.HTTPError as refusal:
+        assert refusal.code == 405 and refusal.headers["Allow"] == "POST"
+        refusal.close()
 
     refused = urllib.request.Request(url, data=b"{", method="POST",
                                      headers={"Content-Type": "application/json",
