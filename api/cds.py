@@ -44,7 +44,7 @@ def _problem(description: str) -> dict:
 
 
 _ID = [{"name": "service_id", "in": "path", "required": True, "schema": {"type": "string"}}]
-_BEARER = [{"cdsClient": []}]
+_BEARER: list[dict[str, list[str]]] = [{"cdsClient": []}]
 #: these routes' OpenAPI paths, for api/openapi.py's document to include (``**cds.OPENAPI_PATHS``)
 OPENAPI_PATHS: dict = {
     "/cds-services": {"get": {

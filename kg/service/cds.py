@@ -573,7 +573,7 @@ class CDS:
         fracture), follows that edge as one "also by the same claim" line, and the summary names the
         upper one only; edges on other objects (calcium beside vitamin D, from one sentence) stay apart. The claim an edge is concluded from is named when it is another
         entity's claim, not when it is the same statement read the other way round."""
-        lines: list[str] = []
+        lines: list[str | list[str]] = []
         picked: dict[tuple[str, str], list[str]] = {}
         same: dict[tuple[str, str, str | None, str], list[str]] = {}
         groups = list(dict.fromkeys((s, p) for s, p, _e, _v in edges))
@@ -605,11 +605,10 @@ class CDS:
                 lines.append(f"  - {say['inferred']}: [{_md(premise['subject']['label'])}]({premise['subject']['iri']}) "
                              f"{_md(premise['predicate']['label'])} {_md(premise['object']['label'])}")
             lines += ["  " + line for line in _quote_lines(evidence, lang, say)]
-            lines.append(f"\0{len(same) - 1}")  # where this claim's "also" line goes, filled below
-        also = list(same.values())
-        lines = [(f"  - {say['also']}: {', '.join(also[int(line[1:])])}" if also[int(line[1:])] else None)
-                 if line.startswith("\0") else line for line in lines]
-        return [line for line in lines if line is not None], [(s, p, objects) for (s, p), objects in picked.items()]
+            lines.append(same[claim])  # this claim's "also" line, once every edge is placed
+        shown = [line if isinstance(line, str) else f"  - {say['also']}: {', '.join(line)}"
+                 for line in lines if isinstance(line, str) or line]
+        return shown, [(s, p, objects) for (s, p), objects in picked.items()]
 
     def _cited(self, sources: list[dict], lang: str) -> list[tuple[str, dict]]:
         """(source id, the work it cites) for each source whose record names works it references

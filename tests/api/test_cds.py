@@ -279,3 +279,19 @@ def test_the_spec_example_patient_view_reads_its_data_from_an_allowed_fhir_serve
         wrong = {**body, "fhirAuthorization": {**body["fhirAuthorization"], "access_token": "not-it"}}
         refused = post(allowed.test_client(), keys, PATIENT_VIEW, wrong)
         assert refused.status_code == 412 and "401" in refused.json["detail"] and "not-it" not in refused.json["detail"]
+
+
+def test_the_example_in_the_docs_is_what_the_service_answers(build_dir, tmp_path) -> None:
+    """docs/cds-hooks.md's example call (its curl body) gives the card shown there (abridged fields aside)."""
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "cds-hooks.md").read_text(encoding="utf-8")
+    body = json.loads(re.search(r"-d '(\{.*?\})'\n", text, re.S).group(1))
+    shown = json.loads(re.search(r"```json\n(.*?)\n```", text, re.S).group(1))["cards"][0]
+    app = create_app({"TESTING": True, "BUILD_DIR": str(build_dir), "DATA_DIR": str(tmp_path), "CDS_AUTH": False})
+    [card] = app.test_client().post("/cds-services/osteokg-order-sign", json=body,
+                                    headers={"Accept-Language": "en"}).json["cards"]
+    for field in ("summary", "indicator", "detail", "source"):
+        assert card[field] == shown[field], field
+    assert shown["overrideReasons"][0] in card["overrideReasons"]
