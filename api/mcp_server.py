@@ -36,10 +36,12 @@ Resources: ``osteokg://release/{file}`` for the release's files (manifest.json, 
 osteokg.jsonld, osteokg.owl, osteokg.sssom.tsv, the KGX tables, qc-report.tsv, review.tsv) and
 ``osteokg://docs/model.md``, the model's documentation.
 
-Transports: stdio (``osteokg mcp``); streamable HTTP at ``/mcp`` of the API's own WSGI app (:func:`mount`:
-:class:`Mount` bridges only those requests into the package's ASGI app, stateless with JSON answers, so any
-granian worker may answer any call; :class:`AppDoor` binds each call to the app's release and query pool); and
-the same on a listener of its own (``osteokg mcp --http``). docs/mcp.md says why.
+Transports: stdio (``osteokg mcp``); streamable HTTP at ``/mcp`` of the served API, ``osteokg serve``'s own port
+(``api/wsgi.py`` calls :func:`mount`: :class:`Mount` bridges only those requests, POST only, into the package's
+ASGI app, stateless with JSON answers, so any granian worker may answer any call; :class:`AppDoor` binds each call
+to the app's release and query pool); and the same on a listener of its own (``osteokg mcp --http``, on the
+``MCP_PORT`` setting). A query pool's settings come from :meth:`kg.sparql.pool.PoolSettings.for_release`, as the
+endpoint's do. docs/mcp.md says why, and what the mount costs each worker.
 """
 from __future__ import annotations
 
