@@ -20,8 +20,10 @@ from __future__ import annotations
 import hmac
 import logging
 import urllib.parse
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
 
@@ -32,6 +34,7 @@ from kg.service.cds import CDS, Malformed, PrefetchMissing, service
 from kg.service.cds_auth import KeyFor, Unauthorized, check, issuers_file
 from kg.service.cds_fetch import Fetcher
 from kg.service.cds_store import FILE, BadFeedback, CDSStore, StoreFailed
+from kg.settings import SettingError
 
 bp = Blueprint("cds", __name__)
 EXTENSION = "osteokg_cds"
@@ -113,23 +116,37 @@ class Door:
     owner_token: str | None
 
 
-def init_app(app: Flask) -> None:
-    """Read the CDS settings (a bad issuers file stops the app here, naming it) and say loudly when the
-    token check is off or cannot pass."""
-    config = app.config
-    auth = bool(config["CDS_AUTH"])
+def door_of(config: Mapping[str, Any]) -> Door:
+    """The door's parts from the settings (a Flask config, or kg.settings' values: ``osteokg serve`` checks
+    them so before it starts its workers); a bad issuers file or FHIR server list is a SettingError naming it."""
     issuers = issuers_file(config["CDS_ISSUERS"]) if config.get("CDS_ISSUERS") else {}
-    if not auth:
-        log.warning("OSTEOKG_CDS_AUTH=off: the CDS Hooks services accept calls WITHOUT a bearer token. For local "
-                    "use only; never expose this server so.")
-    elif not issuers:
-        log.warning("OSTEOKG_CDS_ISSUERS is not set: every CDS service call will be refused (401) until the "
-                    "trusted CDS clients are configured (docs/cds-hooks.md).")
-    app.extensions[EXTENSION] = Door(
-        auth=auth, issuers=issuers,
-        store=CDSStore(Path(config["DATA_DIR"]) / FILE, int(config["CDS_CARD_DAYS"])),
-        fetcher=Fetcher.from_settings(str(config.get("CDS_FHIR_SERVERS") or ""), float(config["CDS_FHIR_TIMEOUT"])),
-        owner_token=config.get("CDS_OWNER_TOKEN") or None)
+    try:
+        fetcher = Fetcher.from_settings(str(config.get("CDS_FHIR_SERVERS") or ""), float(config["CDS_FHIR_TIMEOUT"]))
+    except ValueError as error:
+        raise SettingError(f"OSTEOKG_CDS_FHIR_SERVERS: {error}") from None
+    return Door(auth=bool(config["CDS_AUTH"]), issuers=issuers, fetcher=fetcher,
+                store=CDSStore(Path(config["DATA_DIR"]) / FILE, int(config["CDS_CARD_DAYS"])),
+                owner_token=config.get("CDS_OWNER_TOKEN") or None)
+
+
+def warning(door: Door) -> str | None:
+    """What an operator must hear at start: the token check off, or on with no client trusted."""
+    if not door.auth:
+        return ("OSTEOKG_CDS_AUTH=off: the CDS Hooks services accept calls WITHOUT a bearer token. For local "
+                "use only; never expose this server so.")
+    if not door.issuers:
+        return ("OSTEOKG_CDS_ISSUERS is not set: every CDS service call will be refused (401) until the "
+                "trusted CDS clients are configured (docs/cds-hooks.md).")
+    return None
+
+
+def init_app(app: Flask) -> None:
+    """Read the CDS settings (a bad one stops the app here, naming it) and say loudly when the token check
+    is off or cannot pass."""
+    door = door_of(app.config)
+    if (said := warning(door)) is not None:
+        log.warning(said)
+    app.extensions[EXTENSION] = door
 
 
 def _door() -> Door:

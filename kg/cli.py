@@ -9,8 +9,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kg import settings
+from kg.errors import (
+    KgError,
+    QCFailed,
+    ReasoningError,
+    ReleaseError,
+    SourceError,
+    ValidationFailed,
+)
 from kg.settings import BUILD_DIR, ONTOLOGY_DIR, SHAPES_DIR
-from kg.errors import KgError, QCFailed, ReasoningError, ReleaseError, SourceError, ValidationFailed
 
 if TYPE_CHECKING:
     from rdflib import Graph
@@ -203,7 +210,9 @@ def _stale(ontology: Path, out: Path) -> bool:
 def cmd_serve(args: argparse.Namespace) -> int:
     """Serve the API under granian (WSGI), building first when build/ is missing or stale; a build
     folder whose graph does not match its manifest's hash is refused, not served."""
-    from kg.releases import verify  # light: the parent process never loads the build's reasoner
+    from kg.releases import (
+        verify,  # light: the parent process never loads the build's reasoner
+    )
 
     rebuild_failed = False
     if _stale(args.ontology, args.out):
@@ -233,10 +242,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
             return _fail(exc)
         os.environ["OSTEOKG_STORE"] = args.store
     try:
-        settings.from_environ("api")  # a bad OSTEOKG_* value: one message here, not a crash loop of workers
+        values = {**settings.defaults("api"), **settings.from_environ("api")}  # a bad OSTEOKG_* value: one
+        from api import (
+            cds,  # message here, not a crash loop of workers; the CDS door's issuers file and FHIR servers too
+        )
+
+        if (warning := cds.warning(cds.door_of(values))) is not None:
+            _say(f"WARNING: {warning}")
     except KgError as exc:
         return _fail(exc)
-    from api import assets  # the explorer's libraries from npm (api/static/package-lock.json), installed once
+    from api import (
+        assets,  # the explorer's libraries from npm (api/static/package-lock.json), installed once
+    )
 
     try:
         if assets.ensure():
@@ -329,9 +346,8 @@ def graph_store_url(url: str) -> str:
 def cmd_load(args: argparse.Namespace) -> int:
     """Put ``--graph`` (N-Triples) into the default graph of the store at ``--into`` with an HTTP PUT
     (SPARQL 1.1 Graph Store Protocol), bounded by ``--timeout``; credentials from the environment."""
-    from kg.store import SelectorError, StoreError, request
-
     from kg.releases import RELEASE_PLACEHOLDER, fill
+    from kg.store import SelectorError, StoreError, request
 
     try:
         if not args.graph.is_file():

@@ -24,6 +24,7 @@ from typing import Any, Protocol
 import jwt
 
 from kg.service.values import ServiceError
+from kg.settings import SettingError
 
 ALGORITHMS = ("ES384", "RS384")
 REQUIRED = ("iss", "aud", "exp", "iat", "jti")
@@ -41,7 +42,7 @@ class ReplayStore(Protocol):
         ...
 
 
-class IssuersError(ServiceError, ValueError):
+class IssuersError(SettingError):
     """An ``OSTEOKG_CDS_ISSUERS`` file that cannot be read as ``{iss: JWKS}`` (stops the API at start)."""
 
 

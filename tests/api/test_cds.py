@@ -295,3 +295,10 @@ def test_the_example_in_the_docs_is_what_the_service_answers(build_dir, tmp_path
     for field in ("summary", "indicator", "detail", "source"):
         assert card[field] == shown[field], field
     assert shown["overrideReasons"][0] in card["overrideReasons"]
+
+
+def test_a_bad_fhir_server_setting_stops_the_app_naming_it(build_dir) -> None:
+    from kg.settings import SettingError
+
+    with pytest.raises(SettingError, match="OSTEOKG_CDS_FHIR_SERVERS"):
+        create_app({"TESTING": True, "BUILD_DIR": str(build_dir), "CDS_FHIR_SERVERS": "ftp://fhir.example"})

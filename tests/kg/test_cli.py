@@ -268,3 +268,21 @@ def test_releases_lists_them_and_use_switches_back(tmp_path: Path, capsys: pytes
     assert release_dir(root).name == "aaaaaaaaaaaaaaaa" and (root / "osteokg.nt").read_text().startswith("<http://e/a")
     assert main(["releases", "--out", str(root), "--use", "cccccccccccccccc"]) == EXIT_ERROR
     assert release_dir(root).name == "aaaaaaaaaaaaaaaa"
+
+
+def test_serve_checks_the_cds_settings_before_it_starts_workers(tmp_path: Path, ontology_copy: Path, granian: list[str],
+                                                                capsys: pytest.CaptureFixture[str],
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bad OSTEOKG_CDS_ISSUERS file is one message and exit 2, not a crash loop of workers; the token check
+    switched off is said once, loudly, and the server still starts."""
+    out = tmp_path / "build"
+    fake_build(out, TRIPLES)
+    issuers = tmp_path / "issuers.json"
+    issuers.write_text("{not json", encoding="utf-8")
+    monkeypatch.setenv("OSTEOKG_CDS_ISSUERS", str(issuers))
+    assert main(["serve", "--ontology", str(ontology_copy), "--out", str(out)]) == EXIT_ERROR
+    assert "OSTEOKG_CDS_ISSUERS" in capsys.readouterr().err and granian == []
+    monkeypatch.delenv("OSTEOKG_CDS_ISSUERS")
+    monkeypatch.setenv("OSTEOKG_CDS_AUTH", "off")
+    assert main(["serve", "--ontology", str(ontology_copy), "--out", str(out)]) == EXIT_OK
+    assert "WARNING: OSTEOKG_CDS_AUTH=off" in capsys.readouterr().out and granian == ["api.wsgi:app"]
