@@ -177,14 +177,14 @@ class Door:
         resolved = self.service.resolve(id)
         page = self.service.relations(resolved, lang, direction, predicate or None, inferred, strength or None,
                                       _limit(limit), offset)
-        entity = self.service._entity_iri(resolved)
+        entity = self.service.entity_iri(resolved)
         return {"id": curie_of(entity), "permalink": self.permalink(entity), "total": page.total,
                 "limit": page.limit, "offset": page.offset, "edges": [self._cited(e) for e in page.items]}
 
     def hierarchy(self, id: str, walk: str = "parents", lang: str = "en", limit: int = 50, offset: int = 0) -> dict:
         resolved = self.service.resolve(id)
         page = self.service.hierarchy(resolved, walk, lang, _limit(limit), offset)
-        entity = self.service._entity_iri(resolved)
+        entity = self.service.entity_iri(resolved)
         return {"id": curie_of(entity), "permalink": self.permalink(entity), "walk": walk, "total": page.total,
                 "limit": page.limit, "offset": page.offset, "items": [self.linked(i) for i in page.items]}
 

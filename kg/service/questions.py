@@ -94,7 +94,7 @@ class Service:
             raise self._not_found(shorten(iri))
         return Resolved(iri, shorten(iri), "entity")
 
-    def _entity_iri(self, id: str | Resolved) -> str:
+    def entity_iri(self, id: str | Resolved) -> str:
         """The IRI of the entity ``id`` names; a code that stands for one entity names that entity."""
         resolved = id if isinstance(id, Resolved) else self.resolve(id)
         if resolved.kind == "code":
@@ -126,7 +126,7 @@ class Service:
 
     def entity_json(self, id: str | Resolved, lang: str = "en") -> bytes:
         """:meth:`entity` as the JSON bytes the REST route sends (the precomputed document where there is one)."""
-        iri = self._entity_iri(id)
+        iri = self.entity_iri(id)
         document = self._document(iri, lang, "entity")
         if document is not None:
             return document
@@ -134,7 +134,7 @@ class Service:
 
     def entity_page(self, id: str | Resolved, lang: str = "en") -> EntityPage:
         """The entity with its outgoing edges in full, the asserted incoming ones and the statements about it."""
-        iri = self._entity_iri(id)
+        iri = self.entity_iri(id)
         document = self._document(iri, lang, "edges")
         if document is not None:
             edges = [json.loads(body) for _, body in unpack(document)]
@@ -154,7 +154,7 @@ class Service:
 
     def entity_triples(self, id: str | Resolved) -> list[Row]:
         """The entity's own triples (``s p o`` rows) for an RDF view."""
-        return self.release.store.select("entity-graph", entity=queries.iri(self._entity_iri(id)))
+        return self.release.store.select("entity-graph", entity=queries.iri(self.entity_iri(id)))
 
     def _entity(self, iri: str, lang: str, outgoing: list[dict]) -> dict:
         release = self.release
@@ -226,7 +226,7 @@ class Service:
                        predicate: str | None = None, inferred: bool | None = None, strength: str | None = None,
                        limit: int | None = None, offset: int = 0) -> bytes:
         """:meth:`relations` as the JSON bytes of its page (from the precomputed edges where there are some)."""
-        iri = self._entity_iri(id)
+        iri = self.entity_iri(id)
         choice("direction", direction, DIRECTIONS)
         if strength is not None:
             choice("strength", strength, STRENGTHS)
@@ -336,7 +336,7 @@ class Service:
     def hierarchy_json(self, id: str | Resolved, walk: str, lang: str = "en", limit: int | None = None,
                        offset: int = 0) -> bytes:
         """:meth:`hierarchy` as the JSON bytes of its page."""
-        iri = self._entity_iri(id)
+        iri = self.entity_iri(id)
         choice("walk", walk, HIERARCHY)
         document = self._document(iri, lang, walk)
         if document is not None:

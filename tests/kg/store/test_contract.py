@@ -175,6 +175,13 @@ def _calls(service) -> dict[str, object]:
         "resolve": lambda: [service.resolve(f"OSTEOKG:{e}") for e in ENTITIES] + [service.resolve(iri=code)],
         "resolve-unknown": lambda: service.resolve("OSTEOKG:0009999"),
         "resolve-bad": lambda: service.resolve("not a curie"),
+        # the entity a CURIE names, or a code that stands for one entity (one precise mapping)
+        "entity_iri": lambda: [service.entity_iri(f"OSTEOKG:{e}") for e in ENTITIES] + [
+            service.entity_iri(shorten(c)) for c, mapped in sorted(service.release.by_code.items())
+            if len(mapped) == 1 and next(iter(mapped))[1] in ("exactMatch", "closeMatch")],
+        "entity_iri-unknown": lambda: service.entity_iri("OSTEOKG:0009999"),
+        "entity_iri-imprecise": lambda: service.entity_iri(shorten(next(  # a code of several entities: NotFound
+            c for c, mapped in sorted(service.release.by_code.items()) if len(mapped) > 1))),
         "xrefs": lambda: [service.xrefs(shorten(c)) for c in sorted(service.release.by_code)],
         "entity": lambda: [service.entity(f"OSTEOKG:{e}", lang) for e in ENTITIES for lang in ("en", "nl")],
         "entity_page": lambda: [service.entity_page(f"OSTEOKG:{e}", "nl") for e in ENTITIES],
@@ -223,7 +230,8 @@ def service_answers(services) -> dict[str, dict[str, object]]:
     return {backend: _calls(service) for backend, service in services.items()}
 
 
-SERVICE_FUNCTIONS = ["resolve", "resolve-unknown", "resolve-bad", "xrefs", "entity", "entity_page", "entity_triples",
+SERVICE_FUNCTIONS = ["resolve", "resolve-unknown", "resolve-bad", "entity_iri", "entity_iri-unknown",
+                     "entity_iri-imprecise", "xrefs", "entity", "entity_page", "entity_triples",
                      "relations", "hierarchy", "search", "categories", "category", "category_members",
                      "relation_list", "statements", "competency_questions", "competency", "competency_sparql",
                      "competency_table", "entity_json",
