@@ -19,23 +19,7 @@
   var DEBOUNCE_MS = 120;
   var LIMIT = 8;
 
-  function readStrings() {
-    var node = document.getElementById("strings");
-    try {
-      return node ? JSON.parse(node.textContent) : {};
-    } catch (e) {
-      return {};
-    }
-  }
-  var STRINGS = readStrings();
-
-  /* The UI string `key` in the page's language, `{name}` filled from `values` (the key itself if missing). */
-  function t(key, values) {
-    var found = Object.prototype.hasOwnProperty.call(STRINGS, key) ? STRINGS[key] : key;
-    return found.replace(/\{(\w+)\}/g, function (all, name) {
-      return values && Object.prototype.hasOwnProperty.call(values, name) ? String(values[name]) : all;
-    });
-  }
+  var t = window.osteokgStrings.t; /* api/static/strings.js, loaded before this script */
 
   function fold(text) {
     return String(text || "").normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase().trim();
