@@ -10,6 +10,8 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import anyio
@@ -97,6 +99,19 @@ def error(result) -> str:
 
 def link(curie: str) -> str:
     return f"{BASE}entities/{curie}"
+
+
+def refuses_a_malformed_body(url: str) -> None:
+    """A POST of broken JSON to the MCP endpoint at ``url`` is a 4xx, not an answer and not a 5xx."""
+    request = urllib.request.Request(url, data=b"{", method="POST",
+                                     headers={"Content-Type": "application/json",
+                                              "Accept": "application/json, text/event-stream"})
+    try:
+        urllib.request.urlopen(request, timeout=10)
+        raise AssertionError("a malformed JSON-RPC body was accepted")
+    except urllib.error.HTTPError as refusal:
+        assert 400 <= refusal.code < 500
+        refusal.close()
 
 
 # ---------------------------------------------------------------- the tools, in process
@@ -442,15 +457,7 @@ def test_mounted_on_the_api_wsgi_server(build_dir):
         assert asked["boolean"] is True and "Updates are not offered" in error(refused)
         assert releases_of(app).current.resources[sparql.EXTENSION].started  # the endpoint's own pool answered
         assert json.loads(manifest.text)["release"] == releases_of(app).current.release.id
-        request = urllib.request.Request(f"{base}/mcp", data=b"{", method="POST",
-                                         headers={"Content-Type": "application/json",
-                                                  "Accept": "application/json, text/event-stream"})
-        try:
-            urllib.request.urlopen(request, timeout=10)
-            raise AssertionError("a malformed JSON-RPC body was accepted")
-        except urllib.error.HTTPError as refusal:
-            assert 400 <= refusal.code < 500
-            refusal.close()
+        refuses_a_malformed_body(f"{base}/mcp")
     finally:
         httpd.shutdown()
         httpd.server_close()
@@ -581,15 +588,7 @@ def _mcp_and_rest(server: str) -> None:
         assert refusal.code == 405 and refusal.headers["Allow"] == "POST"
         refusal.close()
 
-    refused = urllib.request.Request(url, data=b"{", method="POST",
-                                     headers={"Content-Type": "application/json",
-                                              "Accept": "application/json, text/event-stream"})
-    try:
-        urllib.request.urlopen(refused, timeout=10)
-        raise AssertionError("a malformed JSON-RPC body was accepted")
-    except urllib.error.HTTPError as refusal:
-        assert 400 <= refusal.code < 500
-        refusal.close()
+    refuses_a_malformed_body(url)
 
 
 def test_mcp_refuses_a_missing_build(tmp_path):
