@@ -44,6 +44,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(sparql.bp)
     sparql.init_app(app)
     app.register_blueprint(entities.bp)
+    from api import changes
+
+    app.register_blueprint(changes.bp)  # the change feed between kept releases (api/changes.py)
+    changes.init_app(app)
     from api import cds
 
     app.register_blueprint(cds.bp)  # CDS Hooks 2.0 (api/cds.py)
