@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, render_template, request
 
 from api.cds import OPENAPI_PATHS as CDS_PATHS
+from api.changes import OPENAPI_PATHS as CHANGES_PATHS
 from api.cds import OPENAPI_SECURITY as CDS_SECURITY
 from api.entities import STRENGTHS
 from kg.search import TYPES
@@ -84,6 +85,7 @@ def document() -> dict:
                  "license": {"name": "CC BY 4.0 (content), MIT (code)", "identifier": "CC-BY-4.0"}},
         "paths": {
             **CDS_PATHS,  # the CDS Hooks door documents its own routes (api/cds.py)
+            **CHANGES_PATHS,  # the change feed documents its own routes (api/changes.py)
             "/health": {"get": {"summary": "Ready once the graph is loaded.", "tags": ["service"],
                                 "responses": {"200": ok("Ready.", "Health")}}},
             "/version": {"get": {"summary": "Ontology version, build time and graph hash.", "tags": ["service"],
