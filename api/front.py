@@ -7,7 +7,7 @@ HTTP: Flask's request and response objects, routing, the after-request hooks. :c
 WSGI layer in front of the Flask app that answers exactly these requests itself — a GET with no
 parameter but ``lang=en|nl``, no conditional header, an Accept that picks JSON, for an entity ID
 (an entity without a document is computed by the service, as the view would) — with the same body (the service's bytes, :meth:`Service.entity_json`
-and friends), status and headers (:func:`api.http.answer_headers`: CORS, release, ETag, caching,
+and friends), status and headers (:func:`api.http.answer_headers`: CORS and the security headers, release, ETag, caching,
 Vary, Content-Language, Date) as the Flask view; tests/api/test_front.py compares the two, header
 for header, for every entity. Every other request (another parameter, a code that redirects, an ID
 that is not there, a conditional request, another format, an error of any kind) goes to the app,
@@ -23,12 +23,12 @@ import re
 from collections.abc import Callable, Iterable
 
 from flask import Flask
-from werkzeug.datastructures import LanguageAccept, MIMEAccept
+from werkzeug.datastructures import MIMEAccept
 from werkzeug.http import parse_accept_header
 
 from api.entities import links_of, with_links_encoded
 from api.graph import ENVIRON
-from api.http import answer_headers
+from api.http import answer_headers, header_language
 from api.negotiate import ENTITY_TYPES, JSON, best_of
 from kg.service import HIERARCHY, Resolved, ServiceError
 from kg.service.values import CURIE
@@ -37,7 +37,7 @@ from kg.vocab import LANGUAGES
 PATH = re.compile(r"^/entities/([^/]+?)(?:/(relations|parents|children|ancestors|descendants))?$")
 _CONDITIONAL = ("HTTP_IF_NONE_MATCH", "HTTP_IF_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_IF_UNMODIFIED_SINCE",
                 "HTTP_RANGE", "HTTP_IF_RANGE")
-_KEPT = 256  # Accept and Accept-Language headers whose negotiation is kept (clients send few different ones)
+_KEPT = 256  # Accept headers whose negotiation is kept (clients send few different ones)
 _STATUS_200 = "200 OK"
 
 
@@ -49,7 +49,6 @@ class Front:
         self.enabled = True
         self.answered = 0  # requests this layer answered itself (the tests check that it did)
         self._formats: dict[str, str | None] = {}
-        self._languages: dict[str, str] = {}
 
     def _format(self, accept: str) -> str | None:
         """The entity route's media type for this Accept header (None: not JSON, or not acceptable: the app's)."""
@@ -66,12 +65,7 @@ class Front:
         if query:
             name, sep, value = query.partition("=")
             return value if name == "lang" and sep and value in LANGUAGES else None
-        header = environ.get("HTTP_ACCEPT_LANGUAGE", "")
-        found = self._languages.get(header)
-        if found is None:
-            found = parse_accept_header(header, LanguageAccept).best_match(LANGUAGES) or "en"
-            self._keep(self._languages, header, found)
-        return found
+        return header_language(environ.get("HTTP_ACCEPT_LANGUAGE", ""))
 
     @staticmethod
     def _keep(kept: dict, key: str, value) -> None:

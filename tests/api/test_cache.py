@@ -1,6 +1,8 @@
 """The response cache in front of the app: repeats are answered without Flask, and answered alike."""
 from __future__ import annotations
 
+import pytest
+
 from api.cache import EXTENSION, MARK
 
 
@@ -9,9 +11,12 @@ def test_a_repeat_is_answered_by_the_cache_identically(app, client) -> None:
     url = "/entities/OSTEOKG:0000107/relations?lang=nl&limit=5"  # a view's answer (api/front.py answers limit-less)
     first = client.get(url)
     assert MARK not in first.headers
-    key = (app.extensions["osteokg"].id, "/entities/OSTEOKG:0000107/relations", "lang=nl&limit=5", "", "", "")  # no Accept, Accept-Language or language cookie
+    # no Accept (none given), no Accept-Language (English), no language cookie
+    key = (app.extensions["osteokg"].id, "/entities/OSTEOKG:0000107/relations", "lang=nl&limit=5", (False, ()), "en", "")
     assert key in cache.items
+    hits = cache.hits
     second = client.get(url)
+    assert cache.hits == hits + 1
     assert second.data == first.data and second.headers["ETag"] == first.headers["ETag"]
     assert second.headers["Content-Type"] == "application/json" and MARK not in second.headers
 
@@ -38,7 +43,7 @@ def test_errors_and_other_methods_are_never_cached(app, client) -> None:
     cache = app.extensions[EXTENSION]
     for _ in range(2):
         assert client.get("/entities/OSTEOKG:9999998").status_code == 404
-    assert not [k for k in cache.items if k[0] == "/entities/OSTEOKG:9999998"]
+    assert not [k for k in cache.items if k[1] == "/entities/OSTEOKG:9999998"]
     assert client.post("/entities/OSTEOKG:0000106").status_code == 405
     assert client.head("/entities/OSTEOKG:0000106").status_code == 200
 
@@ -61,3 +66,52 @@ def test_the_lean_paths_answers_are_not_kept(app, client) -> None:
     assert client.get("/entities/OSTEOKG:0000110").status_code == 200 and front.answered == before + 1
     assert not [k for k in cache.items if k[1] == "/entities/OSTEOKG:0000110"]
 
+
+
+DUTCH = ["nl", "NL", "nl-BE", "nl-NL,nl;q=0.9,en;q=0.8", "fr, nl;q=0.5", "nl, nl", "de;q=0.9, nl;q=0.8, en;q=0.1"]
+ENGLISH = ["", "en", "en-GB,en;q=0.9", "fr", "x-klingon", "*", "nl;q=0, en;q=0", "de, en;q=0.2, nl;q=0.1", ";;,"]
+
+
+@pytest.mark.parametrize("url", ["/entities/OSTEOKG:0000113/relations?limit=3", "/search?q=botnecrose",
+                                 "/entities/OSTEOKG:0000113/ancestors?limit=2"])
+def test_accept_language_keys_on_the_language_the_answer_gets(app, client, url: str) -> None:
+    """Every spelling of 'Dutch' (and of 'not Dutch': English) is one entry, answered from the cache after the first."""
+    cache = app.extensions[EXTENSION]
+    answers = {}
+    for language, headers in (("nl", DUTCH), ("en", ENGLISH)):
+        first = client.get(url, headers={"Accept-Language": headers[0]} if headers[0] else {})
+        assert first.status_code == 200
+        hits = cache.hits
+        for header in headers[1:]:
+            again = client.get(url, headers={"Accept-Language": header})
+            assert again.data == first.data and again.headers["ETag"] == first.headers["ETag"], header
+        assert cache.hits == hits + len(headers) - 1  # none of them reached the app
+        answers[language] = first.data
+    assert answers["nl"] != answers["en"]
+    assert len([k for k in cache.items if (k[1], k[2]) == tuple(url.split("?"))]) == 2
+
+
+def test_the_cached_answer_is_the_one_the_app_gives(build_dir) -> None:
+    """Each header's answer through the cache is byte for byte what a cache-less app gives that header."""
+    from api import create_app
+
+    cached = create_app({"TESTING": True, "BUILD_DIR": str(build_dir)}).test_client()
+    bare = create_app({"TESTING": True, "BUILD_DIR": str(build_dir), "RESPONSE_CACHE_SIZE": 0}).test_client()
+    url = "/entities/OSTEOKG:0000114/relations?limit=6"
+    for header in DUTCH + ENGLISH:
+        headers = {"Accept-Language": header} if header else {}
+        assert cached.get(url, headers=headers).data == bare.get(url, headers=headers).data, header
+
+
+def test_spellings_of_one_accept_share_an_entry(app, client) -> None:
+    cache = app.extensions[EXTENSION]
+    url = "/entities/OSTEOKG:0000115"
+    first = client.get(url, headers={"Accept": "text/turtle;q=0.5, application/ld+json;q=0.4"})
+    assert first.mimetype == "text/turtle"
+    hits = cache.hits
+    for spelling in ("text/turtle; q=0.50,application/ld+json ;q=0.4", "application/ld+json;q=0.4,text/turtle;q=0.5"):
+        again = client.get(url, headers={"Accept": spelling})
+        assert again.data == first.data and again.mimetype == "text/turtle"
+    assert cache.hits == hits + 2
+    other = client.get(url, headers={"Accept": "text/turtle;q=0.4, application/ld+json;q=0.5"})
+    assert other.mimetype == "application/ld+json" and cache.hits == hits + 2  # another meaning: its own entry
