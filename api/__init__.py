@@ -55,15 +55,16 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from api import explorer
 
     explorer.init_app(app)  # the pages for people (/, /questions, and HTML for a browser on the routes above)
-    from api import front
+    from api import front, metrics
 
     front.init_app(app)  # the hot entity routes from the release's documents, below Flask (api/front.py)
     from api.cache import EXTENSION as CACHE
     from api.cache import ResponseCache
 
-    cache = ResponseCache(app.wsgi_app, app.config["RESPONSE_CACHE_SIZE"])
-    app.wsgi_app = cache  # type: ignore[method-assign]
+    cache = ResponseCache(metrics.behind_cache(app.wsgi_app), app.config["RESPONSE_CACHE_SIZE"])
+    app.wsgi_app = metrics.before_cache(cache)  # type: ignore[method-assign]  # (the metrics see its hits)
     app.extensions[CACHE] = cache
     graph.releases_of(app).on_swap.append(cache.clear)  # a new release: no answer of the old one is kept
-    graph.bind(app)  # outermost: each request bound to one release, for the cache and the views alike
+    graph.bind(app)  # each request bound to one release, for the cache and the views alike
+    metrics.init_app(app)  # outermost: /metrics, and every answer counted and logged (api/metrics.py)
     return app

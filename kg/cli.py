@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
+import tempfile
 import urllib.parse
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -242,6 +244,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             return _fail(exc)
         os.environ["OSTEOKG_STORE"] = args.store
     try:
+        _access_log()
         values = {**settings.defaults("api"), **settings.from_environ("api")}  # a bad OSTEOKG_* value: one
         from api import (
             cds,  # message here, not a crash loop of workers; the CDS door's issuers file and FHIR servers too
@@ -272,11 +275,51 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # a worker that dies (killed, crashed) is replaced instead of taking the server down (granian >= 1.0);
     # granian still stops when a respawned worker dies again within 5.5 s (a crash loop)
     options = {"blocking_threads": args.threads} if args.threads else {}
-    server = Granian("api.wsgi:app", address=args.host, port=args.port, interface=Interfaces.WSGI,
-                     workers=args.workers, log_access=False, respawn_failed_workers=True, **options)
-    _forward_reload_signal(server)
-    server.serve()
+    folder, ours = _metrics_folder()
+    try:
+        # granian's own access log is off: the app writes one (OSTEOKG_ACCESS_LOG, api/metrics.py)
+        server = Granian("api.wsgi:app", address=args.host, port=args.port, interface=Interfaces.WSGI,
+                         workers=args.workers, log_access=False, respawn_failed_workers=True, **options)
+        _forward_reload_signal(server)
+        server.serve()
+    finally:
+        if ours:
+            shutil.rmtree(folder, ignore_errors=True)
     return EXIT_OK
+
+
+METRICS_DIR = "PROMETHEUS_MULTIPROC_DIR"  # prometheus-client's variable: where every worker writes its metrics
+
+
+def _metrics_folder() -> tuple[Path, bool]:
+    """The folder every worker of this server writes its metrics to (``PROMETHEUS_MULTIPROC_DIR``, api/metrics.py),
+    set before any worker starts (prometheus-client picks its multiprocess mode when it is imported): the
+    operator's, emptied of an earlier server's files, else a fresh temporary folder, removed when the server
+    stops (the second value: True when it is ours)."""
+    given = os.environ.get(METRICS_DIR)
+    if given:
+        folder = Path(given)
+        folder.mkdir(parents=True, exist_ok=True)
+        for stale in folder.glob("*.db"):
+            stale.unlink()
+        return folder, False
+    folder = Path(tempfile.mkdtemp(prefix="osteokg-metrics-"))
+    os.environ[METRICS_DIR] = str(folder)
+    return folder, True
+
+
+def _access_log() -> None:
+    """The access log of a server: on standard error unless ``OSTEOKG_ACCESS_LOG`` says otherwise; a file that
+    cannot be opened stops the server here (one message), not each worker."""
+    where = settings.given("ACCESS_LOG")
+    if where is None:
+        os.environ[settings.setting("ACCESS_LOG").env] = "-"
+    elif where not in ("", "-"):
+        try:
+            os.close(os.open(where, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640))
+        except OSError as exc:
+            raise settings.SettingError(f"{settings.setting('ACCESS_LOG').env}={where}: the access log cannot be "
+                                        f"written ({exc.strerror})") from None
 
 
 def cmd_mcp(args: argparse.Namespace) -> int:

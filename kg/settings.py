@@ -167,6 +167,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CORS_ORIGIN", "str", "*", "Access-Control-Allow-Origin of every answer", ("api",)),
     Setting("DATA_DIR", "path", DATA_DIR, "the folder of what the API itself writes: cds.sqlite (the CDS cards "
             "issued, their feedback, the token IDs seen), shared by every worker process", ("api",)),
+    # operations: metrics and the access log (docs/operations.md)
+    Setting("METRICS", "bool", True, "answer GET /metrics in the Prometheus text format (requests by route and "
+            "status, latency, SPARQL outcomes, the response cache, the release served), summed over every worker",
+            ("api",)),
+    Setting("ACCESS_LOG", "str", "", "where the access log goes (one JSON line per request): `-` standard error, "
+            "else a file every worker appends to; empty: none (`osteokg serve` sets `-` when it is unset)",
+            ("serve", "api")),
+    Setting("ACCESS_LOG_QUERY", "bool", False, "put each request's query string (a SPARQL query, a search) in "
+            "the access log; bodies, Authorization and cookies are never logged", ("api",)),
     # the CDS Hooks door (docs/cds-hooks.md)
     Setting("CDS_AUTH", "bool", True, "check the CDS Hooks bearer token (JWT) of every CDS service call and "
             "feedback; `off` only for local use (logged as a warning at start)", ("api",)),

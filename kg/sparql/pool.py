@@ -19,6 +19,10 @@ aborts the engine, or the kernel's OOM killer kills it: 503), crashed (SIGSEGV a
 otherwise (500). A process that had died while idle (found dead before the query was sent, or its
 pipe broken on sending) is replaced and the query is run once more on the fresh process.
 
+What became of each query (answered, refused, timed out, killed, ...: :data:`OUTCOMES`) is told to the
+:data:`OBSERVERS` in the API process, with the seconds it took (``api.metrics`` counts them for
+``/metrics``); the query processes report nothing themselves and kg imports no metrics library.
+
 A query is one round trip of plain bytes (:mod:`kg.sparql.framing`): the answer's body comes back as
 the query process serialized it and goes to the client as it is.
 
@@ -39,7 +43,8 @@ import socket
 import subprocess
 import sys
 import threading
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass
@@ -56,6 +61,14 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("osteokg.sparql")
 
+#: what became of a query given to the pool: the worker's reply (answered 200, refused 4xx, failed 500, memory:
+#: the engine's allocation failed), the time limit (timeout: the pool killed the process; cpu_time: its CPU
+#: budget did), the process ending while answering (memory_killed, crashed, ended), or no process to run it
+#: (busy, unavailable)
+OUTCOMES = ("answered", "refused", "failed", "memory", "timeout", "cpu_time", "memory_killed", "crashed", "ended",
+            "busy", "unavailable")
+#: called in the API process after each query with (outcome, seconds); an observer's error is logged, not raised
+OBSERVERS: list[Callable[[str, float], None]] = []
 STARTUP_TIMEOUT = 60.0  # seconds a new query process may take to load the graph
 WORKER_MODULE = "kg.sparql.worker"
 
@@ -64,9 +77,10 @@ class PoolError(Exception):
     """The pool could not answer: becomes a problem response."""
 
     def __init__(self, status: int, title: str, detail: str, headers: dict[str, str] | None = None,
-                 **extra: Any) -> None:
+                 outcome: str = "unavailable", **extra: Any) -> None:
         super().__init__(detail)
         self.status, self.title, self.detail, self.headers, self.extra = status, title, detail, headers, extra
+        self.outcome = outcome  # for the OBSERVERS (one of OUTCOMES)
 
 
 class _DiedIdle(Exception):
@@ -178,18 +192,37 @@ def death(code: int | None, settings: PoolSettings) -> PoolError:
         if number == getattr(signal, "SIGXCPU", 24):
             return PoolError(504, "Query time limit exceeded",
                              f"The query used more CPU time than it may and was stopped. {NARROW}",
-                             time_limit_seconds=settings.timeout, cause="cpu-time")
+                             outcome="cpu_time", time_limit_seconds=settings.timeout, cause="cpu-time")
         if number in (signal.SIGABRT, signal.SIGKILL):  # an allocation failed (abort) or the OOM killer
             return PoolError(503, "Query needs too much memory",
                              f"The query process was stopped while answering because the query needed more "
-                             f"memory than a query may use{limit}. {NARROW}", cause="memory")
+                             f"memory than a query may use{limit}. {NARROW}", outcome="memory_killed",
+                             cause="memory")
         name = signal.Signals(number).name if number in signal.valid_signals() else f"signal {number}"
         return PoolError(500, "Query engine crashed",
                          f"The query engine crashed ({name}) while answering this query; the crash was logged. "
-                         "Try a simpler form of the query.", cause="crash", signal=name)
+                         "Try a simpler form of the query.", outcome="crashed", cause="crash", signal=name)
     return PoolError(500, "Query engine ended",
                      f"The query process ended while answering (exit code {code}); this was logged. Try again.",
-                     cause="exit")
+                     outcome="ended", cause="exit")
+
+
+def _outcome(reply: dict) -> str:
+    """The outcome (:data:`OUTCOMES`) of a query the worker answered: its reply's status."""
+    status = int(reply.get("status") or 500)
+    if status == 200:
+        return "answered"
+    if status == 503:  # the worker's one 503: the engine's allocation failed (kg.sparql.worker)
+        return "memory"
+    return "refused" if status < 500 else "failed"
+
+
+def _tell(outcome: str, seconds: float) -> None:
+    for observer in OBSERVERS:
+        try:
+            observer(outcome, seconds)
+        except Exception:  # counting must never change an answer
+            log.exception("a SPARQL pool observer failed")
 
 
 class QueryPool:
@@ -272,10 +305,24 @@ class QueryPool:
         except queue.Empty:
             raise PoolError(503, "Query engine busy",
                             "Every query process is busy with other queries; try again shortly.",
-                            {"Retry-After": str(max(1, math.ceil(timeout)))}) from None
+                            {"Retry-After": str(max(1, math.ceil(timeout)))}, outcome="busy") from None
 
     def run(self, text: str, results_format: str | None, graph_format: str | None) -> dict:
-        """Answer one query: the worker's reply (``status`` 200 with ``body``, or a problem)."""
+        """Answer one query: the worker's reply (``status`` 200 with ``body``, or a problem); its outcome is told to
+        the :data:`OBSERVERS`."""
+        started, outcome = time.perf_counter(), "unavailable"
+        try:
+            reply = self._run(text, results_format, graph_format)
+            outcome = _outcome(reply)
+            return reply
+        except PoolError as error:
+            outcome = error.outcome
+            raise
+        finally:
+            if OBSERVERS:
+                _tell(outcome, time.perf_counter() - started)
+
+    def _run(self, text: str, results_format: str | None, graph_format: str | None) -> dict:
         self._ensure_started()
         try:
             return self._run_once(text, results_format, graph_format)
@@ -303,7 +350,7 @@ class QueryPool:
                 log.info("SPARQL query stopped after %s s", timeout)
                 raise PoolError(504, "Query time limit exceeded",
                                 f"The query ran longer than the time limit of {timeout:g} s and was stopped. {NARROW}",
-                                time_limit_seconds=timeout)
+                                outcome="timeout", time_limit_seconds=timeout)
             reply = framing.read_reply(worker.conn.recv_bytes())
             healthy = not reply.get("retire")
             return reply
