@@ -1,0 +1,129 @@
+"""Per-client limits on the SPARQL endpoint, shared by every worker process, in the manner of WDQS.
+
+One client's expensive queries must not starve everyone else's. Each client (its address, as the door
+names it) may have at most ``concurrent`` queries running at once, and may spend at most ``budget``
+seconds of query time in any ``window`` seconds (WDQS: 5 at once, 60 s per 60 s). A query over either
+limit is refused before it reaches a query process, with the seconds after which it would be let in
+(for ``Retry-After``). A limit that each worker process kept for itself would multiply by the number of
+workers, so the counts live in one SQLite file beside the API's other writes (``OSTEOKG_DATA_DIR``).
+
+Use: ``with limits.admit(client) as ticket: ...run the query...`` — :meth:`Limits.admit` raises
+:class:`Limited` when over a limit, and on leaving the block the query's time is charged to the client
+(a refused or failed query is charged its time too: the work was done). A process killed while holding
+a ticket leaves a running row behind; rows older than ``stale`` seconds (more than any query may run)
+no longer count.
+
+SQLite in WAL mode, ``synchronous=OFF`` (these counts are not worth a disk flush: a machine crash resets
+them), one short ``BEGIN IMMEDIATE`` transaction per admission and one per release, so two workers never
+admit past a limit together. Nothing here knows Flask or HTTP.
+"""
+from __future__ import annotations
+
+import math
+import secrets
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from kg.errors import KgError
+
+FILE = "sparql-limits.sqlite"
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS running (ticket TEXT PRIMARY KEY, client TEXT NOT NULL, started REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS running_client ON running (client);
+CREATE TABLE IF NOT EXISTS spent (client TEXT NOT NULL, ended REAL NOT NULL, seconds REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS spent_client ON spent (client, ended);
+"""
+
+
+class Limited(KgError):
+    """A query refused because its client is over a limit (429); ``retry_after`` is in whole seconds."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+@dataclass
+class Limits:
+    """The limits, and the file that counts against them."""
+
+    path: Path
+    concurrent: int = 5
+    budget: float = 60.0
+    window: float = 60.0
+    stale: float = 120.0
+
+    def __post_init__(self) -> None:
+        self.path = Path(self.path)
+        self._ready = False
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        if not self._ready:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        with closing(sqlite3.connect(self.path, timeout=10, isolation_level=None)) as connection:
+            if not self._ready:
+                connection.execute("PRAGMA journal_mode=WAL")
+                connection.executescript(_SCHEMA)
+                self._ready = True
+            connection.execute("PRAGMA synchronous=OFF")
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                yield connection
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+            connection.execute("COMMIT")
+
+    def _enter(self, client: str, now: float) -> str:
+        ticket = secrets.token_hex(8)
+        with self._transaction() as connection:
+            connection.execute("DELETE FROM running WHERE started < ?", (now - self.stale,))
+            connection.execute("DELETE FROM spent WHERE ended < ?", (now - self.window,))
+            running = connection.execute("SELECT count(*) FROM running WHERE client = ?", (client,)).fetchone()[0]
+            if running >= self.concurrent:
+                raise Limited(f"this client already has {running} SPARQL queries running (at most {self.concurrent} "
+                              f"at once); wait for one to finish", 1)
+            rows = connection.execute("SELECT ended, seconds FROM spent WHERE client = ? ORDER BY ended",
+                                      (client,)).fetchall()
+            used = sum(seconds for _ended, seconds in rows)
+            if used >= self.budget:
+                # the budget frees as the oldest charges leave the window
+                over, wait = used - self.budget, self.window
+                for ended, seconds in rows:
+                    over -= seconds
+                    if over < 0:
+                        wait = ended + self.window - now
+                        break
+                raise Limited(f"this client has used {used:.1f} s of SPARQL query time in the last "
+                              f"{self.window:g} s (at most {self.budget:g} s)", max(1, math.ceil(wait)))
+            connection.execute("INSERT INTO running VALUES (?, ?, ?)", (ticket, client, now))
+        return ticket
+
+    def _leave(self, ticket: str, client: str, started: float, ended: float) -> None:
+        with self._transaction() as connection:
+            connection.execute("DELETE FROM running WHERE ticket = ?", (ticket,))
+            connection.execute("INSERT INTO spent VALUES (?, ?, ?)", (client, ended, max(0.0, ended - started)))
+
+    @contextmanager
+    def admit(self, client: str) -> Iterator[str]:
+        """Let one query of ``client`` run (:class:`Limited` if it is over a limit); charge its time after."""
+        started = time.time()
+        ticket = self._enter(client, started)
+        try:
+            yield ticket
+        finally:
+            self._leave(ticket, client, started, time.time())
+
+    def charge(self, client: str, seconds: float) -> None:
+        """Charge ``seconds`` of query time to ``client`` without a ticket (a query answered elsewhere)."""
+        now = time.time()
+        with self._transaction() as connection:
+            connection.execute("INSERT INTO spent VALUES (?, ?, ?)", (client, now, max(0.0, seconds)))
+
+
+__all__ = ["FILE", "Limited", "Limits"]
