@@ -14,17 +14,20 @@ a ticket leaves a running row behind; rows older than ``stale`` seconds (more th
 no longer count.
 
 SQLite in WAL mode, ``synchronous=OFF`` (these counts are not worth a disk flush: a machine crash resets
-them), one short ``BEGIN IMMEDIATE`` transaction per admission and one per release, so two workers never
-admit past a limit together. Nothing here knows Flask or HTTP.
+them), a connection per thread (and per process, so a forked worker opens its own), one short ``BEGIN
+IMMEDIATE`` transaction per admission and one per release, so two workers never admit past a limit
+together. Nothing here knows Flask or HTTP.
 """
 from __future__ import annotations
 
 import math
+import os
 import secrets
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,25 +62,31 @@ class Limits:
 
     def __post_init__(self) -> None:
         self.path = Path(self.path)
-        self._ready = False
+        self._connections: dict[tuple[int, int], sqlite3.Connection] = {}
+
+    def _connection(self) -> sqlite3.Connection:
+        """This thread's connection (one per thread and process: a forked child opens its own)."""
+        key = (os.getpid(), threading.get_ident())
+        connection = self._connections.get(key)
+        if connection is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            connection = sqlite3.connect(self.path, timeout=10, isolation_level=None, check_same_thread=False)
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA synchronous=OFF")
+            connection.executescript(_SCHEMA)
+            self._connections[key] = connection
+        return connection
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
-        if not self._ready:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        with closing(sqlite3.connect(self.path, timeout=10, isolation_level=None)) as connection:
-            if not self._ready:
-                connection.execute("PRAGMA journal_mode=WAL")
-                connection.executescript(_SCHEMA)
-                self._ready = True
-            connection.execute("PRAGMA synchronous=OFF")
-            connection.execute("BEGIN IMMEDIATE")
-            try:
-                yield connection
-            except BaseException:
-                connection.execute("ROLLBACK")
-                raise
-            connection.execute("COMMIT")
+        connection = self._connection()
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            yield connection
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+        connection.execute("COMMIT")
 
     def _enter(self, client: str, now: float) -> str:
         ticket = secrets.token_hex(8)
@@ -118,6 +127,11 @@ class Limits:
             yield ticket
         finally:
             self._leave(ticket, client, started, time.time())
+
+    def close(self) -> None:
+        """Close this process's connections (the counts stay in the file)."""
+        for key in [k for k in self._connections if k[0] == os.getpid()]:
+            self._connections.pop(key).close()
 
     def charge(self, client: str, seconds: float) -> None:
         """Charge ``seconds`` of query time to ``client`` without a ticket (a query answered elsewhere)."""
