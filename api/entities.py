@@ -170,7 +170,7 @@ def relations(curie: str):
     strength = request.args.get("strength")
     if strength is not None:
         strength = params.choice("strength", STRENGTHS, strength)
-    return encoded(service().relations_json(resolved, lang, direction, request.args.get("predicate"),
+    return encoded(service().relations_json(resolved, lang, direction, params.optional("predicate"),
                                             None if inferred == "any" else inferred == "true", strength, limit,
                                             offset))
 
@@ -201,7 +201,7 @@ for _query in HIERARCHY:
 def search():
     params.only("q", "lang", "category", "limit", "offset")
     limit, offset = params.paging()
-    category = request.args.get("category") or None
+    category = params.optional("category")
     if wants_html():  # a page: without q= it is the search form
         raw = request.args.get("q", "")
         return views.search_page(search_text(raw) if raw.strip() else "", category, limit, offset)
@@ -250,4 +250,4 @@ def statements():
     lang = params.language()
     limit, offset = params.paging()
     kind = params.choice("kind", ("quantitative", "note", "any"), "quantitative")
-    return encoded(service().statements_json(lang, kind, request.args.get("about") or None, limit, offset))
+    return encoded(service().statements_json(lang, kind, params.optional("about"), limit, offset))

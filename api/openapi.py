@@ -1,26 +1,61 @@
-"""The OpenAPI 3.1 document of every route, and a readable page rendered from it (no external assets)."""
+"""The OpenAPI 3.1 document of every route, and a readable page rendered from it (no external assets).
+
+The document states what the API enforces, constraint for constraint, so that a client (and the fuzzer,
+tests/api/test_fuzz.py, which generates cases from it) can tell a valid request from a refused one:
+
+- a CURIE (in a path, ``category``, ``predicate``, ``about``) matches :data:`CURIE_PATTERN`: one of the prefixes
+  the graph knows (:data:`kg.vocab.PREFIXES`; an upper-case prefix in any case, as :mod:`kg.service` reads
+  them) and a local part of letters, digits, ``_ . -``; an osteokg ID is ``OSTEOKG:`` and seven digits;
+- ``limit`` 1–``PAGE_MAX`` (kg/settings.py's default), ``offset`` 0–:data:`api.params.OFFSET_MAX`, both in ASCII
+  digits; ``q`` 1–200 characters with one that is not white space;
+- every route refuses a parameter it does not take and one given twice (400, :func:`api.params.only`);
+- a foreign code where an entity is expected is a 303 to the entity it stands for (or to its ``/xrefs``);
+- the SPARQL dataset parameters are documented and refused whatever their value (a schema no value matches).
+"""
 from __future__ import annotations
+
+import re
 
 from flask import Blueprint, jsonify, render_template, request
 
 from api.cds import OPENAPI_PATHS as CDS_PATHS
-from api.changes import OPENAPI_PATHS as CHANGES_PATHS
 from api.cds import OPENAPI_SECURITY as CDS_SECURITY
+from api.changes import OPENAPI_PATHS as CHANGES_PATHS
 from api.entities import STRENGTHS
+from api.meta import DOWNLOADS
+from api.params import OFFSET_MAX, only
+from kg import settings
 from kg.search import TYPES
 from kg.service.values import MATCHES
-from api.meta import DOWNLOADS
+from kg.vocab import PREFIXES
 
 bp = Blueprint("openapi", __name__)
 
+
+def _prefix_pattern(prefix: str) -> str:
+    """A prefix as kg.service reads it: as written, or (an upper-case prefix) in any case."""
+    if prefix != prefix.upper():
+        return re.escape(prefix)
+    return "".join(f"[{c}{c.lower()}]" if c.isalpha() else re.escape(c) for c in prefix)
+
+
+#: a CURIE the service takes: a known prefix and a local part; an osteokg ID is OSTEOKG: and seven digits
+CURIE_PATTERN = ("^(?:" + _prefix_pattern("OSTEOKG") + ":[0-9]{7}|(?:"
+                 + "|".join(_prefix_pattern(p) for p in PREFIXES if p.upper() != "OSTEOKG") + "):[A-Za-z0-9_.\\-]+)$")
+CURIE_SCHEMA = {"type": "string", "pattern": CURIE_PATTERN}
+PAGE_MAX = settings.default("PAGE_MAX")
 LANG = {"name": "lang", "in": "query", "required": False, "description": "Language of labels and texts; default from Accept-Language, else English.",
         "schema": {"type": "string", "enum": ["en", "nl"]}}
-LIMIT = {"name": "limit", "in": "query", "required": False, "description": "Page size (1–500, default 50).",
-         "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}}
+LIMIT = {"name": "limit", "in": "query", "required": False, "description": f"Page size (1–{PAGE_MAX}, default 50).",
+         "schema": {"type": "integer", "minimum": 1, "maximum": PAGE_MAX, "default": 50}}
 OFFSET = {"name": "offset", "in": "query", "required": False, "description": "Items to skip.",
-          "schema": {"type": "integer", "minimum": 0, "default": 0}}
-CURIE = {"name": "curie", "in": "path", "required": True, "description": "An osteokg CURIE such as OSTEOKG:0000106.",
-         "schema": {"type": "string", "pattern": "^[A-Za-z][A-Za-z0-9_.-]*:[A-Za-z0-9_.\\-]+$"}, "example": "OSTEOKG:0000106"}
+          "schema": {"type": "integer", "minimum": 0, "maximum": OFFSET_MAX, "default": 0}}
+CURIE = {"name": "curie", "in": "path", "required": True,
+         "description": "A CURIE such as OSTEOKG:0000106 (an osteokg ID) or a code of another terminology "
+                        "(UBERON:0001474, ICD10WHO:M87): a known prefix (" + ", ".join(PREFIXES) + ") and a local part.",
+         "schema": CURIE_SCHEMA, "example": "OSTEOKG:0000106"}
+#: the words of a search: 1–200 characters, not all white space
+QUERY_TEXT = {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "\\S"}
 
 
 def problem(description: str) -> dict:
@@ -42,7 +77,26 @@ def page_of(item: str) -> dict:
 ERRORS = {"400": problem("A parameter is malformed or not allowed; the detail names it."),
           "406": problem("None of the accepted media types can be produced.")}
 NOT_FOUND = {"404": problem("The graph has no such entity.")}
-RDF_VIEWS = {t: {"schema": {"type": "string"}} for t in ("application/ld+json", "text/turtle", "application/n-triples", "text/html")}
+#: an entity's other views; JSON-LD is a JSON object, the others text
+RDF_VIEWS = {"application/ld+json": {"schema": {"type": "object"}},
+             **{t: {"schema": {"type": "string"}} for t in ("text/turtle", "application/n-triples", "text/html")}}
+#: a foreign code where an entity is expected: 303 to the entity it stands for, or to its /xrefs when it maps to several
+SEE_OTHER = {"303": {"description": "The CURIE is a code of another terminology: See Other, the entity it stands for "
+                                    "(or /xrefs/{code} when it maps to several, or imprecisely).",
+                     "headers": {"Location": {"schema": {"type": "string"}, "required": True}}}}
+#: what POST /mcp takes and answers: JSON-RPC 2.0 (the MCP messages' own params are the MCP specification's)
+JSONRPC_REQUEST = {"type": "object", "required": ["jsonrpc", "method"],
+                   "properties": {"jsonrpc": {"const": "2.0"},
+                                  "id": {"description": "A string or a number; a message whose id is anything else is "
+                                                        "taken as a notification (202), as the mcp package reads it."},
+                                  "method": {"type": "string"}, "params": {"type": ["object", "null"]}}}
+JSONRPC_ANSWER = {"type": "object", "required": ["jsonrpc"],
+                  "properties": {"jsonrpc": {"const": "2.0"}, "id": {"type": ["string", "integer", "null"]},
+                                 "result": {"type": "object"},
+                                 "error": {"type": "object", "required": ["code", "message"],
+                                           "properties": {"code": {"type": "integer"}, "message": {"type": "string"}}}}}
+#: a route that takes no parameter refuses any (api.params.only)
+NO_PARAMETERS = {"400": problem("This route takes no parameter; the detail names the one given.")}
 
 
 def list_route(summary: str, item: str, parameters: list[dict], tags: list[str], extra_errors: dict | None = None) -> dict:
@@ -51,17 +105,18 @@ def list_route(summary: str, item: str, parameters: list[dict], tags: list[str],
 
 
 def hierarchy(word: str) -> dict:
-    return list_route(f"The {word} of an entity.", "Ref", [CURIE, LANG, LIMIT, OFFSET], ["hierarchy"], NOT_FOUND)
+    return list_route(f"The {word} of an entity.", "Ref", [CURIE, LANG, LIMIT, OFFSET], ["hierarchy"], {**SEE_OTHER, **NOT_FOUND})
 
 
 def document() -> dict:
     sparql_params = [
-        {"name": "query", "in": "query", "required": False, "schema": {"type": "string"},
+        {"name": "query", "in": "query", "required": False, "schema": {"type": "string", "minLength": 1},
          "description": "A SPARQL 1.1 query (SELECT, ASK, CONSTRUCT, DESCRIBE). Without it: the service description."},
-        {"name": "default-graph-uri", "in": "query", "required": False, "schema": {"type": "string"},
-         "description": "Not supported: the dataset is fixed (400)."},
-        {"name": "named-graph-uri", "in": "query", "required": False, "schema": {"type": "string"},
-         "description": "Not supported: the dataset is fixed (400)."},
+        # the protocol's dataset parameters: documented, and refused whatever their value (no value matches `not {}`)
+        {"name": "default-graph-uri", "in": "query", "required": False, "schema": {"not": {}},
+         "description": "Not supported: the dataset is fixed; any value, the empty one too, is refused (400)."},
+        {"name": "named-graph-uri", "in": "query", "required": False, "schema": {"not": {}},
+         "description": "Not supported: the dataset is fixed; any value, the empty one too, is refused (400)."},
     ]
     sparql_results = {t: {"schema": {"type": "string"}} for t in (
         "application/sparql-results+json", "application/sparql-results+xml", "text/csv", "text/tab-separated-values",
@@ -87,41 +142,45 @@ def document() -> dict:
             **CDS_PATHS,  # the CDS Hooks door documents its own routes (api/cds.py)
             **CHANGES_PATHS,  # the change feed documents its own routes (api/changes.py)
             "/health": {"get": {"summary": "Ready once the graph is loaded.", "tags": ["service"],
-                                "responses": {"200": ok("Ready.", "Health")}}},
+                                "responses": {"200": ok("Ready.", "Health"), **NO_PARAMETERS}}},
             "/version": {"get": {"summary": "Ontology version, build time and graph hash.", "tags": ["service"],
-                                 "responses": {"200": ok("Version.", "Version")}}},
+                                 "responses": {"200": ok("Version.", "Version"), **NO_PARAMETERS}}},
             "/ontology": {"get": {"summary": "The ontology's HTML documentation (generated by the build).", "tags": ["service"],
                                   "responses": {"200": {"description": "HTML.", "content": {"text/html": {"schema": {"type": "string"}}}},
-                                                **NOT_FOUND}}},
+                                                **NO_PARAMETERS, **NOT_FOUND}}},
             "/ontology/{name}": {"get": {
                 "summary": "A release file: osteokg.ttl, .nt, .jsonld, .owl, osteokg.sssom.tsv, osteokg_nodes.tsv, osteokg_edges.tsv (KGX), qc-report.tsv, review.html and review.tsv (the clinician's review sheet).",
                 "tags": ["service"],
                 "parameters": [{"name": "name", "in": "path", "required": True, "schema": {"type": "string", "enum": list(DOWNLOADS)}}],
-                "responses": {"200": {"description": "The file.", "content": {t: {"schema": {"type": "string"}} for t in
-                                                                         sorted(set(DOWNLOADS.values()))}}, **NOT_FOUND}}},
+                "responses": {"200": {"description": "The file (osteokg.jsonld, a JSON-LD document, is a JSON object).",
+                                      "content": {t: {"schema": {"type": "object" if t == "application/ld+json" else "string"}}
+                                                  for t in sorted(set(DOWNLOADS.values()))}},
+                              **NO_PARAMETERS, **NOT_FOUND}}},
             "/openapi.json": {"get": {"summary": "This document.", "tags": ["service"],
-                                      "responses": {"200": ok("OpenAPI 3.1.", {"type": "object"})}}},
+                                      "responses": {"200": ok("OpenAPI 3.1.", {"type": "object"}), **NO_PARAMETERS}}},
             "/docs": {"get": {"summary": "This document as a readable page.", "tags": ["service"],
-                              "responses": {"200": {"description": "HTML.", "content": {"text/html": {"schema": {"type": "string"}}}}}}},
+                              "responses": {"200": {"description": "HTML.", "content": {"text/html": {"schema": {"type": "string"}}}},
+                                            **NO_PARAMETERS}}},
             "/sparql": {
                 "get": {"summary": "SPARQL 1.1 query (or the service description).", "tags": ["sparql"], "parameters": sparql_params,
                         "responses": {"200": {"description": "Results, negotiated by Accept.", "content": sparql_results}, **sparql_errors}},
                 "post": {"summary": "SPARQL 1.1 query by POST (form-encoded or application/sparql-query).", "tags": ["sparql"],
                          "parameters": sparql_params[1:],
                          "requestBody": {"required": False, "content": {
-                             "application/x-www-form-urlencoded": {"schema": {"type": "object", "properties": {"query": {"type": "string"}}}},
-                             "application/sparql-query": {"schema": {"type": "string"}}}},
+                             "application/x-www-form-urlencoded": {"schema": {"type": "object", "properties": {
+                                 "query": {"type": "string", "minLength": 1}}}},
+                             "application/sparql-query": {"schema": {"type": "string", "minLength": 1}}}},
                          "responses": {"200": {"description": "Results, negotiated by Accept.", "content": sparql_results}, **sparql_errors}},
             },
             "/entities/{curie}": {"get": {
                 "summary": "An entity: labels, definitions, synonyms, categories, cross-references, parents, relations.",
                 "tags": ["entities"], "parameters": [CURIE, LANG],
                 "responses": {"200": ok("The entity (JSON by default; JSON-LD, Turtle, N-Triples, HTML by Accept).", "Entity", RDF_VIEWS),
-                              **ERRORS, **NOT_FOUND}}},
+                              **SEE_OTHER, **ERRORS, **NOT_FOUND}}},
             "/entities": {"get": {
                 "summary": "An entity by its full IRI.", "tags": ["entities"],
-                "parameters": [{"name": "iri", "in": "query", "required": True, "schema": {"type": "string", "format": "iri"}}, LANG],
-                "responses": {"200": ok("The entity.", "Entity", RDF_VIEWS), **ERRORS, **NOT_FOUND}}},
+                "parameters": [{"name": "iri", "in": "query", "required": True, "schema": {"type": "string", "format": "iri", "minLength": 1, "maxLength": 2000}}, LANG],
+                "responses": {"200": ok("The entity.", "Entity", RDF_VIEWS), **SEE_OTHER, **ERRORS, **NOT_FOUND}}},
             "/OSTEOKG_{digits}": {"get": {
                 "summary": "An osteokg IRI's own path: 303 See Other to the entity.", "tags": ["entities"],
                 "parameters": [{"name": "digits", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^\\d{7}$"}}],
@@ -131,13 +190,13 @@ def document() -> dict:
                 "(source, quote, strength, evidence kind, review status, condition, context, in combination with, "
                 "quantified by; for inferred evidence the rule and the premise edge).", "Edge",
                 [CURIE, LANG, LIMIT, OFFSET,
-                 {"name": "predicate", "in": "query", "required": False, "schema": {"type": "string"}, "description": "A relation CURIE (see /relations)."},
+                 {"name": "predicate", "in": "query", "required": False, "schema": CURIE_SCHEMA, "description": "A relation CURIE (see /relations)."},
                  {"name": "direction", "in": "query", "required": False, "schema": {"type": "string", "enum": ["out", "in", "both"], "default": "both"}},
                  {"name": "inferred", "in": "query", "required": False, "schema": {"type": "string", "enum": ["any", "true", "false"], "default": "any"}},
                  {"name": "strength", "in": "query", "required": False, "schema": {"type": "string", "enum": list(STRENGTHS)},
                   "description": "Only edges of this strength (the strongest of their evidence): " + ", ".join(STRENGTHS)
                                  + ", strongest first. Any other value: 400 with the allowed values."}],
-                ["entities"], NOT_FOUND),
+                ["entities"], {**SEE_OTHER, **NOT_FOUND}),
             "/entities/{curie}/parents": hierarchy("direct parents"),
             "/entities/{curie}/children": hierarchy("direct children"),
             "/entities/{curie}/ancestors": hierarchy("ancestors"),
@@ -149,8 +208,8 @@ def document() -> dict:
             "/search": list_route(
                 "Search labels, synonyms and codes in Dutch and English: case- and accent-insensitive, words in any order (inside Dutch compounds too), one or two typos forgiven; ranked exact > prefix > words > fuzzy, then a total tie-break.",
                 "SearchHit",
-                [{"name": "q", "in": "query", "required": True, "schema": {"type": "string", "minLength": 1, "maxLength": 200}},
-                 {"name": "category", "in": "query", "required": False, "schema": {"type": "string"}, "description": "A category CURIE (see /categories)."},
+                [{"name": "q", "in": "query", "required": True, "schema": QUERY_TEXT},
+                 {"name": "category", "in": "query", "required": False, "schema": CURIE_SCHEMA, "description": "A category CURIE (see /categories)."},
                  LANG, LIMIT, OFFSET], ["search"]),
             "/suggest": {"get": {
                 "summary": "Search-as-you-type: the entities whose label, synonym or code (or one of its words) starts "
@@ -158,9 +217,9 @@ def document() -> dict:
                            "page of all hits).",
                 "tags": ["search"],
                 "parameters": [{"name": "q", "in": "query", "required": True,
-                                "schema": {"type": "string", "minLength": 1, "maxLength": 200}}, LANG,
+                                "schema": QUERY_TEXT}, LANG,
                                {"name": "limit", "in": "query", "required": False,
-                                "schema": {"type": "integer", "minimum": 1, "default": 10}}],
+                                "schema": {"type": "integer", "minimum": 1, "maximum": PAGE_MAX, "default": 10}}],
                 "responses": {"200": ok("Suggestions.", {"type": "object", "required": ["items", "limit"], "properties": {
                     "items": {"type": "array", "items": {"$ref": "#/components/schemas/SearchHit"}},
                     "limit": {"type": "integer"}}}), **ERRORS}}},
@@ -171,7 +230,7 @@ def document() -> dict:
                            "(both directions, asserted and inferred, but not an edge that is only another's inverse) and "
                            "its parents and children (as rdfs:subClassOf edges), each node with its first category.",
                 "tags": ["entities"], "parameters": [CURIE, LANG],
-                "responses": {"200": ok("The nodes and edges.", "Neighbourhood"), **ERRORS, **NOT_FOUND}}},
+                "responses": {"200": ok("The nodes and edges.", "Neighbourhood"), **SEE_OTHER, **ERRORS, **NOT_FOUND}}},
             "/": {"get": {"summary": "The explorer's home page for a browser (Accept: text/html); for any other client "
                                      "the service's doors as JSON.", "tags": ["explorer"], "parameters": [LANG],
                           "responses": {"200": ok("The doors (a page for a browser).", {"type": "object", "properties": {
@@ -190,11 +249,34 @@ def document() -> dict:
                 "responses": {"200": {"description": "The file.", "content": {"text/css": {"schema": {"type": "string"}},
                                                                              "text/javascript": {"schema": {"type": "string"}}}},
                               "404": problem("No such file.")}}},
+            "/mcp": {"post": {
+                "summary": "The MCP door over streamable HTTP (docs/mcp.md): a JSON-RPC 2.0 message (initialize, "
+                           "tools/list, tools/call, resources/list, resources/read, ping, or a notification); "
+                           "stateless, with JSON answers. POST only (a GET is 405: no event stream is offered).",
+                "tags": ["mcp"],
+                "parameters": [{"name": "Accept", "in": "header", "required": True,
+                                "description": "Must accept application/json (else 406).",
+                                "schema": {"type": "string", "enum": ["application/json",
+                                                                      "application/json, text/event-stream"]}}],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": JSONRPC_REQUEST}}},
+                "responses": {
+                    "200": {"description": "The JSON-RPC answer: a result, or an error object (an unknown tool, a value "
+                                           "the graph cannot take: the tool's isError result).",
+                            "content": {"application/json": {"schema": JSONRPC_ANSWER}}},
+                    "202": {"description": "A notification, accepted (no body)."},
+                    "400": {"description": "Not a JSON-RPC message, or not one this server takes (the JSON-RPC error "
+                                           "says which), or a Content-Type other than application/json.",
+                            "content": {"application/json": {"schema": JSONRPC_ANSWER}}},
+                    "406": {"description": "The Accept header does not accept application/json.",
+                            "content": {"application/json": {"schema": JSONRPC_ANSWER}}},
+                    "413": {"description": "The body is over 1 MiB.", "content": {"text/plain": {"schema": {"type": "string"}}}},
+                    "421": {"description": "Host is neither a loopback name nor OSTEOKG_BASE_URL's host."},
+                    "504": {"description": "No answer within 60 s.", "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
             "/statements": list_route(
                 "Quantitative statements (typed numbers with population, outcome, time frame) and clinical notes, with evidence.",
                 "Statement",
                 [{"name": "kind", "in": "query", "required": False, "schema": {"type": "string", "enum": ["quantitative", "note", "any"], "default": "quantitative"}},
-                 {"name": "about", "in": "query", "required": False, "schema": {"type": "string"}, "description": "Only statements about this CURIE."},
+                 {"name": "about", "in": "query", "required": False, "schema": CURIE_SCHEMA, "description": "Only statements about this CURIE."},
                  LANG, LIMIT, OFFSET], ["statements"]),
         },
         "components": {"securitySchemes": CDS_SECURITY, "schemas": {
@@ -327,9 +409,11 @@ def document() -> dict:
 
 @bp.get("/openapi.json")
 def openapi_json():
+    only()
     return jsonify(document())
 
 
 @bp.get("/docs")
 def docs():
+    only()
     return render_template("docs.html", spec=document(), base=request.host_url.rstrip("/"))

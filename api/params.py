@@ -1,7 +1,10 @@
 """Request parameters, checked: language, paging, enumerations, unknown parameters.
 
 Every check fails with a :class:`~api.errors.Problem` (400) whose message names the parameter,
-what was wrong and what is allowed. CURIEs and IRIs are checked by the service
+what was wrong and what is allowed. What is checked here is what the OpenAPI document (:mod:`api.openapi`)
+says, constraint for constraint: a whole number is ASCII digits (a Unicode digit class would take full-width ones),
+``offset`` at most :data:`OFFSET_MAX`, a parameter given twice is refused, and so is any parameter a route does
+not take (``/health?x=1`` too); the fuzzing (tests/api/test_fuzz.py) checks the two agree. CURIEs and IRIs are checked by the service
 (:mod:`kg.service`), whose :class:`~kg.service.BadValue` is the same 400.
 """
 from __future__ import annotations
@@ -13,10 +16,14 @@ from flask import current_app, request
 from api.errors import Problem
 from kg.vocab import LANGUAGES
 
-__all__ = ["LANGUAGES", "LANG_COOKIE", "bad", "choice", "integer", "language", "only", "page_language", "paging"]
+__all__ = ["LANGUAGES", "LANG_COOKIE", "OFFSET_MAX", "bad", "choice", "integer", "language", "only", "optional", "page_language", "paging"]
 
 #: the cookie a reader's language switch sets on the explorer's pages (never read by the JSON API)
 LANG_COOKIE = "osteokg_lang"
+#: the largest ``offset`` a paged route takes (the document's maximum)
+OFFSET_MAX = 10**9
+#: a whole number as a parameter: one to ten ASCII digits (OFFSET_MAX has ten), then the range check
+WHOLE = re.compile(r"[0-9]{1,10}")
 
 
 def bad(parameter: str, message: str) -> Problem:
@@ -47,7 +54,7 @@ def integer(name: str, default: int, minimum: int, maximum: int) -> int:
     raw = request.args.get(name)
     if raw is None:
         return default
-    if not re.fullmatch(r"\d{1,9}", raw):
+    if not WHOLE.fullmatch(raw):
         raise bad(name, f"'{raw[:20]}' is not a whole number")
     value = int(raw)
     if not minimum <= value <= maximum:
@@ -56,9 +63,9 @@ def integer(name: str, default: int, minimum: int, maximum: int) -> int:
 
 
 def paging() -> tuple[int, int]:
-    """``limit`` (1–PAGE_MAX, default PAGE_DEFAULT) and ``offset`` (≥ 0)."""
+    """``limit`` (1–PAGE_MAX, default PAGE_DEFAULT) and ``offset`` (0–OFFSET_MAX)."""
     maximum = current_app.config["PAGE_MAX"]
-    return integer("limit", current_app.config["PAGE_DEFAULT"], 1, maximum), integer("offset", 0, 0, 10**9)
+    return integer("limit", current_app.config["PAGE_DEFAULT"], 1, maximum), integer("offset", 0, 0, OFFSET_MAX)
 
 
 def choice(name: str, allowed: tuple[str, ...], default: str) -> str:
@@ -68,8 +75,24 @@ def choice(name: str, allowed: tuple[str, ...], default: str) -> str:
     return value
 
 
+def optional(name: str) -> str | None:
+    """A parameter that may be left out (None); given, it must have a value (``about=`` is refused, not read as
+    left out: the document says what a value looks like, and the empty one is not one)."""
+    value = request.args.get(name)
+    if value == "":
+        raise bad(name, "is empty; give a value or leave the parameter out")
+    return value
+
+
 def only(*names: str) -> None:
-    """Refuse parameters a route does not take (a misspelt one would otherwise be silently ignored)."""
+    """Refuse parameters a route does not take (a misspelt one would otherwise be silently ignored), any parameter
+    given more than once (which one counts would be a guess), and a ``lang`` that is not one of the languages on
+    a route that takes it (checked here, so a route that answers without reading it refuses it too)."""
     unknown = sorted(set(request.args) - set(names))
     if unknown:
         raise bad(unknown[0], f"not a parameter of this route; it takes: {', '.join(names) or 'none'}")
+    repeated = sorted(name for name, values in request.args.lists() if len(values) > 1)
+    if repeated:
+        raise bad(repeated[0], "given more than once; give it once")
+    if "lang" in names and "lang" in request.args:
+        language()

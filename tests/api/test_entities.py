@@ -544,3 +544,41 @@ def test_every_entity_route_sends_what_jsonify_of_the_computed_answer_would(app,
                 assert relations == app.json.response(computed.relations(resolved, lang, limit=most).envelope()).data
                 checked += 1
     assert checked > 300
+
+
+def test_whole_numbers_are_ascii_digits(client) -> None:
+    """Full-width digits (U+FF15) are not a limit: the document says integer, and the check is ASCII (fuzzing)."""
+    answer = client.get("/search", query_string={"q": "bot", "limit": "\uff15"})
+    assert answer.status_code == 400 and answer.json["parameter"] == "limit"
+
+
+def test_offset_maximum_is_reachable(client) -> None:
+    """The documented maximum (api.params.OFFSET_MAX, ten digits) is taken; one more is refused (fuzzing: a
+    nine-digit check refused the maximum itself)."""
+    from api.params import OFFSET_MAX
+
+    taken = client.get("/entities/OSTEOKG:0000106/parents", query_string={"offset": OFFSET_MAX})
+    assert taken.status_code == 200 and taken.json["items"] == []
+    refused = client.get("/entities/OSTEOKG:0000106/parents", query_string={"offset": OFFSET_MAX + 1})
+    assert refused.status_code == 400 and refused.json["parameter"] == "offset"
+
+
+def test_a_parameter_given_twice_is_refused(client) -> None:
+    for query in ("lang=nl&lang=xx", "lang=nl&lang=nl"):
+        answer = client.get(f"/search?q=bot&{query}")
+        assert answer.status_code == 400 and answer.json["parameter"] == "lang", query
+
+
+def test_lang_is_checked_where_it_is_taken(client) -> None:
+    """GET / answers its JSON without reading lang=; lang=AAA is still refused (fuzzing found it accepted)."""
+    answer = client.get("/?lang=AAA")
+    assert answer.status_code == 400 and answer.json["parameter"] == "lang"
+    assert client.get("/?lang=nl").status_code == 200
+
+
+@pytest.mark.parametrize("path,name", [("/statements?about=", "about"), ("/search?q=bot&category=", "category"),
+                                       ("/entities/OSTEOKG:0000106/relations?predicate=", "predicate")])
+def test_an_empty_curie_parameter_is_refused(client, path, name) -> None:
+    """about= is not 'about anything': the document says a CURIE, and the empty string is none."""
+    answer = client.get(path)
+    assert answer.status_code == 400 and answer.json["parameter"] == name

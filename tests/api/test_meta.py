@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import pytest
+
 import json
 import urllib.request
 
@@ -66,3 +68,10 @@ def test_serve_keeps_serving_the_previous_build_when_a_rebuild_fails(build_dir, 
             assert json.load(response)["graph_sha256"] == json.loads((build_dir / "manifest.json").read_text())["graph_sha256"]
     finally:
         stop_server(process)
+
+
+@pytest.mark.parametrize("path", ["/health", "/version", "/ontology", "/ontology/osteokg.ttl", "/openapi.json", "/docs"])
+def test_routes_without_parameters_refuse_any(client, path) -> None:
+    """/health?x=1 is refused like an unknown parameter on every other route (the fuzzing found it accepted)."""
+    answer = client.get(path, query_string={"x": "1"})
+    assert answer.status_code == 400 and answer.json["parameter"] == "x"

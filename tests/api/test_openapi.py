@@ -18,13 +18,78 @@ def test_every_route_is_documented(app, client) -> None:
         assert path in documented, f"{rule.rule} is not in /openapi.json"
 
 
+#: the MCP transport's refusals are its own (JSON-RPC error objects, or the mount's plain text), not problem+json
+NOT_PROBLEMS = {"/mcp"}
+
+
 def test_every_documented_error_code_is_problem_json(client) -> None:
     document = client.get("/openapi.json").json
-    for item in document["paths"].values():
+    for path, item in document["paths"].items():
         for operation in item.values():
             for code, response in operation["responses"].items():
-                if code.startswith("4") or code.startswith("5"):
+                if (code.startswith("4") or code.startswith("5")) and path not in NOT_PROBLEMS:
                     assert "application/problem+json" in response["content"]
+
+
+def test_served_document_is_the_one_the_fuzzer_reads(client) -> None:
+    from api.openapi import document
+
+    assert client.get("/openapi.json").json == document()  # tests/api/test_fuzz.py generates from document()
+
+
+def test_mcp_is_documented_as_post_json_rpc(client) -> None:
+    operation = client.get("/openapi.json").json["paths"]["/mcp"]
+    assert set(operation) == {"post"}  # a GET is 405
+    body = operation["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert body["required"] == ["jsonrpc", "method"] and {"200", "202", "400", "406"} <= set(operation["post"]["responses"])
+
+
+def test_curie_pattern_is_what_the_service_takes(client) -> None:
+    """The documented CURIE pattern: known prefixes (an upper-case one in any case), an osteokg ID of seven digits."""
+    from api.openapi import CURIE_PATTERN
+
+    pattern = re.compile(CURIE_PATTERN)
+    for taken in ("OSTEOKG:0000106", "osteokg:0000106", "UBERON:0001474", "uberon:0001474", "okg:can", "ICD10WHO:M87"):
+        assert pattern.match(taken), taken
+        assert client.get(f"/entities/{taken}").status_code in (200, 303, 404), taken
+    for refused in ("OSTEOKG:106", "OSTEOKG:abc", "NOPE:1", "OKG:can", "UBERON:", ":1", "UBERON:1 2"):
+        assert not pattern.match(refused), refused
+        assert client.get("/statements", query_string={"about": refused}).status_code == 400, refused
+
+
+def test_paging_maxima_are_documented(client) -> None:
+    from api.params import OFFSET_MAX
+
+    paths = client.get("/openapi.json").json["paths"]
+    parameters = {p["name"]: p["schema"] for p in paths["/search"]["get"]["parameters"]}
+    assert parameters["offset"]["maximum"] == OFFSET_MAX and parameters["limit"]["maximum"] == 500
+    suggest = {p["name"]: p["schema"] for p in paths["/suggest"]["get"]["parameters"]}
+    assert suggest["limit"]["maximum"] == 500
+    assert client.get("/suggest", query_string={"q": "bot", "limit": 501}).status_code == 400
+
+
+def test_redirects_are_documented(client) -> None:
+    """A foreign code where an entity is expected is a 303: documented on every route that gives it."""
+    paths = client.get("/openapi.json").json["paths"]
+    for path in ("/entities/{curie}", "/entities", "/entities/{curie}/relations", "/entities/{curie}/parents",
+                 "/entities/{curie}/graph", "/OSTEOKG_{digits}"):
+        assert "303" in paths[path]["get"]["responses"], path
+    assert client.get("/entities/ICD10WHO:M87").status_code == 303
+
+
+def test_release_file_types_are_documented(client) -> None:
+    content = client.get("/openapi.json").json["paths"]["/ontology/{name}"]["get"]["responses"]["200"]["content"]
+    assert content["application/ld+json"]["schema"] == {"type": "object"}
+    answer = client.get("/ontology/osteokg.jsonld")
+    assert answer.status_code == 200 and isinstance(answer.json, dict)
+
+
+def test_dataset_parameters_admit_no_value(client) -> None:
+    get = client.get("/openapi.json").json["paths"]["/sparql"]["get"]
+    schemas = {p["name"]: p["schema"] for p in get["parameters"]}
+    assert schemas["default-graph-uri"] == schemas["named-graph-uri"] == {"not": {}}
+    for name in ("default-graph-uri", "named-graph-uri"):
+        assert client.get("/sparql", query_string={"query": "ASK {}", name: ""}).status_code == 400
 
 
 def test_docs_page_is_readable_html(client) -> None:
