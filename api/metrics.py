@@ -94,7 +94,7 @@ KILLS = Counter("osteokg_sparql_kills", "Query processes ended while answering a
 MEMORY = Counter("osteokg_sparql_memory_refusals", "SPARQL queries refused for needing more memory than a query "
                  "may use (the engine's allocation failed, or the process was killed for memory).", registry=REGISTRY)
 RELEASE = Gauge("osteokg_release_info", "The release served: 1 while a worker serves it, 0 once none does.",
-                ("release", "graph_sha256", "version"), multiprocess_mode="livemax", registry=REGISTRY)
+                ("release", "graph_sha256", "version_iri"), multiprocess_mode="livemax", registry=REGISTRY)
 DROPPED = Counter("osteokg_access_log_dropped", "Access-log lines dropped: the destination could not keep up or "
                   "could not be written.", registry=REGISTRY)
 
@@ -422,7 +422,7 @@ def _alive(pid: int) -> bool:
 
 def _release_labels(app: Flask) -> tuple[str, str, str]:
     release = releases_of(app).current.release
-    return release.id, str(release.manifest.get("graph_sha256", "")), str(release.manifest.get("version", ""))
+    return release.id, str(release.manifest.get("graph_sha256", "")), str(release.manifest.get("version_iri", ""))
 
 
 def init_app(app: Flask) -> Metrics:
