@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-import pytest
-
 import json
 import urllib.request
+
+import pytest
 
 
 def test_health_is_ready_and_never_cached(client) -> None:

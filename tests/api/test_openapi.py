@@ -27,7 +27,7 @@ def test_every_documented_error_code_is_problem_json(client) -> None:
     for path, item in document["paths"].items():
         for operation in item.values():
             for code, response in operation["responses"].items():
-                if (code.startswith("4") or code.startswith("5")) and path not in NOT_PROBLEMS:
+                if code.startswith(("4", "5")) and path not in NOT_PROBLEMS:
                     assert "application/problem+json" in response["content"]
 
 
