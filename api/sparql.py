@@ -62,21 +62,32 @@ Refusals, all ``application/problem+json`` with a detail that says what to chang
     503  the query processes are all busy (with ``Retry-After``), or the query needed more than
          ``SPARQL_MAX_MEMORY`` bytes.
     504  the query ran longer than ``SPARQL_TIMEOUT`` seconds (or its CPU budget) and was stopped.
+    429  the client (its address) already has ``SPARQL_CLIENT_QUERIES`` queries running, or has used
+         ``SPARQL_CLIENT_SECONDS`` of query time in the last ``SPARQL_CLIENT_WINDOW`` seconds, counted across
+         every worker process (:mod:`kg.sparql.limits`), with ``Retry-After``.
 """
 from __future__ import annotations
 
 import io
 import logging
+import math
+import sqlite3
 import time
 import urllib.parse
 from collections.abc import Callable, Iterable
 from contextlib import suppress
+from pathlib import Path
 from typing import Any
 
 import pyoxigraph
 from flask import Blueprint, Flask, Response, current_app, request
 from werkzeug.datastructures import MIMEAccept, MultiDict
-from werkzeug.http import HTTP_STATUS_CODES, http_date, parse_accept_header, parse_options_header
+from werkzeug.http import (
+    HTTP_STATUS_CODES,
+    http_date,
+    parse_accept_header,
+    parse_options_header,
+)
 from werkzeug.wsgi import get_content_length
 
 from api import editor
@@ -84,18 +95,28 @@ from api.errors import Problem, problem
 from api.graph import ENVIRON, Served, bound, register, releases_of, served
 from api.http import RELEASE_HEADER, VARY, cache_control, etag_of
 from kg import settings
+from kg.service import Release
+from kg.sparql import limits as client_limits
 from kg.sparql import policy
+from kg.sparql.pool import PoolError, PoolSettings, QueryPool
+from kg.sparql.results import (
+    GRAPH_FORMATS,
+    GRAPH_TYPES,
+    PREFIXED,
+    PREFIXES,
+    RESULT_FORMATS,
+    RESULT_TYPES,
+    offered,
+)
 from kg.store import RemoteStore, StoreError, check_syntax
 from kg.vocab import prefixes
-from kg.sparql.pool import PoolError, PoolSettings, QueryPool
-from kg.service import Release
-from kg.sparql.results import GRAPH_FORMATS, GRAPH_TYPES, PREFIXED, PREFIXES, RESULT_FORMATS, RESULT_TYPES, offered
 
 bp = Blueprint("sparql", __name__)
 log = logging.getLogger("osteokg.api")
 
 EXTENSION = "osteokg.sparql"
 FRONT = "osteokg.sparql.front"  # the app's Front (app.extensions)
+LIMITS = "osteokg.sparql.limits"  # the app's per-client Limits (app.extensions; absent: no limit)
 OUTCOME = "osteokg.sparql.outcome"  # environ: what Front found, for the view to answer (a problem or a reply)
 # the defaults are kg.settings' (the one table of OSTEOKG_* settings)
 DEFAULT_QUERY_BYTES = settings.default("MAX_CONTENT_LENGTH")
@@ -153,7 +174,9 @@ def init_app(app: Flask) -> None:
     def swapped() -> None:
         app.extensions[EXTENSION] = releases_of(app).current.resources.get(EXTENSION)
 
-    from api import vendor  # the libraries the editor's page (and every page) loads, at /static/vendor
+    from api import (
+        vendor,  # the libraries the editor's page (and every page) loads, at /static/vendor
+    )
 
     if vendor.bp.name not in app.blueprints:
         app.register_blueprint(vendor.bp)
@@ -163,6 +186,42 @@ def init_app(app: Flask) -> None:
     front = Front(app.wsgi_app, app)
     app.wsgi_app = front  # type: ignore[method-assign]
     app.extensions[FRONT] = front
+    limits = _limits(app.config)
+    if limits is not None:
+        app.extensions[LIMITS] = limits
+
+
+def _limits(config: Any) -> client_limits.Limits | None:
+    """The per-client limits the settings ask for (None when both are 0). A ticket older than twice the time limit
+    (and a margin) belongs to a process that died, and no longer counts."""
+    queries, seconds = int(config["SPARQL_CLIENT_QUERIES"]), float(config["SPARQL_CLIENT_SECONDS"])
+    if not queries and not seconds:
+        return None
+    return client_limits.Limits(Path(config["DATA_DIR"]) / client_limits.FILE, concurrent=queries or 10**9,
+                                budget=seconds or math.inf, window=float(config["SPARQL_CLIENT_WINDOW"]),
+                                stale=2 * float(config["SPARQL_TIMEOUT"]) + 30)
+
+
+def admitted(app: Flask, client: str, run: Callable[[], dict]) -> dict:
+    """``run()`` (a query) once ``client`` is within its limits, charged its time after; PoolError 429 with
+    Retry-After when it is not. A limits file that cannot be written lets the query through (logged)."""
+    limits: client_limits.Limits | None = app.extensions.get(LIMITS)
+    if limits is None:
+        return run()
+    try:
+        ticket = limits.enter(client)
+    except client_limits.Limited as refusal:
+        raise PoolError(429, "Too Many Requests", f"{refusal}. Retry after {refusal.retry_after} s, or narrow the "
+                        f"query so that it takes less time.", {"Retry-After": str(refusal.retry_after)},
+                        outcome="refused") from None
+    except (OSError, sqlite3.Error) as error:
+        log.warning("the SPARQL client limits cannot be counted (%s); the query runs unlimited", error)
+        return run()
+    try:
+        return run()
+    finally:
+        with suppress(OSError, sqlite3.Error):
+            limits.leave(ticket)
 
 
 def start(app: Flask) -> None:
@@ -396,8 +455,10 @@ def endpoint() -> Response:
 def _run(text: str, results_format: str | None, graph_format: str | None) -> dict:
     """Run ``text`` on the bound release's query processes, or forward it to the remote store."""
     pool: QueryPool | None = bound().resources.get(EXTENSION)
-    return pool.run(text, results_format, graph_format) if pool is not None else _forward(text, results_format,
-                                                                                          graph_format)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if pool is not None:
+        return admitted(app, request.remote_addr or "", lambda: pool.run(text, results_format, graph_format))
+    return admitted(app, request.remote_addr or "", lambda: _forward(text, results_format, graph_format))
 
 
 def _page() -> Response:
@@ -496,7 +557,8 @@ class Front:
         if text is None or (results_format is None and graph_format is None):
             return self.app(environ, start_response)  # the service description, or 406
         try:
-            reply = pool.run(text, results_format, graph_format)
+            reply = admitted(self.flask_app, environ.get("REMOTE_ADDR", ""),
+                             lambda: pool.run(text, results_format, graph_format))
         except PoolError as error:
             environ[OUTCOME] = error
             return self.app(environ, start_response)

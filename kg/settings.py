@@ -153,6 +153,13 @@ SETTINGS: tuple[Setting, ...] = (
             ("api",), minimum=1),
     Setting("SPARQL_MAX_MEMORY", "int", GIB, "bytes a query process may grow above its loaded size (then 503)",
             ("api",), minimum=MIB),
+    Setting("SPARQL_CLIENT_QUERIES", "int", 5, "/sparql queries one client (its address) may have running at once, "
+            "counted across all worker processes (then 429); 0: no limit", ("api",), minimum=0),
+    Setting("SPARQL_CLIENT_SECONDS", "float", 60.0, "seconds of /sparql query time one client may use in each "
+            "OSTEOKG_SPARQL_CLIENT_WINDOW, across all workers (then 429 with Retry-After); 0: no limit", ("api",),
+            minimum=0),
+    Setting("SPARQL_CLIENT_WINDOW", "float", 60.0, "the seconds over which OSTEOKG_SPARQL_CLIENT_SECONDS is counted",
+            ("api",), minimum=1),
     Setting("SPARQL_MAX_QUERY_STRING", "int", 32 * KIB, "bytes of a GET /sparql query string (then 414; the HTTP "
             "server refuses 64 KiB URIs bare)", ("api",), minimum=1),
     Setting("MAX_CONTENT_LENGTH", "int", 64 * KIB, "bytes of a request body, a POSTed query included (then 413)",

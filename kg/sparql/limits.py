@@ -7,7 +7,7 @@ limit is refused before it reaches a query process, with the seconds after which
 (for ``Retry-After``). A limit that each worker process kept for itself would multiply by the number of
 workers, so the counts live in one SQLite file beside the API's other writes (``OSTEOKG_DATA_DIR``).
 
-Use: ``with limits.admit(client) as ticket: ...run the query...`` — :meth:`Limits.admit` raises
+Use: ``with limits.admit(client): ...run the query...`` (or :meth:`Limits.enter` and :meth:`Limits.leave`) — it raises
 :class:`Limited` when over a limit, and on leaving the block the query's time is charged to the client
 (a refused or failed query is charged its time too: the work was done). A process killed while holding
 a ticket leaves a running row behind; rows older than ``stale`` seconds (more than any query may run)
@@ -48,6 +48,15 @@ class Limited(KgError):
     def __init__(self, message: str, retry_after: int) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """One admitted query."""
+
+    id: str
+    client: str
+    started: float
 
 
 @dataclass
@@ -118,15 +127,23 @@ class Limits:
             connection.execute("DELETE FROM running WHERE ticket = ?", (ticket,))
             connection.execute("INSERT INTO spent VALUES (?, ?, ?)", (client, ended, max(0.0, ended - started)))
 
-    @contextmanager
-    def admit(self, client: str) -> Iterator[str]:
-        """Let one query of ``client`` run (:class:`Limited` if it is over a limit); charge its time after."""
+    def enter(self, client: str) -> Ticket:
+        """Let one query of ``client`` start (:class:`Limited` if it is over a limit); :meth:`leave` when it ends."""
         started = time.time()
-        ticket = self._enter(client, started)
+        return Ticket(self._enter(client, started), client, started)
+
+    def leave(self, ticket: Ticket) -> None:
+        """The query of ``ticket`` ended: it no longer runs, and its time is charged to its client."""
+        self._leave(ticket.id, ticket.client, ticket.started, time.time())
+
+    @contextmanager
+    def admit(self, client: str) -> Iterator[Ticket]:
+        """:meth:`enter`, then :meth:`leave` however the block ends (a failed query's time is charged too)."""
+        ticket = self.enter(client)
         try:
             yield ticket
         finally:
-            self._leave(ticket, client, started, time.time())
+            self.leave(ticket)
 
     def close(self) -> None:
         """Close this process's connections (the counts stay in the file)."""
@@ -140,4 +157,4 @@ class Limits:
             connection.execute("INSERT INTO spent VALUES (?, ?, ?)", (client, now, max(0.0, seconds)))
 
 
-__all__ = ["FILE", "Limited", "Limits"]
+__all__ = ["FILE", "Limited", "Limits", "Ticket"]
