@@ -45,7 +45,14 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, multiprocess
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    multiprocess,
+    values,
+)
 from prometheus_client.exposition import choose_encoder
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.routing import MapAdapter, RequestRedirect
@@ -271,7 +278,7 @@ class Metrics:
                  serve_metrics: bool = True) -> None:
         self.app, self.flask_app = app, flask_app
         self.access_log, self.serve_metrics = access_log, serve_metrics
-        self.directory = os.environ.get(MULTIPROC_DIR) or None
+        self.directory = multiprocess_folder()
         self._adapter: MapAdapter | None = None
         self._routes: dict[tuple[str, str], str] = {}
         self._requests: dict[tuple[str, str, str], Any] = {}
@@ -408,6 +415,14 @@ class Metrics:
         start("200 OK", [("Content-Type", content_type), ("Content-Length", str(len(body))),
                          ("Cache-Control", "no-store")])
         return [b""] if environ.get("REQUEST_METHOD") == "HEAD" else [body]
+
+
+def multiprocess_folder() -> str | None:
+    """The folder every process writes its values to, or None when this process keeps them in memory: what
+    prometheus-client chose when it was imported (the variable set later changes nothing, so it is not read alone)."""
+    if values.ValueClass is values.MutexValue:
+        return None
+    return os.environ.get(MULTIPROC_DIR) or None
 
 
 def _alive(pid: int) -> bool:

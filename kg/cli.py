@@ -244,7 +244,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             return _fail(exc)
         os.environ["OSTEOKG_STORE"] = args.store
     try:
-        _access_log()
+        _check_access_log()
         values = {**settings.defaults("api"), **settings.from_environ("api")}  # a bad OSTEOKG_* value: one
         from api import (
             cds,  # message here, not a crash loop of workers; the CDS door's issuers file and FHIR servers too
@@ -276,15 +276,22 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # granian still stops when a respawned worker dies again within 5.5 s (a crash loop)
     options = {"blocking_threads": args.threads} if args.threads else {}
     folder, ours = _metrics_folder()
+    log_env = settings.setting("ACCESS_LOG").env
+    log_set = log_env not in os.environ
+    if log_set:
+        os.environ[log_env] = "-"  # a server writes an access log (to standard error) unless told otherwise
     try:
         # granian's own access log is off: the app writes one (OSTEOKG_ACCESS_LOG, api/metrics.py)
         server = Granian("api.wsgi:app", address=args.host, port=args.port, interface=Interfaces.WSGI,
                          workers=args.workers, log_access=False, respawn_failed_workers=True, **options)
         _forward_reload_signal(server)
         server.serve()
-    finally:
+    finally:  # what serve set for its workers only (a caller in the same process, e.g. a test, sees it as it was)
         if ours:
             shutil.rmtree(folder, ignore_errors=True)
+            os.environ.pop(METRICS_DIR, None)
+        if log_set:
+            os.environ.pop(log_env, None)
     return EXIT_OK
 
 
@@ -308,13 +315,11 @@ def _metrics_folder() -> tuple[Path, bool]:
     return folder, True
 
 
-def _access_log() -> None:
-    """The access log of a server: on standard error unless ``OSTEOKG_ACCESS_LOG`` says otherwise; a file that
-    cannot be opened stops the server here (one message), not each worker."""
+def _check_access_log() -> None:
+    """A server's access-log file (``OSTEOKG_ACCESS_LOG``) that cannot be opened stops the server here, with one
+    message, not each worker."""
     where = settings.given("ACCESS_LOG")
-    if where is None:
-        os.environ[settings.setting("ACCESS_LOG").env] = "-"
-    elif where not in ("", "-"):
+    if where not in (None, "", "-"):
         try:
             os.close(os.open(where, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640))
         except OSError as exc:

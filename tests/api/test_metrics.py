@@ -13,7 +13,7 @@ import urllib.parse
 import urllib.request
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -363,3 +363,55 @@ def test_a_killed_worker_keeps_its_counts_and_its_replacement_counts_on(served) 
     assert (metrics_dir / f"counter_{victim}.db").exists()
     assert not (metrics_dir / f"gauge_livemax_{victim}.db").exists()  # its release gauge dropped at the scrape
     assert total(samples, "osteokg_release_info") == 1
+
+
+# ------------------------------------------------------------------------------------ osteokg serve's set-up
+
+class RecordingGranian:
+    """Stands in for granian's server: records what the workers would inherit, serves nothing."""
+
+    seen: ClassVar[list[dict]] = []
+
+    def __init__(self, target: str, **options) -> None:
+        folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+        RecordingGranian.seen.append({"folder": folder, "files": sorted(os.listdir(folder)) if folder else None,
+                                      "log": os.environ.get("OSTEOKG_ACCESS_LOG")})
+
+    def serve(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize("given", [None, "file"])
+def test_serve_sets_up_the_metrics_folder_and_the_log_for_its_workers_only(
+        given: str | None, build_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import granian
+
+    from kg.cli import main
+
+    RecordingGranian.seen = []
+    monkeypatch.setattr(granian, "Granian", RecordingGranian)
+    monkeypatch.setenv("OSTEOKG_BUILD_DIR", str(build_dir))  # serve sets it; monkeypatch puts it back
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    monkeypatch.delenv("OSTEOKG_ACCESS_LOG", raising=False)
+    if given:
+        monkeypatch.setenv("OSTEOKG_ACCESS_LOG", str(tmp_path / "access.log"))
+    assert main(["serve", "--out", str(build_dir)]) == 0
+    (seen,) = RecordingGranian.seen
+    assert seen["folder"] and seen["files"] == []  # a fresh folder, before any worker starts
+    assert seen["log"] == ("-" if given is None else str(tmp_path / "access.log"))
+    assert not Path(seen["folder"]).exists()  # removed when the server stopped
+    assert "PROMETHEUS_MULTIPROC_DIR" not in os.environ  # and the caller's environment is as it was
+    assert os.environ.get("OSTEOKG_ACCESS_LOG") == (None if given is None else str(tmp_path / "access.log"))
+
+
+def test_serve_refuses_an_access_log_it_cannot_write(build_dir: Path, tmp_path: Path, monkeypatch, capsys) -> None:
+    import granian
+
+    from kg.cli import main
+
+    RecordingGranian.seen = []
+    monkeypatch.setattr(granian, "Granian", RecordingGranian)
+    monkeypatch.setenv("OSTEOKG_BUILD_DIR", str(build_dir))
+    monkeypatch.setenv("OSTEOKG_ACCESS_LOG", str(tmp_path / "no" / "such.log"))
+    assert main(["serve", "--out", str(build_dir)]) == 2
+    assert "OSTEOKG_ACCESS_LOG=" in capsys.readouterr().err and RecordingGranian.seen == []
