@@ -29,8 +29,10 @@ from flask import Blueprint, Flask, Response, current_app, jsonify, request
 
 from api import graph
 from api.errors import problem
-from api.params import language, only, paging
-from kg.service.cds import CDS, Malformed, PrefetchMissing, service
+from api.params import OFFSET_MAX, language, only, paging
+from kg import settings
+from kg.service import cds_store
+from kg.service.cds import CDS, SERVICES, Malformed, PrefetchMissing, service
 from kg.service.cds_auth import KeyFor, Unauthorized, check, issuers_file
 from kg.service.cds_fetch import Fetcher
 from kg.service.cds_store import FILE, BadFeedback, CDSStore, StoreFailed
@@ -46,7 +48,47 @@ def _problem(description: str) -> dict:
             "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
 
 
-_ID = [{"name": "service_id", "in": "path", "required": True, "schema": {"type": "string"}}]
+_ID = [{"name": "service_id", "in": "path", "required": True, "description": "One of the services of /cds-services.",
+        "schema": {"type": "string", "enum": list(SERVICES)}}]
+_TEXT = {"type": "string", "minLength": 1, "maxLength": cds_store.MAX_TEXT}
+_SOME_TEXT = {"type": ["string", "null"], "maxLength": cds_store.MAX_TEXT}
+#: a feedback request as kg.service.cds_store checks it (the spec's Feedback table); what the document cannot say:
+#: each card (and suggestion, and override reason) must be one this door issued (400 otherwise)
+_FEEDBACK = {"type": "object", "required": ["feedback"], "properties": {"feedback": {
+    "type": "array", "minItems": 1, "maxItems": cds_store.MAX_ITEMS, "items": {
+        "type": "object", "required": ["card", "outcome", "outcomeTimestamp"],
+        "properties": {
+            "card": _TEXT, "outcome": {"enum": sorted(cds_store.OUTCOMES)},
+            "outcomeTimestamp": {"type": "string", "format": "date-time", "maxLength": cds_store.MAX_TEXT,
+                                 "description": "RFC 3339, with its offset (2021-12-11T10:05:31Z)."},
+            "acceptedSuggestions": {"type": ["array", "null"], "items": {
+                "type": "object", "required": ["id"], "properties": {"id": _TEXT}}},
+            "overrideReason": {"type": ["object", "null"], "properties": {
+                "userComment": _SOME_TEXT,
+                "reason": {"type": ["object", "null"], "required": ["system", "code"],
+                           "properties": {"system": _TEXT, "code": _TEXT, "display": _SOME_TEXT}}}}},
+        "if": {"properties": {"outcome": {"const": "accepted"}}},
+        "then": {"required": ["acceptedSuggestions"], "properties": {
+            "acceptedSuggestions": {"type": "array", "minItems": 1}, "overrideReason": {"type": "null"}}},
+        "else": {"properties": {"acceptedSuggestions": {"type": "null"}, "overrideReason": {
+            "anyOf": [{"type": "null"},
+                      {"type": "object", "required": ["reason"], "properties": {"reason": {"type": "object"}}},
+                      {"type": "object", "required": ["userComment"],
+                       "properties": {"userComment": {"type": "string"}}}]}}}}}}}
+#: a CDS Hooks 2.0 request as kg.service.cds checks it (the spec's table): what the document can say of it. What it
+#: cannot: the hook must be the service's own (see /cds-services), order-select and order-sign also need
+#: context.draftOrders (and order-select context.selections), and the resources are FHIR R4 (400 otherwise)
+_REQUEST = {"type": "object", "required": ["hook", "hookInstance", "context"],
+            "properties": {"hook": {"type": "string", "enum": sorted({s["hook"] for s in SERVICES.values()})},
+                           "hookInstance": {"type": "string"},
+                           "context": {"type": "object", "required": ["userId", "patientId"], "properties": {
+                               "userId": {"type": "string"}, "patientId": {"type": "string"},
+                               "draftOrders": {"type": "object", "description": "A FHIR R4 Bundle (order-select, order-sign)."},
+                               "selections": {"type": "array", "minItems": 1, "items": {"type": "string"},
+                                              "description": "order-select: references such as MedicationRequest/123."}}},
+                           "prefetch": {"type": ["object", "null"]}, "fhirServer": {"type": "string"},
+                           "fhirAuthorization": {"type": "object"}},
+            "dependentRequired": {"fhirAuthorization": ["fhirServer"]}}
 _BEARER: list[dict[str, list[str]]] = [{"cdsClient": []}]
 #: these routes' OpenAPI paths, for api/openapi.py's document to include (``**cds.OPENAPI_PATHS``)
 OPENAPI_PATHS: dict = {
@@ -57,11 +99,10 @@ OPENAPI_PATHS: dict = {
     "/cds-services/{service_id}": {"post": {
         "summary": "Call a CDS service (patient-view, order-select, order-sign) with a CDS Hooks request.",
         "tags": ["cds-hooks"], "parameters": _ID, "security": _BEARER,
-        "requestBody": {"required": True, "content": {"application/json": {"schema": {
-            "type": "object", "required": ["hook", "hookInstance", "context"]}}}},
+        "requestBody": {"required": True, "content": {"application/json": {"schema": _REQUEST}}},
         "responses": {"200": {"description": "The cards (an empty list when nothing applies).",
                               "content": {"application/json": {"schema": {"type": "object", "required": ["cards"]}}}},
-                      "400": _problem("The request is malformed; the detail names the field."),
+                      "400": _problem("The request is malformed (the detail names the field): against the schema, or a hook that is not the service's own (see /cds-services), order-select or order-sign without context.draftOrders, order-select without context.selections, or a resource that is not FHIR R4."),
                       "401": _problem("The bearer token is missing or does not verify; the detail says which part."),
                       "404": _problem("No such service."),
                       "412": _problem("Required prefetch is missing and the service cannot read it from the fhirServer."),
@@ -70,8 +111,7 @@ OPENAPI_PATHS: dict = {
         "post": {
             "summary": "Feedback on cards: accepted (with the suggestions) or overridden (with a reason).",
             "tags": ["cds-hooks"], "parameters": _ID, "security": _BEARER,
-            "requestBody": {"required": True, "content": {"application/json": {"schema": {
-                "type": "object", "required": ["feedback"]}}}},
+            "requestBody": {"required": True, "content": {"application/json": {"schema": _FEEDBACK}}},
             "responses": {"200": {"description": "All items kept (``stored``: their number).",
                                   "content": {"application/json": {"schema": {
                                       "type": "object", "required": ["stored"],
@@ -85,8 +125,10 @@ OPENAPI_PATHS: dict = {
             "summary": "The service owner's view of the feedback: counts per rule and outcome, the newest items.",
             "tags": ["cds-hooks"], "security": [{"owner": []}],
             "parameters": [*_ID,
-                           {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1}},
-                           {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0}}],
+                           {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1,
+                                                                       "maximum": settings.default("PAGE_MAX")}},
+                           {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0,
+                                                                        "maximum": OFFSET_MAX}}],
             "responses": {"200": {"description": "The feedback (never cached).",
                                   "content": {"application/json": {"schema": {
                                       "type": "object", "required": ["service", "total", "rules", "feedback"]}}}},

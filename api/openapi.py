@@ -54,6 +54,8 @@ CURIE = {"name": "curie", "in": "path", "required": True,
          "description": "A CURIE such as OSTEOKG:0000106 (an osteokg ID) or a code of another terminology "
                         "(UBERON:0001474, ICD10WHO:M87): a known prefix (" + ", ".join(PREFIXES) + ") and a local part.",
          "schema": CURIE_SCHEMA, "example": "OSTEOKG:0000106"}
+#: a SPARQL 1.1 query: its grammar is the format (a generator of test cases registers one: tests/api/test_fuzz.py)
+SPARQL_QUERY = {"type": "string", "minLength": 1, "format": "sparql-query"}
 #: the words of a search: 1–200 characters, not all white space
 QUERY_TEXT = {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "\\S"}
 
@@ -110,7 +112,7 @@ def hierarchy(word: str) -> dict:
 
 def document() -> dict:
     sparql_params = [
-        {"name": "query", "in": "query", "required": False, "schema": {"type": "string", "minLength": 1},
+        {"name": "query", "in": "query", "required": False, "schema": SPARQL_QUERY,
          "description": "A SPARQL 1.1 query (SELECT, ASK, CONSTRUCT, DESCRIBE). Without it: the service description."},
         # the protocol's dataset parameters: documented, and refused whatever their value (no value matches `not {}`)
         {"name": "default-graph-uri", "in": "query", "required": False, "schema": {"not": {}},
@@ -118,9 +120,13 @@ def document() -> dict:
         {"name": "named-graph-uri", "in": "query", "required": False, "schema": {"not": {}},
          "description": "Not supported: the dataset is fixed; any value, the empty one too, is refused (400)."},
     ]
-    sparql_results = {t: {"schema": {"type": "string"}} for t in (
-        "application/sparql-results+json", "application/sparql-results+xml", "text/csv", "text/tab-separated-values",
-        "text/turtle", "application/n-triples", "application/ld+json", "application/rdf+xml")}
+    sparql_results = {
+        # SPARQL 1.1 Query Results JSON: head, then results (SELECT) or boolean (ASK)
+        "application/sparql-results+json": {"schema": {"type": "object", "required": ["head"]}},
+        "application/ld+json": {"schema": {"type": ["object", "array"]}},  # a graph (CONSTRUCT, DESCRIBE) as JSON-LD
+        **{t: {"schema": {"type": "string"}} for t in (
+            "application/sparql-results+xml", "text/csv", "text/tab-separated-values", "text/turtle",
+            "application/n-triples", "application/rdf+xml")}}
     sparql_errors = {"400": problem("Malformed query, an update, a SERVICE clause, a dataset parameter, a query nested "
                                     "deeper than the limit, or a query that is not UTF-8."),
                      "406": problem("No acceptable result format."),
@@ -168,8 +174,8 @@ def document() -> dict:
                          "parameters": sparql_params[1:],
                          "requestBody": {"required": False, "content": {
                              "application/x-www-form-urlencoded": {"schema": {"type": "object", "properties": {
-                                 "query": {"type": "string", "minLength": 1}}}},
-                             "application/sparql-query": {"schema": {"type": "string", "minLength": 1}}}},
+                                 "query": SPARQL_QUERY}}},
+                             "application/sparql-query": {"schema": SPARQL_QUERY}}},
                          "responses": {"200": {"description": "Results, negotiated by Accept.", "content": sparql_results}, **sparql_errors}},
             },
             "/entities/{curie}": {"get": {

@@ -144,3 +144,24 @@ def test_evidence_and_statements_carry_the_documented_translation(client) -> Non
             statement.validate(item)
             assert (item["evidence"]["translation"] is not None) == (lang == "en")
         assert not statement.is_valid({**statements[0], "evidence": {**statements[0]["evidence"], "translation": "x"}})
+
+
+def test_cds_requests_are_documented_as_checked(client) -> None:
+    """The service ids, the request's fields and the owner's paging maxima, as api/cds.py checks them (the fuzzing
+    found the owner's view refusing a limit the document allowed)."""
+    paths = client.get("/openapi.json").json["paths"]
+    call = paths["/cds-services/{service_id}"]["post"]
+    assert call["parameters"][0]["schema"]["enum"] == [s["id"] for s in client.get("/cds-services").json["services"]]
+    body = call["requestBody"]["content"]["application/json"]["schema"]
+    assert body["properties"]["context"]["required"] == ["userId", "patientId"]
+    view = {p["name"]: p["schema"] for p in paths["/cds-services/{service_id}/feedback"]["get"]["parameters"]}
+    assert view["limit"]["maximum"] == 500
+    feedback = paths["/cds-services/{service_id}/feedback"]["post"]["requestBody"]["content"]["application/json"]
+    assert feedback["schema"]["properties"]["feedback"]["maxItems"] == 100
+
+
+def test_sparql_answers_are_typed(client) -> None:
+    content = client.get("/openapi.json").json["paths"]["/sparql"]["get"]["responses"]["200"]["content"]
+    assert content["application/sparql-results+json"]["schema"]["type"] == "object"
+    answer = client.get("/sparql", query_string={"query": "ASK {}"}, headers={"Accept": "application/sparql-results+json"})
+    assert answer.status_code == 200 and answer.json["boolean"] is True and "head" in answer.json
