@@ -19,6 +19,9 @@ worker that was killed (``kill -9``) and replaced stay in its files. The release
 ``livemax`` gauge: a scrape first drops the files of processes that are gone
 (:func:`prometheus_client.multiprocess.mark_process_dead`), so a dead worker's release is not
 reported as served. Without the variable (a test's app, a script) the values live in this process.
+A request's counts are first summed in the process (:class:`Tally`) and written every
+:data:`FLUSH_INTERVAL` s, and before a scrape the answering process writes its own: a scrape may miss
+up to a second of another worker's requests (bench/metrics_bench.py measures what this saves).
 
 SPARQL outcomes come from the pool of query processes (:data:`kg.sparql.pool.OBSERVERS`): the API
 process counts what became of each query it sent (answered, refused, timed out, killed, refused for
@@ -27,7 +30,7 @@ memory); the query processes themselves never import prometheus-client.
 The access log (``ACCESS_LOG``: ``-`` standard error, or a file) is one JSON object per line and
 request: time, method, path (never the query string unless ``ACCESS_LOG_QUERY``), route, status,
 duration, bytes sent, release, cache, client address, worker pid. Bodies, ``Authorization`` and
-cookies are never logged. Lines are written by a thread of their own from a bounded queue: a slow or
+cookies are never logged. Lines are formatted and written by a thread of their own from a bounded queue: a slow or
 blocked destination (a full pipe) never holds a request; a line that does not fit is dropped and
 counted (``osteokg_access_log_dropped_total``).
 """
@@ -40,6 +43,7 @@ import queue
 import re
 import threading
 import time
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -122,6 +126,86 @@ def observe_query(outcome: str, seconds: float) -> None:
         MEMORY.inc()
 
 
+# ---------------------------------------------------------------- this process's counts
+
+#: this process's pid, kept current in a forked child (os.getpid is a system call, and every request reads it)
+_PID = [os.getpid()]
+os.register_at_fork(after_in_child=lambda: _PID.__setitem__(0, os.getpid()))
+
+
+class Tally:
+    """The requests this process answered since its counts were last written to prometheus-client's values.
+
+    A request adds to plain dicts under one lock; a thread of the process writes the sums every
+    :data:`FLUSH_INTERVAL` s (and a scrape first writes those of the process answering it). Writing each value
+    as it happens costs every request several writes to memory-mapped files (bench/metrics_bench.py); so a
+    scrape may miss up to a second of another worker's requests, and a worker killed with ``kill -9`` loses at
+    most its last second. The latency histogram's buckets are summed here and added to the histogram's own
+    values (its ``_sum`` and ``_buckets``: prometheus-client 0.26.0, pinned; tests/api/test_metrics.py checks
+    the counts come out)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.requests: dict[tuple[str, str, str], int] = {}
+        self.timed: dict[str, list[Any]] = {}  # route → [seconds, bytes, count per bucket (the last: +Inf)]
+        self.cached: dict[str, int] = {}
+        self._pid: int | None = None
+
+    def add(self, method: str, route: str, status: str, seconds: float, sent: int, cache: str | None) -> None:
+        index = bisect_left(BUCKETS, seconds)  # the first bucket whose bound is >= seconds (len: +Inf)
+        key = (method, route, status)
+        with self.lock:
+            self.requests[key] = self.requests.get(key, 0) + 1
+            timed = self.timed.get(route)
+            if timed is None:
+                timed = self.timed[route] = [0.0, 0, [0] * (len(BUCKETS) + 1)]
+            timed[0] += seconds
+            timed[1] += sent
+            timed[2][index] += 1
+            if cache is not None:
+                self.cached[cache] = self.cached.get(cache, 0) + 1
+        if self._pid != _PID[0]:
+            self._start()
+
+    def _start(self) -> None:
+        with self.lock:
+            if self._pid == _PID[0]:
+                return
+            self._pid = _PID[0]
+        threading.Thread(target=self._flushing, name="osteokg-metrics", daemon=True).start()
+
+    def _flushing(self) -> None:
+        while True:
+            time.sleep(FLUSH_INTERVAL)
+            try:
+                self.flush()
+            except Exception:  # the next round tries again; say why
+                log.exception("metrics not written")
+
+    def flush(self) -> None:
+        """Write the counts so far to prometheus-client's values (in multiprocess mode, this process's files)."""
+        with self.lock:
+            if not (self.requests or self.cached):
+                return
+            requests, timed, cached = self.requests, self.timed, self.cached
+            self.requests, self.timed, self.cached = {}, {}, {}
+        for (method, route, status), count in requests.items():
+            REQUESTS.labels(method, route, status).inc(count)
+        for route, (seconds, sent, counts) in timed.items():
+            histogram = LATENCY.labels(route)
+            histogram._sum.inc(seconds)
+            for bucket, count in zip(histogram._buckets, counts, strict=True):
+                if count:
+                    bucket.inc(count)
+            SENT.labels(route).inc(sent)
+        for result, count in cached.items():
+            CACHED.labels(result).inc(count)
+
+
+FLUSH_INTERVAL = 1.0  # seconds between a process's writes of its counts
+TALLY = Tally()
+
+
 # ---------------------------------------------------------------- around the response cache
 
 class _BeforeCache:
@@ -173,7 +257,7 @@ class AccessLog:
         self.where, self.query = where, query
         self._lock = threading.Lock()
         self._pid: int | None = None
-        self._queue: queue.Queue[str] = queue.Queue(_QUEUE)
+        self._queue: queue.Queue[dict[str, Any]] = queue.Queue(_QUEUE)
         self._fd = -1
 
     @staticmethod
@@ -186,20 +270,21 @@ class AccessLog:
 
     def _start(self) -> None:
         with self._lock:
-            if self._pid == os.getpid():
+            if self._pid == _PID[0]:
                 return
             # first line in this process (a forked worker starts its own queue and writer)
             self._queue = queue.Queue(_QUEUE)
             self._fd = self.open(self.where)
             threading.Thread(target=self._drain, args=(self._queue, self._fd), name="osteokg-access-log",
                              daemon=True).start()
-            self._pid = os.getpid()
+            self._pid = _PID[0]
 
     def write(self, record: dict[str, Any]) -> None:
-        if self._pid != os.getpid():
+        """Queue one line (formatted by the writer thread, off the request's path)."""
+        if self._pid != _PID[0]:
             self._start()
         try:
-            self._queue.put_nowait(json.dumps(record, separators=(",", ":")) + "\n")
+            self._queue.put_nowait(record)
         except queue.Full:
             DROPPED.inc()
 
@@ -211,7 +296,7 @@ class AccessLog:
         return not self._queue.unfinished_tasks
 
     @staticmethod
-    def _drain(lines: queue.Queue[str], fd: int) -> None:
+    def _drain(lines: queue.Queue[dict[str, Any]], fd: int) -> None:
         while True:
             batch = [lines.get()]
             try:
@@ -219,7 +304,7 @@ class AccessLog:
                     batch.append(lines.get_nowait())
             except queue.Empty:
                 pass
-            data = "".join(batch).encode("utf-8")
+            data = "".join(json.dumps(record, separators=(",", ":")) + "\n" for record in batch).encode("utf-8")
             try:
                 while data:
                     data = data[os.write(fd, data):]
@@ -281,8 +366,6 @@ class Metrics:
         self.directory = multiprocess_folder()
         self._adapter: MapAdapter | None = None
         self._routes: dict[tuple[str, str], str] = {}
-        self._requests: dict[tuple[str, str, str], Any] = {}
-        self._latency: dict[str, tuple[Any, Any]] = {}
 
     # -- labels
 
@@ -316,19 +399,6 @@ class Metrics:
             return UNMATCHED
         return str(getattr(rule, "rule", UNMATCHED))
 
-    def _counted(self, method: str, route: str, status: str) -> Any:
-        key = (method, route, status)
-        child = self._requests.get(key)
-        if child is None:
-            child = self._requests[key] = REQUESTS.labels(method, route, status)
-        return child
-
-    def _timed(self, route: str) -> tuple[Any, Any]:
-        children = self._latency.get(route)
-        if children is None:
-            children = self._latency[route] = (LATENCY.labels(route), SENT.labels(route))
-        return children
-
     # -- the request
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
@@ -361,13 +431,8 @@ class Metrics:
                 sent: int) -> None:
         seconds = time.perf_counter() - started
         try:
-            self._counted(method, route, status).inc()
-            latency, sent_bytes = self._timed(route)
-            latency.observe(seconds)
-            sent_bytes.inc(sent)
             cache = environ.get(CACHE)
-            if cache is not None:
-                CACHED.labels(cache).inc()
+            TALLY.add(method, route, status, seconds, sent, cache)
             if self.access_log is not None:
                 served = environ.get(ENVIRON)
                 record: dict[str, Any] = {
@@ -375,7 +440,7 @@ class Metrics:
                     "route": route, "status": int(status) if status.isdigit() else None,
                     "duration_ms": round(seconds * 1000, 3), "bytes": sent,
                     "release": served.release.id if served is not None else None, "cache": cache,
-                    "client": environ.get("REMOTE_ADDR"), "pid": os.getpid()}
+                    "client": environ.get("REMOTE_ADDR"), "pid": _PID[0]}
                 if self.access_log.query:
                     record["query"] = _text(environ.get("QUERY_STRING", ""))
                 self.access_log.write(record)
@@ -386,6 +451,7 @@ class Metrics:
 
     def collect(self) -> CollectorRegistry:
         """What a scrape reports: every process's files in multiprocess mode, else this process's values."""
+        TALLY.flush()  # this process's counts so far (the others' are at most FLUSH_INTERVAL old)
         if self.directory is None:
             return REGISTRY
         self.reap()

@@ -99,6 +99,21 @@ def test_route_labels_are_templates(app, client) -> None:
     assert changed == {("GET", ENTITY, "200"): 1, ("GET", "(unmatched)", "404"): 1, ("other", "/health", "405"): 1}
 
 
+def test_latency_lands_in_its_bucket_and_bytes_are_counted(client) -> None:
+    before = scrape_app(client)
+    assert read(client.get("/health")) == 200
+    after = scrape_app(client)
+
+    def change(name: str, **labels: str) -> float:
+        return total(after, name, route="/health", **labels) - total(before, name, route="/health", **labels)
+
+    assert change("osteokg_http_request_duration_seconds_count") == 1
+    assert change("osteokg_http_request_duration_seconds_bucket", le="+Inf") == 1
+    assert change("osteokg_http_request_duration_seconds_bucket", le="0.0005") in (0, 1)
+    assert 0 < change("osteokg_http_request_duration_seconds_sum") < 5
+    assert change("osteokg_http_response_bytes_total") == len(client.get("/health").get_data())
+
+
 def test_cache_hits_and_misses_are_counted(client) -> None:
     url = f"/search?q=metrics{uuid.uuid4().hex[:8]}"  # a URL no other test asked for
     before = scrape_app(client)
@@ -211,6 +226,15 @@ def scrape(base: str) -> Samples:
     return parse(body.decode("utf-8"))
 
 
+def baseline(base: str) -> Samples:
+    """A scrape that holds every request answered so far: each worker writes its counts every FLUSH_INTERVAL s
+    (the one answering a scrape, at once), so with no request in flight two intervals are enough."""
+    from api.metrics import FLUSH_INTERVAL
+
+    time.sleep(2 * FLUSH_INTERVAL)
+    return scrape(base)
+
+
 def settled(base: str, holds, timeout: float = 5) -> Samples:
     """A scrape once ``holds(samples)`` (a request is counted when its answer has been sent, so a client that
     scrapes at once may be a moment ahead of the count), else the last one after ``timeout`` s."""
@@ -280,7 +304,7 @@ def test_the_stale_files_of_an_earlier_server_are_cleared(served) -> None:
 
 def test_totals_equal_the_requests_whichever_worker_answers(served) -> None:
     base, log, _ = served
-    before = requests_by(scrape(base))
+    before = requests_by(baseline(base))
     sent: dict[tuple[str, str, str], int] = {}
     for _ in range(20):  # until both workers have answered some (the log names each line's worker)
         add(sent, send(base, 14))
@@ -301,7 +325,7 @@ def test_totals_equal_the_requests_whichever_worker_answers(served) -> None:
 def test_cached_answers_are_counted(served) -> None:
     base, _, _ = served
     url = f"{base}/search?q=metrics{uuid.uuid4().hex[:8]}"
-    before = scrape(base)
+    before = baseline(base)
     for _ in range(12):
         assert fetch(url)[0] == 200
     after = settled(base, lambda samples: sum(delta(requests_by(before), requests_by(samples)).values()) >= 12)
@@ -317,7 +341,7 @@ def test_a_sparql_timeout_is_counted(served) -> None:
     base, _, _ = served
     for _ in range(4):  # both workers' query processes started and loaded
         assert fetch(f"{base}/sparql?" + urllib.parse.urlencode({"query": "ASK {}"}))[0] == 200
-    before = scrape(base)
+    before = baseline(base)
     status, _, body = fetch(f"{base}/sparql?" + urllib.parse.urlencode({"query": ENDLESS}))
     assert status == 504, body
     after = settled(base, lambda samples: delta(requests_by(before), requests_by(samples)) != {})
@@ -346,8 +370,9 @@ def test_log_lines_are_json_and_hold_no_secrets(served) -> None:
 
 def test_a_killed_worker_keeps_its_counts_and_its_replacement_counts_on(served) -> None:
     base, log, metrics_dir = served
-    before = requests_by(scrape(base))
+    before = requests_by(baseline(base))
     sent = send(base, 7)
+    settled(base, lambda samples: delta(before, requests_by(samples)) == sent)  # written by both workers
     pids = {line["pid"] for line in wait_for_lines(log, len(log_lines(log)))}
     victim = min(pids)
     os.kill(victim, signal.SIGKILL)
