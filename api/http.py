@@ -14,7 +14,7 @@ Security headers
       no inline script, no ``eval``; a ``<script type="application/json">`` data block is never executed,
       so it needs nothing), styles from this origin plus the SHA-256 of each literal ``<style>`` block in
       the app's templates (:func:`template_style_hashes`: the API docs page's, the entity page's
-      ``<noscript>`` one), nothing to frame the pages (``frame-ancestors 'none'``), no plugins, no
+      ``<noscript>`` one) and of the fixed ``<style>`` a library adds itself (:data:`LIBRARY_STYLES`), nothing to frame the pages (``frame-ancestors 'none'``), no plugins, no
       ``<base>``, forms posting only here. The release's own pages (``/ontology``, ``/ontology/review.html``,
       written by the build to open without a server, with their CSS inline) get the hashes of their
       own ``<style>`` blocks added (:data:`BUILT_PAGES`); a style block in an answer is never trusted
@@ -52,6 +52,24 @@ POLICY = ("default-src 'self'", "script-src 'self'", "style-src 'self'", "img-sr
           "object-src 'none'", "base-uri 'none'", "form-action 'self'", "frame-ancestors 'none'")
 #: routes that answer a page the build wrote (its CSS inline, so that it opens as a file): their own style hashes
 BUILT_PAGES = ("meta.ontology_docs", "meta.ontology_file")
+#: the ``<style>`` elements a vendored library (api/assets.py) writes into a page itself, by the file that writes
+#: it, each as the pieces of source text the library joins: fixed texts, allowed by their hashes as the templates'
+#: blocks are (tests/api/test_http.py checks that each piece is still in the installed file, so an upgrade that
+#: changes one fails there, not in a reader's browser)
+LIBRARY_STYLES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("cytoscape.min.js", (".", "__________cytoscape_container", " { position: relative; }")),  # its container
+    ("yasgui.min.js", ("*{cursor:", "col-resize", "!important}")),  # YASR's table: a column being resized
+    ("yasgui.min.js", ((
+        ' .grip-resizable{table-layout:fixed;} .grip-resizable > tbody > tr > td, .grip-resizable > tbody'
+        ' > tr > th{overflow:hidden} .grip-padding > tbody > tr > td, .grip-padding > tbody > tr > th{pad'
+        'ding-left:0!important; padding-right:0!important;} .grip-container{ height:0px; position:relativ'
+        'e;} .grip-handle{margin-left:-5px; position:absolute; z-index:5; } .grip-handle .grip-resizable{'
+        'position:absolute;background-color:red;filter:alpha(opacity=1);opacity:0;width:10px;height:100%;'
+        'cursor: col-resize;top:0px} .grip-lastgrip{position:absolute; width:1px; } .grip-drag{ border-le'
+        'ft:1px dotted black;\t} .grip-flex{width:auto!important;} .grip-handle.grip-disabledgrip .grip-re'
+        'sizable{cursor:default; display:none;}'
+    ),)),  # YASR's table: its column-resize grips
+)
 _STYLE = re.compile(rb"<style>(.*?)</style>", re.DOTALL)
 
 
@@ -171,7 +189,8 @@ def accept_key(accept: str) -> tuple[bool, tuple[tuple[str, float], ...]]:
 
 
 def init_app(app: Flask) -> None:
-    app.extensions[STYLE_HASHES] = template_style_hashes(app)
+    app.extensions[STYLE_HASHES] = [*template_style_hashes(app),
+                                    *sorted(style_hash("".join(pieces).encode()) for _, pieces in LIBRARY_STYLES)]
     app.extensions[EVERY_ANSWER] = every_answer(app)
 
     @app.after_request

@@ -19,6 +19,7 @@ from api import params
 from api.http import (
     CSP,
     EVERY_ANSWER,
+    LIBRARY_STYLES,
     STYLE_HASHES,
     accept_key,
     content_security_policy,
@@ -158,6 +159,17 @@ def test_the_apps_own_413_and_414_are_problems_with_cors(app, client) -> None:
     assert too_large.status_code == 413 and too_large.mimetype == "application/problem+json"
     assert too_large.json["status"] == 413 and str(limit) in too_large.json["detail"]
     assert_every_header(app, too_large.headers)
+
+
+def test_the_styles_a_library_writes_are_the_installed_librarys() -> None:
+    """Each fixed ``<style>`` the policy allows for a vendored library is still written by the installed file."""
+    from api import assets
+
+    assets.ensure()  # npm ci once, when the libraries are missing (as the browser tests and osteokg serve do)
+    for name, pieces in LIBRARY_STYLES:
+        source = assets.path(name).read_text(encoding="utf-8")
+        for piece in pieces:
+            assert len(piece) == 1 or piece in source, (name, piece[:60])
 
 
 # ---------------------------------------------------------------- the pages' inline content against their policy
