@@ -9,7 +9,8 @@ The key holds what the answer depends on, not the headers' spelling: for Accept-
 answer gets (:func:`api.http.header_language`: nl or en — an unknown, repeated or reordered header is one of
 the two), for Accept, the header as werkzeug parses it (:func:`api.http.accept_key`: every view negotiates
 from that). Keyed on the raw headers, a client sending a random Accept-Language per request missed every
-time (34 × less throughput than a fixed one; ``bench/cache_language_bench.py`` measures both). A view marks its answer as cacheable (``mark``); the middleware keeps
+time (issue 12 measured 34 × less throughput; ``bench/cache_language_bench.py`` measures both keys in one
+run). A view marks its answer as cacheable (``mark``); the middleware keeps
 the finished status, headers and body in a bounded LRU and answers the next identical request
 itself — without entering Flask — including ``If-None-Match`` (304). Errors, non-GET requests
 and unmarked routes always go through the app.
