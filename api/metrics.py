@@ -39,11 +39,11 @@ from __future__ import annotations
 import json
 import logging
 import os
-import queue
 import re
 import threading
 import time
 from bisect import bisect_left
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -76,6 +76,7 @@ REDIRECT = "(redirect)"
 METHODS = frozenset(("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"))
 _KEPT = 4096  # (method, path) → route lookups kept per process (cleared when full)
 _QUEUE = 10_000  # access-log lines waiting for the writer thread before lines are dropped
+_PAUSE = 0.05  # seconds the access log's writer waits between looks at its queue
 _BATCH = 256  # lines the writer joins into one write
 _LIVE = re.compile(r"^gauge_live\w*?_(\d+)\.db$")
 
@@ -251,13 +252,17 @@ def before_cache(cache: Callable) -> Callable:
 # ---------------------------------------------------------------- the access log
 
 class AccessLog:
-    """JSON lines to a file descriptor, written by a thread of its own from a bounded queue (module docstring)."""
+    """JSON lines to a file descriptor, written by a thread of its own from a bounded queue (module docstring).
+
+    The queue is a deque (an append is one atomic step, no lock or wake-up on the request's path); the writer
+    looks every :data:`_PAUSE` s and writes what has come, formatted, in as few writes as it can."""
 
     def __init__(self, where: str, query: bool = False) -> None:
         self.where, self.query = where, query
         self._lock = threading.Lock()
         self._pid: int | None = None
-        self._queue: queue.Queue[dict[str, Any]] = queue.Queue(_QUEUE)
+        self._lines: deque[tuple] = deque()
+        self._busy = False
         self._fd = -1
 
     @staticmethod
@@ -273,45 +278,54 @@ class AccessLog:
             if self._pid == _PID[0]:
                 return
             # first line in this process (a forked worker starts its own queue and writer)
-            self._queue = queue.Queue(_QUEUE)
+            self._lines = deque()
             self._fd = self.open(self.where)
-            threading.Thread(target=self._drain, args=(self._queue, self._fd), name="osteokg-access-log",
+            threading.Thread(target=self._drain, args=(self._lines, self._fd), name="osteokg-access-log",
                              daemon=True).start()
             self._pid = _PID[0]
 
-    def write(self, record: dict[str, Any]) -> None:
-        """Queue one line (formatted by the writer thread, off the request's path)."""
+    def write(self, record: tuple) -> None:
+        """Queue one line (formatted by the writer thread, off the request's path); dropped and counted when
+        :data:`_QUEUE` lines are waiting already."""
         if self._pid != _PID[0]:
             self._start()
-        try:
-            self._queue.put_nowait(record)
-        except queue.Full:
+        if len(self._lines) >= _QUEUE:
             DROPPED.inc()
+            return
+        self._lines.append(record)
 
     def flush(self, timeout: float = 2.0) -> bool:
         """Wait (bounded) until every line queued so far is written; False if they were not in time."""
         deadline = time.monotonic() + timeout
-        while self._queue.unfinished_tasks and time.monotonic() < deadline:
+        while (self._lines or self._busy) and time.monotonic() < deadline:
             time.sleep(0.005)
-        return not self._queue.unfinished_tasks
+        return not (self._lines or self._busy)
 
     @staticmethod
-    def _drain(lines: queue.Queue[dict[str, Any]], fd: int) -> None:
+    def line(record: tuple) -> str:
+        """One request's line: what :meth:`Metrics._record` queued, formatted (here, in the writer thread)."""
+        at, method, path, route, status, seconds, sent, release, cache, client, query = record
+        fields: dict[str, Any] = {
+            "time": _stamp(at), "method": _text(method), "path": _text(path), "route": route,
+            "status": int(status) if status.isdigit() else None, "duration_ms": round(seconds * 1000, 3),
+            "bytes": sent, "release": release, "cache": cache, "client": client, "pid": _PID[0]}
+        if query is not None:
+            fields["query"] = _text(query)
+        return json.dumps(fields, separators=(",", ":")) + "\n"
+
+    def _drain(self, lines: deque[tuple], fd: int) -> None:
         while True:
-            batch = [lines.get()]
-            try:
-                while len(batch) < _BATCH:
-                    batch.append(lines.get_nowait())
-            except queue.Empty:
-                pass
-            data = "".join(json.dumps(record, separators=(",", ":")) + "\n" for record in batch).encode("utf-8")
-            try:
-                while data:
-                    data = data[os.write(fd, data):]
-            except OSError:
-                DROPPED.inc(len(batch))
-            for _ in batch:
-                lines.task_done()
+            time.sleep(_PAUSE)
+            while lines:
+                self._busy = True  # before taking lines, so that flush() never sees none queued and none writing
+                batch = [lines.popleft() for _ in range(min(_BATCH, len(lines)))]
+                data = "".join(map(self.line, batch)).encode("utf-8")
+                try:
+                    while data:
+                        data = data[os.write(fd, data):]
+                except OSError:
+                    DROPPED.inc(len(batch))
+            self._busy = False
 
 
 def _text(raw: str) -> str:
@@ -435,15 +449,10 @@ class Metrics:
             TALLY.add(method, route, status, seconds, sent, cache)
             if self.access_log is not None:
                 served = environ.get(ENVIRON)
-                record: dict[str, Any] = {
-                    "time": _stamp(at), "method": _text(environ.get("REQUEST_METHOD", "")), "path": _text(path),
-                    "route": route, "status": int(status) if status.isdigit() else None,
-                    "duration_ms": round(seconds * 1000, 3), "bytes": sent,
-                    "release": served.release.id if served is not None else None, "cache": cache,
-                    "client": environ.get("REMOTE_ADDR"), "pid": _PID[0]}
-                if self.access_log.query:
-                    record["query"] = _text(environ.get("QUERY_STRING", ""))
-                self.access_log.write(record)
+                self.access_log.write((at, environ.get("REQUEST_METHOD", ""), path, route, status, seconds, sent,
+                                       served.release.id if served is not None else None, cache,
+                                       environ.get("REMOTE_ADDR"),
+                                       environ.get("QUERY_STRING", "") if self.access_log.query else None))
         except Exception:  # the answer has been sent; say why it was not counted
             log.exception("request not counted")
 
