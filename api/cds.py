@@ -83,7 +83,15 @@ _REQUEST = {"type": "object", "required": ["hook", "hookInstance", "context"],
                            "hookInstance": {"type": "string"},
                            "context": {"type": "object", "required": ["userId", "patientId"], "properties": {
                                "userId": {"type": "string"}, "patientId": {"type": "string"},
-                               "draftOrders": {"type": "object", "description": "A FHIR R4 Bundle (order-select, order-sign)."},
+                               "draftOrders": {
+                                   "type": "object", "required": ["resourceType"],
+                                   "description": "A FHIR R4 Bundle (order-select, order-sign): each entry's resource "
+                                                  "a FHIR R4 resource (400 otherwise).",
+                                   "properties": {"resourceType": {"const": "Bundle"}, "entry": {
+                                       "type": ["array", "null"], "items": {"type": "object", "properties": {
+                                           "resource": {"type": ["object", "null"],
+                                                        "properties": {"resourceType": {"type": "string"}},
+                                                        "required": ["resourceType"]}}}}}},
                                "selections": {"type": "array", "minItems": 1, "items": {"type": "string"},
                                               "description": "order-select: references such as MedicationRequest/123."}}},
                            "prefetch": {"type": ["object", "null"]}, "fhirServer": {"type": "string"},

@@ -134,6 +134,8 @@ def document() -> dict:
                      "414": problem("The query string is too long."),
                      "415": problem("Unsupported request body type."),
                      "422": problem("The answer has more rows than the row cap."),
+                     "429": problem("This client already has its most queries running, or has used its query time "
+                                    "of the window (see Retry-After)."),
                      "500": problem("The query process crashed while answering (the detail names the signal)."),
                      "503": problem("All query processes are busy (see Retry-After), or the query ran out of memory."),
                      "504": problem("The query ran past the time limit.")}
