@@ -12,7 +12,8 @@ body that matches the documented schema. The CDS Hooks calls carry a bearer toke
 SPARQL queries are real ones (the ``sparql-query`` format's strategy below).
 
 Repeatable: Hypothesis runs derandomized (the same cases every run, CI included) and keeps no database.
-``OSTEOKG_FUZZ_EXAMPLES`` (default below) sets the generated cases per operation; the release-time run raises it
+``FUZZ_EXAMPLES`` (default below; a test knob, not an ``OSTEOKG_*`` setting of the app) sets the generated cases
+per operation; the release-time run raises it
 (docs/fuzzing.md). :func:`test_enough_cases`, after the fuzzing, checks the run's size (at least :data:`MIN_CASES`)
 and that every operation answered some case with a 2xx or 3xx (the fuzzer got past its refusals).
 """
@@ -31,7 +32,7 @@ from api.openapi import document
 from tests.api.cds.keys import BASE_URL, make_keys
 
 #: generated cases per operation and mode (Hypothesis' max_examples) in the normal test command
-EXAMPLES = int(os.environ.get("OSTEOKG_FUZZ_EXAMPLES", "25"))
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
 #: the fewest cases a run may make in all (examples, coverage and generated, every operation)
 MIN_CASES = 1000
 OWNER = "fuzz-owner-token"  # OSTEOKG_CDS_OWNER_TOKEN of the fuzzed app
