@@ -14,7 +14,7 @@ the switch in the header, :func:`render`), else Accept-Language. Every string co
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from flask import Blueprint, Response, current_app, render_template, request, url_for
 
@@ -41,7 +41,8 @@ def url_with(**changes: Any) -> str:
         else:
             args[key] = str(value)
     query = urlencode(args)
-    return request.path + (f"?{query}" if query else "")
+    # the path quoted again: a backslash in it ('/\\host') would be, to a browser, a link to another host
+    return quote(request.path, safe="/:@!$&'()*+,;=~") + (f"?{query}" if query else "")
 
 
 def number(value: object, lang: str) -> str:

@@ -29,6 +29,7 @@ import json
 import os
 import re
 import shutil
+import time
 import urllib.error
 import urllib.request
 from collections import Counter
@@ -51,6 +52,18 @@ DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 WAIT_MS = 10_000  # the longest any one browser step may take (a page, a suggestion, a drawn graph)
 LINK_TIMEOUT = 10  # seconds, per link followed over HTTP
+
+
+def wait_for(page: Any, expression: str, timeout: float = WAIT_MS) -> None:
+    """``page.wait_for_function`` without its page-side ``eval``: Playwright polls a predicate it evaluates from a
+    string, which the pages' Content-Security-Policy (``script-src 'self'``, api/http.py) refuses, as it should.
+    ``expression`` is evaluated through the devtools protocol every 50 ms until it is true (an AssertionError after
+    ``timeout`` ms)."""
+    deadline = time.monotonic() + timeout / 1000
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not true within {timeout:.0f} ms: {expression}")
+        page.wait_for_timeout(50)
 
 
 def require_browser() -> str:
@@ -143,9 +156,8 @@ class Tab:
     def axe(self, page_type: str) -> dict[str, Any]:
         """Run axe-core on the page as it is now; write its results as ``axe/<page_type>.json`` and the summary;
         the results (``violations``, ``counts`` by impact, ``failing``: the serious and critical ones)."""
-        from api import assets
-
-        self.page.add_script_tag(path=str(assets.path("axe.min.js")))
+        # from the server (api/assets.py serves it): the pages' policy refuses an inline script, as a page's should
+        self.page.add_script_tag(url=self.url("/static/vendor/axe.min.js"))
         raw = self.page.evaluate("""async () => {
             const r = await axe.run(document, {resultTypes: ['violations']});
             return {violations: r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,

@@ -13,7 +13,7 @@ import re
 
 import pytest
 
-from tests.api.explorer.conftest import WAIT_MS, Tab
+from tests.api.explorer.conftest import WAIT_MS, Tab, wait_for
 
 OSTEONECROSIS = "OSTEOKG:0000106"
 JAW_OSTEONECROSIS = "OSTEOKG:0000108"
@@ -110,8 +110,7 @@ def test_the_graph_expands_filters_and_recentres(open_tab) -> None:
             break
     assert target, "some neighbour's graph adds nodes to osteonecrosis' (else the test proves nothing)"
     page.mouse.dblclick(*node_point(tab, target))
-    page.wait_for_function("n => document.getElementById('graph')._cy.nodes().length > n", arg=len(before),
-                           timeout=WAIT_MS)
+    wait_for(page, f"document.getElementById('graph')._cy.nodes().length > {len(before)}")
     wait_ready(tab)
     after = graph_ids(tab)
     assert new <= after, f"not merged in: {sorted(new - after)}"
@@ -132,7 +131,7 @@ def test_the_graph_expands_filters_and_recentres(open_tab) -> None:
     box = page.locator("#graph-controls").get_by_role("checkbox", name=re.compile(rf"^{re.escape(label)} \(\d+\)$"))
     assert box.is_checked()
     box.uncheck()
-    page.wait_for_function(f"{visible}.length < {shown}", timeout=WAIT_MS)
+    wait_for(page, f"{visible}.length < {shown}")
     assert page.evaluate(f"{visible}.filter(e => e.data('predicate') === {LOCATED_IN!r}).length") == 0
     assert page.evaluate(f"{visible}.length") == shown - located
     tab.shot("filtered")
@@ -149,13 +148,12 @@ def test_the_graph_expands_filters_and_recentres(open_tab) -> None:
     elsewhere.shot("permalink-opened")
 
     box.check()
-    page.wait_for_function(f"{visible}.length === {shown}", timeout=WAIT_MS)
+    wait_for(page, f"{visible}.length === {shown}")
 
     # a click recentres: the centre, its highlight and the "open this term's page" link follow
     wait_ready(tab)
     page.mouse.click(*node_point(tab, OSTEONECROSIS))
-    page.wait_for_function(f"document.getElementById('graph').dataset.centre === {OSTEONECROSIS!r}",
-                           timeout=WAIT_MS)
+    wait_for(page, f"document.getElementById('graph').dataset.centre === {OSTEONECROSIS!r}")
     assert page.evaluate("document.getElementById('graph')._cy.nodes('.centre').map(n => n.id())") == [OSTEONECROSIS]
     wait_ready(tab)
     link = page.locator("#graph-open")

@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.api.explorer.conftest import WAIT_MS, Tab
+from tests.api.explorer.conftest import WAIT_MS, Tab, wait_for
 
 NAME = "bones-osteonecrosis-can-affect"
 QUESTION = {"nl": "Welke botten kan botnecrose treffen?", "en": "Which bones can osteonecrosis affect?"}
@@ -82,10 +82,8 @@ def test_the_question_from_the_editor_alone(tab: Tab) -> None:
     tab.goto("/sparql?lang=nl")
     editor_ready(tab)
     tab.page.locator(".yasgui .tabsList .tab a[role=tab]", has_text=QUESTION["nl"]).first.click()
-    tab.page.wait_for_function(
-        f"document.querySelector('.yasgui .tabsList .tab.active a[role=tab] span').textContent.trim() === "
-        f"{QUESTION['nl']!r}",
-        timeout=WAIT_MS)
+    wait_for(tab.page, "document.querySelector('.yasgui .tabsList .tab.active a[role=tab] span').textContent.trim() "
+             f"=== {QUESTION['nl']!r}")
     editor_ready(tab)
     assert "# question-nl: " + QUESTION["nl"] in active_query(tab)
     linked = run_in_editor(tab)

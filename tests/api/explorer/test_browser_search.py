@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from tests.api.explorer.conftest import WAIT_MS, Tab
+from tests.api.explorer.conftest import WAIT_MS, Tab, wait_for
 
 OSTEONECROSIS = "OSTEOKG:0000106"
 LABEL = {"nl": "botnecrose", "en": "osteonecrosis"}
@@ -50,7 +50,7 @@ def test_type_botnec_and_pick_the_suggestion_with_the_keyboard(tab: Tab, lang: s
     assert LABEL[lang] in found[0]["text"] or "botnecrose" in found[0]["text"]
     assert all(o["id"] and o["selected"] == "false" for o in found)
     status = tab.page.locator("#q-status")
-    tab.page.wait_for_function("document.getElementById('q-status').textContent.trim() !== ''", timeout=WAIT_MS)
+    wait_for(tab.page, "document.getElementById('q-status').textContent.trim() !== ''")
     assert str(len(found)) in status.inner_text()
     tab.shot("suggestions")
     box = tab.page.locator("#q")
