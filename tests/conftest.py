@@ -38,6 +38,10 @@ def pytest_configure(config) -> None:
     import tempfile
 
     os.environ.setdefault("OSTEOKG_DATA_DIR", tempfile.mkdtemp(prefix="osteokg-data-"))
+    # every test's client is 127.0.0.1: the per-client /sparql limits (kg/sparql/limits.py) would count the whole
+    # run as one client; tests/api/test_sparql_limits.py and tests/kg/sparql/test_limits.py set their own
+    os.environ.setdefault("OSTEOKG_SPARQL_CLIENT_QUERIES", "0")
+    os.environ.setdefault("OSTEOKG_SPARQL_CLIENT_SECONDS", "0")
 
 
 SEEDS = ROOT.parent / "shared" / "seeds"
