@@ -83,7 +83,7 @@ class Front:
         curie, route = matched.groups()
         query = environ.get("QUERY_STRING", "")
         lang = self._language(environ, query)
-        if lang is None or not CURIE.match(curie):
+        if lang is None or not CURIE.fullmatch(curie):
             return self.app(environ, start_response)
         service = served.service
         try:

@@ -43,7 +43,7 @@ MULTI = {"context": "context", "inCombinationWith": "in_combination_with", "quan
 FIELD_ORDER = {name: rank for rank, name in enumerate(
     ("label", "exact synonym", "narrow synonym", "broad synonym", "related synonym", "xref"))}
 
-CURIE = re.compile(r"^([A-Za-z][A-Za-z0-9_.-]*):([A-Za-z0-9_.\-]+)$")
+CURIE = re.compile(r"([A-Za-z][A-Za-z0-9_.-]*):([A-Za-z0-9_.\-]+)")  # whole strings only: fullmatch (no trailing newline)
 QUESTION = re.compile(r"^# question-(en|nl): (.+)$", re.MULTILINE)
 #: the columns a person sees, in a query file's header: ``# columns-en: site=Bone | strength=How firmly``
 COLUMNS = re.compile(r"^# columns-(en|nl): (.+)$", re.MULTILINE)
@@ -185,7 +185,7 @@ def iri_of_curie(curie: str, parameter: str = "id") -> str:
 
 
 def split_curie(curie: str, parameter: str) -> tuple[str, str]:
-    match = CURIE.match(curie)
+    match = CURIE.fullmatch(curie)
     if not match:
         raise BadValue(parameter, f"'{curie[:80]}' is not a CURIE such as OSTEOKG:0000106")
     prefix, local = match.groups()

@@ -328,3 +328,12 @@ def test_statements_carry_the_quotes_translation_for_english_readers(service: Se
     assert all(item["evidence"]["translation"]["lang"] == "en" for item in english.values())
     assert all(item["evidence"]["translation"] is None for item in dutch.values())
     assert all("quoteTranslation" not in item for item in english.values())  # only in the evidence
+
+
+def test_a_curie_with_a_trailing_newline_is_refused() -> None:
+    """The CURIE check reads the whole string: 'OSTEOKG:0000106\\n' is not an ID (``$`` let a final newline by)."""
+    from kg.service.values import BadValue, split_curie
+
+    with pytest.raises(BadValue):
+        split_curie("OSTEOKG:0000106\n", "id")
+    assert split_curie("OSTEOKG:0000106", "id") == ("OSTEOKG", "0000106")
