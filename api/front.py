@@ -34,7 +34,7 @@ from kg.service import HIERARCHY, Resolved, ServiceError
 from kg.service.values import CURIE
 from kg.vocab import LANGUAGES
 
-PATH = re.compile(r"^/entities/([^/]+?)(?:/(relations|parents|children|ancestors|descendants))?$")
+PATH = re.compile(r"/entities/([^/]+?)(?:/(relations|parents|children|ancestors|descendants))?")  # fullmatch
 _CONDITIONAL = ("HTTP_IF_NONE_MATCH", "HTTP_IF_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_IF_UNMODIFIED_SINCE",
                 "HTTP_RANGE", "HTTP_IF_RANGE")
 _KEPT = 256  # Accept headers whose negotiation is kept (clients send few different ones)
@@ -76,7 +76,7 @@ class Front:
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         if not self.enabled or environ.get("REQUEST_METHOD") != "GET" or any(h in environ for h in _CONDITIONAL):
             return self.app(environ, start_response)
-        matched = PATH.match(environ.get("PATH_INFO", ""))
+        matched = PATH.fullmatch(environ.get("PATH_INFO", ""))
         served = environ.get(ENVIRON)
         if matched is None or served is None or served.service.documents is None:
             return self.app(environ, start_response)

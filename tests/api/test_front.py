@@ -88,3 +88,11 @@ def test_json_is_chosen_as_the_view_chooses_it(client, front) -> None:
         fast, slow, _ = both(client, front, f"/entities/{OSTEONECROSIS}", Accept=accept)
         same(fast, slow)
         assert fast.mimetype == slow.mimetype
+
+
+@pytest.mark.parametrize("path", ["/entities/OSTEOKG:0000106%0A", "/entities/OSTEOKG:0000106%0A/relations"])
+def test_a_trailing_newline_is_not_an_id(client, path) -> None:
+    """The lean path's route pattern lets no final newline by (a regex's $ did: the entity answered 200); the
+    app's own routing then finds no such resource."""
+    answer = client.get(path)
+    assert answer.status_code == 404 and answer.json["detail"]
