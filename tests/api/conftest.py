@@ -2,7 +2,9 @@
 real `osteokg serve` process on 127.0.0.1 for clients that speak HTTP."""
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -45,11 +47,15 @@ def start_server(build_dir: Path, extra_env: dict[str, str] | None = None, worke
                  extra_args: list[str] | None = None):
     """Start `osteokg serve` on a free loopback port; wait (bounded) until /health answers."""
     port = free_port()
-    env = {**os.environ, "OSTEOKG_BUILD_DIR": str(build_dir), **(extra_env or {})}
+    # no access log unless a test asks for one: nothing reads the server's output pipe while it runs
+    env = {**os.environ, "OSTEOKG_BUILD_DIR": str(build_dir), "OSTEOKG_ACCESS_LOG": "", **(extra_env or {})}
+    # a process group of its own, so that stop_server ends every process of the server: a worker granian
+    # respawned after a kill outlived the server's main process (found orphaned after test_survival)
     process = subprocess.Popen(
         [sys.executable, "-m", "kg.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
          "--workers", str(workers), "--out", str(build_dir), *(extra_args or [])],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, preexec_fn=ends_with_tests)
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, preexec_fn=ends_with_tests,
+        process_group=0)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -65,14 +71,34 @@ def start_server(build_dir: Path, extra_env: dict[str, str] | None = None, worke
     raise RuntimeError("osteokg serve did not become healthy within 60 s")
 
 
+def group_members(group: int) -> list[int]:
+    """The live processes of process group ``group`` (Linux: from /proc; a zombie is not live)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if fields[0] != "Z" and int(fields[2]) == group:
+                found.append(int(entry.name))
+    return found
+
+
 def stop_server(process: subprocess.Popen, wait: float = 20) -> None:
-    """Terminate a server process (kill it after ``wait`` seconds) and close its pipes."""
+    """Terminate a server process (kill it after ``wait`` seconds), then kill what is left of its process group
+    (a respawned worker, a query process), and close its pipes."""
     process.terminate()
     try:
         process.wait(timeout=wait)
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait(timeout=10)
+    deadline = time.monotonic() + 10
+    while group_members(process.pid) and time.monotonic() < deadline:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        time.sleep(0.1)
     for pipe in (process.stdout, process.stderr):
         if pipe:
             pipe.close()

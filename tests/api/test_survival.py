@@ -13,7 +13,7 @@ import urllib.request
 from contextlib import suppress
 from pathlib import Path
 
-from tests.api.conftest import start_server, stop_server
+from tests.api.conftest import group_members, start_server, stop_server
 
 
 def children(pid: int) -> set[int]:
@@ -72,6 +72,7 @@ def test_a_killed_worker_is_respawned(build_dir: Path) -> None:
         assert healthy(base)
     finally:
         stop_server(process)
+    assert group_members(process.pid) == []  # the respawned worker and its query processes are gone too
 
 
 def test_slow_post_bodies_get_408_and_do_not_starve_the_server(build_dir: Path) -> None:
