@@ -432,6 +432,9 @@ class Metrics:
 
         if route == PATH and method in ("GET", "HEAD"):
             result: Iterable[bytes] = self._scrape(environ, start)
+        elif route == PATH:  # /metrics (served) asked with another method
+            result = _problem(start, "405 METHOD NOT ALLOWED", "Method Not Allowed",
+                              f"/metrics answers GET and HEAD, not {raw_method[:20]}", [("Allow", "GET, HEAD")])
         else:
             try:
                 result = self.app(environ, start)
@@ -485,11 +488,18 @@ class Metrics:
             body = encoder(self.collect())
         except Exception:  # logged; the scraper gets a short plain answer
             log.exception("/metrics could not be collected")
-            start("503 SERVICE UNAVAILABLE", [("Content-Type", "text/plain; charset=utf-8"), ("Retry-After", "5")])
-            return [b"metrics unavailable; the error was logged\n"]
+            return _problem(start, "503 SERVICE UNAVAILABLE", "Service Unavailable",
+                            "the metrics could not be collected; the error was logged", [("Retry-After", "5")])
         start("200 OK", [("Content-Type", content_type), ("Content-Length", str(len(body))),
                          ("Cache-Control", "no-store")])
         return [b""] if environ.get("REQUEST_METHOD") == "HEAD" else [body]
+
+
+def _problem(start: Callable, line: str, title: str, detail: str, headers: list[tuple[str, str]]) -> list[bytes]:
+    """A problem+json answer from this layer (it sits outside Flask, so it cannot call api.errors.problem)."""
+    body = json.dumps({"type": "about:blank", "title": title, "status": int(line[:3]), "detail": detail}).encode()
+    start(line, [("Content-Type", "application/problem+json"), ("Content-Length", str(len(body))), *headers])
+    return [body]
 
 
 def multiprocess_folder() -> str | None:

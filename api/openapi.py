@@ -149,6 +149,13 @@ def document() -> dict:
         "paths": {
             **CDS_PATHS,  # the CDS Hooks door documents its own routes (api/cds.py)
             **CHANGES_PATHS,  # the change feed documents its own routes (api/changes.py)
+            "/metrics": {"get": {
+                "summary": "Prometheus metrics of every worker: requests by route and status, latency, SPARQL outcomes, "
+                           "the response cache, the release served (docs/operations.md).", "tags": ["service"],
+                "responses": {"200": {"description": "Prometheus text format (OpenMetrics when Accept asks for it).",
+                                      "content": {"text/plain": {"schema": {"type": "string"}},
+                                                  "application/openmetrics-text": {"schema": {"type": "string"}}}},
+                              "404": problem("OSTEOKG_METRICS is off.")}}},
             "/health": {"get": {"summary": "Ready once the graph is loaded.", "tags": ["service"],
                                 "responses": {"200": ok("Ready.", "Health"), **NO_PARAMETERS}}},
             "/version": {"get": {"summary": "Ontology version, build time and graph hash.", "tags": ["service"],

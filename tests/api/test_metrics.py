@@ -445,3 +445,10 @@ def test_serve_refuses_an_access_log_it_cannot_write(build_dir: Path, tmp_path: 
     monkeypatch.setenv("OSTEOKG_ACCESS_LOG", str(tmp_path / "no" / "such.log"))
     assert main(["serve", "--out", str(build_dir)]) == 2
     assert "OSTEOKG_ACCESS_LOG=" in capsys.readouterr().err and RecordingGranian.seen == []
+
+
+def test_metrics_answers_only_get_and_head(client) -> None:
+    """Another method on /metrics is a 405 problem naming the two it answers (the fuzzing's undeclared-method check)."""
+    answer = client.post("/metrics")
+    assert answer.status_code == 405 and answer.headers["Allow"] == "GET, HEAD"
+    assert answer.mimetype == "application/problem+json" and "GET and HEAD" in answer.json["detail"]
