@@ -644,8 +644,11 @@ class Mount:
         except Exception:  # noqa: BLE001 - logged above
             return _plain(start_response, 500, "the MCP server failed on this request; the error was logged")
         status = int(started.get("status", 500))
-        start_response(f"{status} {HTTPStatus(status).phrase}",
-                       [(k.decode("latin-1"), v.decode("latin-1")) for k, v in started.get("headers", [])])
+        answered = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in started.get("headers", [])]
+        if content and not any(k.lower() == "content-type" for k, _v in answered):
+            # the mcp package answers some refusals (a Content-Type other than JSON) with bare text and no type
+            answered.append(("Content-Type", "text/plain; charset=utf-8"))
+        start_response(f"{status} {HTTPStatus(status).phrase}", answered)
         return [content]
 
 

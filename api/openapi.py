@@ -280,8 +280,10 @@ def document() -> dict:
                             "content": {"application/json": {"schema": JSONRPC_ANSWER}}},
                     "202": {"description": "A notification, accepted (no body)."},
                     "400": {"description": "Not a JSON-RPC message, or not one this server takes (the JSON-RPC error "
-                                           "says which), or a Content-Type other than application/json.",
-                            "content": {"application/json": {"schema": JSONRPC_ANSWER}}},
+                                           "says which), or a Content-Type other than application/json (the "
+                                           "mcp package's own bare text for that one).",
+                            "content": {"application/json": {"schema": JSONRPC_ANSWER},
+                                        "text/plain": {"schema": {"type": "string"}}}},
                     "406": {"description": "The Accept header does not accept application/json.",
                             "content": {"application/json": {"schema": JSONRPC_ANSWER}}},
                     "413": {"description": "The body is over 1 MiB.", "content": {"text/plain": {"schema": {"type": "string"}}}},

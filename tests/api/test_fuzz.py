@@ -141,19 +141,8 @@ def test_every_operation(case, fuzz_app):
     case.operation.schema.app = fuzz_app  # the case, and a request a check sends again (ignored_auth), go here
     response = case.call(app=fuzz_app)
     STATUSES[case.operation.label][response.status_code] += 1
-    if known_open(case, response):
-        assert response.status_code == 400
-        return
     case.validate_response(response, excluded_checks=[positive_data_acceptance],
                            additional_checks=[positive_data_accepted], transport_kwargs={"app": fuzz_app})
-
-
-def known_open(case, response) -> bool:
-    """The one finding not fixed yet (docs/fuzzing.md, "Open"): POST /mcp without a JSON Content-Type is refused by
-    the mcp package with a 400 that has no Content-Type at all (its bare "Invalid Content-Type header"); the fix
-    belongs in api/mcp_server.py's Mount. test_mcp_refusal_has_a_content_type names it until then."""
-    return (case.path == "/mcp" and response.status_code == 400 and "Content-Type" not in response.headers
-            and response.content == b"Invalid Content-Type header")
 
 
 def test_enough_cases():
@@ -169,9 +158,8 @@ def test_enough_cases():
     assert not unreached, f"operations no case got past the refusals of: {unreached}"
 
 
-@pytest.mark.xfail(strict=True, reason="open: the mcp package's 400 for a Content-Type other than JSON has no "
-                                       "Content-Type; api/mcp_server.py's Mount should give it one (docs/fuzzing.md)")
 def test_mcp_refusal_has_a_content_type(fuzz_app) -> None:
+    """The mcp package refuses a Content-Type other than JSON with bare text and no type; the Mount gives it one."""
     answer = fuzz_app.test_client().post("/mcp", data="{}", content_type="text/plain",
                                          headers={"Accept": "application/json"})
     assert answer.status_code == 400 and answer.headers.get("Content-Type")
