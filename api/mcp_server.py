@@ -12,11 +12,13 @@ Tools (arguments; the answer's keys)
 
 ``search``          q, lang (en|nl), category, limit → {query, lang, total, hits: [{id, label, categories, match,
                     permalink}]}
-``get_entity``      id (a CURIE, or a foreign code that stands for one entity), lang → {entity, permalink,
-                    evidence: [{subject, predicate, object, strength, quote, quote_lang, translation, source}],
-                    statements}
+``get_entity``      id (a CURIE, or a foreign code that stands for one entity), lang → {entity (the REST entity
+                    answer: its ``relations`` the outgoing edges, each as list_edges gives it), permalink,
+                    evidence: [{subject, predicate, object, inferred, strength, quote, quote_lang, translation,
+                    source}], statements}
 ``list_edges``      id, lang, direction (out|in|both), predicate, inferred, strength, limit, offset →
-                    {id, permalink, total, limit, offset, edges: [edge with evidence and qualifiers]}
+                    {id, permalink, total, limit, offset, edges: [edge]}: each edge in the one shape of
+                    :mod:`kg.service.shapes` (the REST routes' ``Edge``), its ends and sources with permalinks
 ``walk_hierarchy``  id, walk (parents|children|ancestors|descendants), lang, limit, offset → {id, walk, total,
                     items: [{id, label, permalink, inferred?}]}
 ``lookup_code``     code (e.g. ICD10WHO:M87, MESH:D010020), lang → {code, mappings: [{id, label, match,
@@ -148,10 +150,9 @@ class Door:
                 if key in seen:
                     continue
                 seen.add(key)
-                found.append({"subject": edge["subject"], "predicate": {"id": edge["predicate"]["id"],
-                                                                        "label": edge["predicate"]["label"]},
+                found.append({"subject": edge["subject"], "predicate": edge["predicate"],
                               "object": edge["object"], "inferred": e["inferred"],
-                              "strength": (e.get("strength") or {}).get("label"), "quote": e["quote"],
+                              "strength": e.get("strength"), "quote": e["quote"],
                               "quote_lang": e["quote_lang"], "translation": e.get("translation"),
                               "source": e["source"]})
         return found
@@ -168,6 +169,7 @@ class Door:
         entity = dict(page.entity)
         for key in ("parents", "categories"):
             entity[key] = [self.linked(r) for r in entity.get(key, [])]
+        entity["relations"] = [self._cited(e) for e in entity.get("relations", [])]  # as list_edges gives them
         edges = [self._cited(e) for e in page.outgoing + page.incoming]
         return {"entity": entity, "permalink": self.permalink(entity["id"]), "evidence": self._quotes(edges),
                 "statements": [self.linked(s) for s in page.statements]}

@@ -26,10 +26,14 @@ from api.meta import DOWNLOADS
 from api.params import OFFSET_MAX, only
 from kg import settings
 from kg.search import TYPES
+from kg.service.shapes import EDGE_KEYS
 from kg.service.values import MATCHES
 from kg.vocab import PREFIXES
 
 bp = Blueprint("openapi", __name__)
+#: the version of the API's answers (not the ontology's): its major part changes when an answer's JSON changes in a
+#: way a client must follow (0.x: its minor part); docs/changelog.md says what changed in each
+API_VERSION = "0.2.0"
 
 
 def _prefix_pattern(prefix: str) -> str:
@@ -141,7 +145,7 @@ def document() -> dict:
                      "504": problem("The query ran past the time limit.")}
     return {
         "openapi": "3.1.0",
-        "info": {"title": "osteokg API", "version": "0.1.0",
+        "info": {"title": "osteokg API", "version": API_VERSION,
                  "description": "A clinical reference knowledge graph for osteoporotic fractures and osteonecrosis: "
                                 "SPARQL 1.1 endpoint, clinical REST routes and linked-data pages. Reference and education, "
                                 "not a medical device.",
@@ -304,6 +308,11 @@ def document() -> dict:
             "Version": {"type": "object", "properties": {"ontology": {"type": "string"}, "version_iri": {"type": "string"},
                                                          "built_at": {"type": "string"}, "graph_sha256": {"type": "string"},
                                                          "store": {"type": "string"}, "counts": {"type": "object"}}},
+            "Predicate": {"type": "object", "required": ["id", "iri", "label", "labels"], "additionalProperties": False,
+                          "description": "The relation of an edge: a Ref with its labels in every language.",
+                          "properties": {"id": {"type": "string"}, "iri": {"type": "string"},
+                                         "label": {"type": ["string", "null"]},
+                                         "labels": {"type": "object", "additionalProperties": {"type": "string"}}}},
             "Ref": {"type": "object", "required": ["id", "iri"],
                     "properties": {"id": {"type": "string"}, "iri": {"type": "string"}, "label": {"type": ["string", "null"]},
                                    "inferred": {"type": "boolean"}}},
@@ -315,7 +324,9 @@ def document() -> dict:
                                       "categories": {"type": "array", "items": {"$ref": "#/components/schemas/Ref"}},
                                       "xrefs": {"type": "array", "items": {"$ref": "#/components/schemas/Code"}},
                                       "parents": {"type": "array", "items": {"$ref": "#/components/schemas/Ref"}},
-                                      "relations": {"type": "array", "items": {"$ref": "#/components/schemas/RelationSummary"}},
+                                      "relations": {"type": "array", "items": {"$ref": "#/components/schemas/Edge"},
+                                                    "description": "The outgoing edges, each as /entities/{curie}/relations "
+                                                                   "gives it (direction out), with all its evidence."},
                                       "annotations": {"type": "object"}, "links": {"type": "object"}}},
             "Named": {"type": "object", "required": ["id", "label"],
                       "description": "A value of the osteokg vocabulary (a strength such as okg:can, an evidence kind such as okg:quoted).",
@@ -360,17 +371,17 @@ def document() -> dict:
             "StatementEvidence": {"type": "object", "required": ["source", "quote", "translation"],
                                   "properties": {"source": {"$ref": "#/components/schemas/Ref"}, "quote": {"type": "string"},
                                                  "translation": {"$ref": "#/components/schemas/Translation"}}},
-            "Edge": {"type": "object", "required": ["direction", "subject", "predicate", "object", "inferred", "strength", "evidence"],
-                     "properties": {"direction": {"type": "string", "enum": ["out", "in"]},
-                                    "subject": {"$ref": "#/components/schemas/Ref"}, "predicate": {"$ref": "#/components/schemas/Ref"},
+            "Edge": {"type": "object", "required": list(EDGE_KEYS), "additionalProperties": False,
+                     "description": "One edge, the same object wherever an edge appears (an entity's relations, "
+                                    "/entities/{curie}/relations, the MCP tools): kg/service/shapes.py.",
+                     "properties": {"direction": {"type": "string", "enum": ["out", "in"],
+                                                  "description": "Which end the entity asked about is: out, the subject; in, the object."},
+                                    "subject": {"$ref": "#/components/schemas/Ref"},
+                                    "predicate": {"$ref": "#/components/schemas/Predicate"},
                                     "object": {"$ref": "#/components/schemas/Ref"}, "inferred": {"type": "boolean"},
                                     "strength": {"$ref": "#/components/schemas/Strength",
                                                  "description": "The strongest strength among the edge's evidence."},
                                     "evidence": {"type": "array", "items": {"$ref": "#/components/schemas/Evidence"}}}},
-            "RelationSummary": {"type": "object", "required": ["predicate", "target", "inferred", "strength"],
-                                "properties": {"predicate": {"type": "string"}, "predicate_label": {"type": ["string", "null"]},
-                                               "target": {"$ref": "#/components/schemas/Ref"}, "inferred": {"type": "boolean"},
-                                               "strength": {"$ref": "#/components/schemas/Strength"}}},
             "Relation": {"type": "object", "properties": {
                 "id": {"type": "string"}, "label": {"type": ["string", "null"]},
                 "inverse": {"oneOf": [{"$ref": "#/components/schemas/Ref"}, {"type": "null"}]},
@@ -415,10 +426,29 @@ def document() -> dict:
                     "var": {"type": "string"}, "heading": {"type": "string"}}}},
                 "rows": {"type": "array", "items": {"type": "array", "items": {"type": ["object", "null"]}}},
                 "boolean": {"type": ["boolean", "null"], "description": "The answer of a yes/no (ASK) question."}}},
-            "Statement": {"type": "object", "required": ["id", "kind"],
-                          "properties": {"id": {"type": "string"}, "kind": {"type": "string"}, "label": {"type": ["string", "null"]},
-                                         "statementKind": {"type": "string"}, "value": {"type": "number"},
-                                         "minValue": {"type": "number"}, "maxValue": {"type": "number"}, "unit": {"type": "string"},
+            "Statement": {"type": "object", "required": ["id", "iri", "label", "kind", "about", "evidence"],
+                          "additionalProperties": False,
+                          "description": "A quantitative statement or a clinical note. Its values are named by the graph's "
+                                         "properties in snake_case (okg:minValue is min_value, okg:timeFrameKind "
+                                         "time_frame_kind: docs/model.md); each is present when the statement has it.",
+                          "properties": {"id": {"type": "string"}, "iri": {"type": "string"}, "label": {"type": ["string", "null"]},
+                                         "kind": {"type": "string", "enum": ["quantitative", "note"]},
+                                         "definition": {"type": "string"},
+                                         "about": {"$ref": "#/components/schemas/Ref"},
+                                         "outcome": {"$ref": "#/components/schemas/Ref"},
+                                         "comparator": {"$ref": "#/components/schemas/Ref"},
+                                         "population_condition": {"$ref": "#/components/schemas/Ref"},
+                                         "statement_kind": {"type": "string", "enum": ["proportion", "percentage-range",
+                                                                                       "relative-risk", "ratio", "age-range",
+                                                                                       "comparison"]},
+                                         "value": {"type": "number"}, "min_value": {"type": "number"},
+                                         "max_value": {"type": "number"}, "unit": {"type": "string"},
+                                         "age_min": {"type": "number"}, "age_max": {"type": "number"},
+                                         "sex": {"type": "string"}, "comparison": {"type": "string"},
+                                         "comparator_text": {"type": "string"}, "outcome_text": {"type": "string"},
+                                         "population_text": {"type": "string"}, "time_frame": {"type": "string"},
+                                         "time_frame_kind": {"type": "string"}, "time_frame_text": {"type": "string"},
+                                         "review_status": {"type": "string", "enum": ["unreviewed", "accepted"]},
                                          "evidence": {"$ref": "#/components/schemas/StatementEvidence"}}},
         }},
     }

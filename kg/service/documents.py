@@ -1,7 +1,7 @@
 """The release's precomputed answers: every entity's documents, written once when the release is built.
 
 The graph changes only with a release, so each entity's answers — the entity (labels, definitions,
-synonyms, codes, parents, annotations, outgoing edges' summary), its edges in both directions with
+synonyms, codes, parents, annotations, its outgoing edges), its edges in both directions with
 all their evidence and qualifiers, its parents, children, ancestors and descendants, and the
 statements about it — are computed by the service (:class:`kg.service.Service` over the release's
 store) once, at build time, in each language of :data:`kg.vocab.LANGUAGES`, and kept as the exact
@@ -33,6 +33,11 @@ A document is either one JSON value (``entity``; ``categories``; ``page-statemen
 route filters on and the item's length in bytes, then the items' JSON one after another; a page of
 a list is then the chosen items joined, inside the envelope's own bytes (:func:`envelope`), the same
 bytes as ``json.dumps`` of the page (tests/kg/test_documents.py compares every entity's answers).
+
+An edge is written in the one shape of :mod:`kg.service.shapes`, in the entity's ``relations`` (its outgoing
+edges) and in ``edges`` alike, from the same dicts: an edge's bytes are the same in both documents.
+A file of another :data:`FORMAT` (one written before a change of these shapes) is refused, not served: the
+release is rebuilt (``osteokg build``).
 """
 from __future__ import annotations
 
@@ -51,7 +56,7 @@ if TYPE_CHECKING:
     from kg.service.release import Entry, Relation, Release
 
 FILE = DOCUMENTS  # in the release folder
-FORMAT = 1
+FORMAT = 2  # 2: edges in the one shape of kg.service.shapes (an entity's relations too), statements' keys snake_case
 RELEASE_WIDE = "*"  # the IRI part of a release-wide document's key
 WALKS = ("parents", "children", "ancestors", "descendants")
 

@@ -173,8 +173,8 @@ def reading(statement: dict, lang: str) -> str | None:
     """A quantitative statement's numbers as a person reads them: "1 op de 3", "30 tot 65 %", "tot 5 keer zo hoog",
     "tussen 20 en 50 jaar", "meer dan diabetes" — from its typed values only (never its label), or None when it
     has no number to read (a clinical note)."""
-    kind = statement.get("statementKind")
-    value, low, high = statement.get("value"), statement.get("minValue"), statement.get("maxValue")
+    kind = statement.get("statement_kind")
+    value, low, high = statement.get("value"), statement.get("min_value"), statement.get("max_value")
     words: dict[str, dict[str, str]] = _WORDS
 
     def say(key: str, **values: Any) -> str:
@@ -197,7 +197,7 @@ def reading(statement: dict, lang: str) -> str | None:
     if kind == "age-range" and low is not None and high is not None:
         return say("ages", a=_number(low, lang), b=_number(high, lang))
     if kind == "comparison" and statement.get("comparison") in ("greater-than", "less-than"):
-        comparator = (statement.get("comparator") or {}).get("label") or statement.get("comparatorText")
+        comparator = (statement.get("comparator") or {}).get("label") or statement.get("comparator_text")
         if comparator:
             return say("more" if statement["comparison"] == "greater-than" else "fewer", c=comparator)
     return None

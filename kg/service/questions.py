@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from kg import queries
+from kg.service import shapes
 from kg.service.documents import RELEASE_WIDE, Documents, dumps, envelope, unpack
 from kg.service.release import Release, open_release, row_order
 from kg.service.values import (DATES, DCTERMS, DEFINITION, DIRECTIONS, HIERARCHY, LABEL, LANGUAGES, MATCHES, MULTI,
@@ -121,7 +122,8 @@ class Service:
 
     def entity(self, id: str | Resolved, lang: str = "en") -> dict:
         """Labels, definitions, synonyms (in ``lang``), categories, types, codes, parents, annotations and
-        the outgoing edges' summary."""
+        the outgoing edges (``relations``: each in the one edge shape of :mod:`kg.service.shapes`, with its
+        evidence, the same objects as :meth:`relations` gives)."""
         return json.loads(self.entity_json(id, lang))
 
     def entity_json(self, id: str | Resolved, lang: str = "en") -> bytes:
@@ -207,9 +209,7 @@ class Service:
         }
         if values:
             body["annotations"] = {key: (items[0] if len(items) == 1 else items) for key, items in sorted(values.items())}
-        body["relations"] = [{"predicate": e["predicate"]["id"], "predicate_label": e["predicate"]["label"],
-                              "target": e["object"], "inferred": e["inferred"], "strength": e["strength"]}
-                             for e in outgoing]
+        body["relations"] = outgoing  # the outgoing edges, each in the one edge shape (kg.service.shapes)
         return body
 
     # -------------------------------------------------- edges
@@ -293,15 +293,9 @@ class Service:
                 if edge is None:
                     me, them = self.ref(iri, lang), self.ref(other, lang)
                     entry = release.entries.get(p)
-                    edge = grouped[key] = {
-                        "direction": way,
-                        "subject": me if way == "out" else them,
-                        "predicate": {**self.ref(p, lang), "labels": entry.labels if entry else {}},
-                        "object": them if way == "out" else me,
-                        "inferred": is_inferred,
-                        "strength": None,
-                        "evidence": [],
-                    }
+                    edge = grouped[key] = shapes.edge(
+                        "out" if way == "out" else "in", me if way == "out" else them, self.ref(p, lang),
+                        entry.labels if entry else {}, them if way == "out" else me, is_inferred)
                 edge["inferred"] = edge["inferred"] and is_inferred  # asserted wins
                 evidence = self._evidence(row, lang)
                 if evidence not in edge["evidence"]:
@@ -466,7 +460,7 @@ class Service:
             for p, objects in item.values.items():
                 if p == LABEL:
                     continue
-                key = "definition" if p == DEFINITION else shorten(p).split(":", 1)[-1]
+                key = "definition" if p == DEFINITION else shapes.json_key(shorten(p).split(":", 1)[-1])
                 chosen = [o for o in objects if o.kind != "literal" or o.lang in (None, lang)]
                 if not chosen or key in ("type",):
                     continue
@@ -476,7 +470,7 @@ class Service:
                     translations = [(o.value, o.lang or "") for o in item.values.get(f"{OKG}quoteTranslation", [])]
                     body["evidence"] = {"source": self.ref(value.value, lang), "quote": quote.value,
                                         "translation": translation(quote.lang, translations, lang)}
-                elif key in ("quote", "quoteTranslation"):
+                elif key in ("quote", "quote_translation"):
                     continue
                 elif value.kind == "iri":
                     body[key] = self.ref(value.value, lang)

@@ -38,7 +38,11 @@ def test_entity_lists_its_relations_and_cross_references(client) -> None:
     assert {"id": "UBERON:0000981", "iri": "http://purl.obolibrary.org/obo/UBERON_0000981", "match": "exactMatch",
             "label": "femur"} in femur["xrefs"]  # with the code's official label
     drug = client.get("/entities/OSTEOKG:0005003").json
-    edges = {(r["predicate"], r["target"]["id"], r["inferred"]): r for r in drug["relations"]}
+    edges = {(r["predicate"]["id"], r["object"]["id"], r["inferred"]): r for r in drug["relations"]}
+    # each outgoing edge in the one edge shape: this entity the subject, with its evidence
+    assert all(list(r) == ["direction", "subject", "predicate", "object", "inferred", "strength", "evidence"]
+               and r["direction"] == "out" and r["subject"]["id"] == "OSTEOKG:0005003" and r["evidence"]
+               for r in drug["relations"])
     assert ("OSTEOKG:0009007", "OSTEOKG:0000108", False) in edges  # asserted: raises the risk of jaw osteonecrosis
     assert ("OSTEOKG:0009015", "OSTEOKG:0000100", True) in edges  # inherited: treats osteoporosis
     # inherited from anti-osteoporosis medication, where the source says it in general: here only "can"
@@ -148,9 +152,10 @@ def test_statements_with_typed_values_and_evidence(client) -> None:
     body = client.get("/statements", query_string={"about": "OSTEOKG:0000102", "lang": "nl"}).json
     values = {item["id"]: item for item in body["items"]}
     death = values["OSTEOKG:0007008"]
-    assert (death["minValue"], death["maxValue"], death["unit"]) == (10.0, 30.0, "%")
+    assert (death["min_value"], death["max_value"], death["unit"]) == (10.0, 30.0, "%")
     assert death["evidence"]["quote"].startswith("Tien tot 30 procent")
-    assert death["populationText"] == "patiënten na een heupfractuur"
+    assert death["population_text"] == "patiënten na een heupfractuur"
+    assert death["statement_kind"] == "percentage-range" and "minValue" not in death and "statementKind" not in death
     notes = client.get("/statements", query_string={"kind": "note"}).json
     assert notes["total"] == 22
 
@@ -449,9 +454,13 @@ def test_evidence_item_carries_every_qualifier(qualified) -> None:
     assert nl["strength"]["label"] == "vaak"
     assert next(ev for ev in nl["evidence"] if ev["strength"]["id"] == "okg:can")["condition_text"] == "als 50% | meer"
     assert all(ev["translation"] is None for ev in nl["evidence"])  # a Dutch reader reads the Dutch quote
-    summary = qualified.get("/entities/OSTEOKG:0000100").json["relations"]
-    assert summary == [{"predicate": "OSTEOKG:0009005", "predicate_label": "causes", "target": ref_of("0000101", "fragility fracture"),
-                        "inferred": False, "strength": {"id": "okg:often", "label": "often"}}]
+    (summary,) = qualified.get("/entities/OSTEOKG:0000100").json["relations"]  # the entity's outgoing edge, whole
+    assert summary == all_edges(qualified, "OSTEOKG:0000100", direction="out")[0]
+    assert (summary["direction"], summary["subject"], summary["object"], summary["inferred"], summary["strength"]) == (
+        "out", ref_of("0000100", "osteoporosis"), ref_of("0000101", "fragility fracture"), False,
+        {"id": "okg:often", "label": "often"})
+    assert summary["predicate"] == {**ref_of("0009005", "causes"), "labels": summary["predicate"]["labels"]}
+    assert summary["predicate"]["labels"]["en"] == "causes" and len(summary["evidence"]) == 2
 
 
 def test_inferred_evidence_names_its_rule_and_premise(qualified) -> None:

@@ -63,20 +63,20 @@ def test_the_neighbourhood_draws_each_edge_once_with_its_hierarchy(pages: Pages)
 
 
 @pytest.mark.parametrize("statement, en, nl", [
-    ({"statementKind": "proportion", "value": 0.3333}, "1 in 3", "1 op de 3"),
-    ({"statementKind": "proportion", "value": 0.6667}, "2 in 3", "2 op de 3"),
-    ({"statementKind": "proportion", "value": 0.27}, "27 %", "27 %"),
-    ({"statementKind": "proportion", "value": 0.125}, "1 in 8", "1 op de 8"),
-    ({"statementKind": "proportion", "value": 0.155}, "15.5 %", "15,5 %"),
-    ({"statementKind": "percentage-range", "minValue": 30.0, "maxValue": 65.0}, "30–65 %", "30 tot 65 %"),
-    ({"statementKind": "relative-risk", "maxValue": 5.0}, "up to 5 times as high", "tot 5 keer zo hoog"),
-    ({"statementKind": "relative-risk", "value": 2.0}, "2 times as high", "2 keer zo hoog"),
-    ({"statementKind": "ratio", "value": 2.0}, "2 times as many", "2 keer zoveel"),
-    ({"statementKind": "age-range", "minValue": 20.0, "maxValue": 50.0}, "between 20 and 50 years of age",
+    ({"statement_kind": "proportion", "value": 0.3333}, "1 in 3", "1 op de 3"),
+    ({"statement_kind": "proportion", "value": 0.6667}, "2 in 3", "2 op de 3"),
+    ({"statement_kind": "proportion", "value": 0.27}, "27 %", "27 %"),
+    ({"statement_kind": "proportion", "value": 0.125}, "1 in 8", "1 op de 8"),
+    ({"statement_kind": "proportion", "value": 0.155}, "15.5 %", "15,5 %"),
+    ({"statement_kind": "percentage-range", "min_value": 30.0, "max_value": 65.0}, "30–65 %", "30 tot 65 %"),
+    ({"statement_kind": "relative-risk", "max_value": 5.0}, "up to 5 times as high", "tot 5 keer zo hoog"),
+    ({"statement_kind": "relative-risk", "value": 2.0}, "2 times as high", "2 keer zo hoog"),
+    ({"statement_kind": "ratio", "value": 2.0}, "2 times as many", "2 keer zoveel"),
+    ({"statement_kind": "age-range", "min_value": 20.0, "max_value": 50.0}, "between 20 and 50 years of age",
      "tussen 20 en 50 jaar"),
-    ({"statementKind": "comparison", "comparison": "greater-than", "comparator": {"label": "diabetes"}},
+    ({"statement_kind": "comparison", "comparison": "greater-than", "comparator": {"label": "diabetes"}},
      "more than diabetes", "meer dan diabetes"),
-    ({"statementKind": "proportion"}, None, None),  # no number: nothing to read
+    ({"statement_kind": "proportion"}, None, None),  # no number: nothing to read
     ({}, None, None),  # a clinical note
 ])
 def test_numbers_are_read_as_a_person_reads_them(statement: dict, en: str | None, nl: str | None) -> None:

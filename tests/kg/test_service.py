@@ -188,7 +188,8 @@ def test_categories_and_their_members(service: Service) -> None:
 def test_statements_with_typed_values_and_evidence(service: Service) -> None:
     about = {item["id"]: item for item in service.statements("nl", about="OSTEOKG:0000102").items}
     death = about["OSTEOKG:0007008"]
-    assert (death["minValue"], death["maxValue"], death["unit"]) == (10.0, 30.0, "%")
+    assert (death["min_value"], death["max_value"], death["unit"]) == (10.0, 30.0, "%")
+    assert death["population_text"] == "patiënten na een heupfractuur" and death["statement_kind"] == "percentage-range"
     assert death["evidence"]["quote"].startswith("Tien tot 30 procent")
     assert service.statements(kind="note").total == 22 and service.statements(kind="any").total == 36
     with pytest.raises(BadValue, match="kind"):
