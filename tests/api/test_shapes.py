@@ -209,3 +209,18 @@ def test_a_bad_value_is_refused_naming_its_parameter(client, path: str, name: st
     problem = response.json
     assert problem["parameter"] == name, (url, query, problem)
     assert f"'{name}'" in problem["detail"], (url, query, problem)
+
+
+def test_the_explorer_reads_the_statements_snake_case_keys(client) -> None:
+    """The statement's page reads its numbers and texts from the statement JSON (kg/service/pages.py, entity.html):
+    under the snake_case keys they show as before."""
+    statement = client.get("/statements", query_string={"about": "OSTEOKG:0000102", "lang": "nl", "kind": "any",
+                                                         "limit": 500}).json["items"]
+    death = next(s for s in statement if s["id"] == "OSTEOKG:0007008")
+    page = client.get("/entities/OSTEOKG:0007008", query_string={"lang": "nl"}, headers={"Accept": "text/html"})
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "<strong>10 tot 30 %</strong> — patiënten na een heupfractuur" in text  # min_value, max_value, population_text
+    assert death["population_text"] == "patiënten na een heupfractuur"
+    if "time_frame_text" in death:
+        assert death["time_frame_text"] in text
