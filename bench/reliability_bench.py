@@ -95,6 +95,7 @@ RUNAWAY = "SELECT ?c (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i } G
 LOOKUP_CONNECTIONS, SPARQL_CONNECTIONS = 60, 4  # 64 in all
 SPARQL_DELAY_MS = 25  # between one SPARQL connection's requests: the mix stays within its client's query-time budget
 MANY = 600
+FSIZE_FALLBACK = 1 << 20  # bytes a build's file may grow to where no tmpfs can be mounted (then EFBIG)
 LIMIT_SETTINGS = ("SPARQL_CLIENT_QUERIES", "SPARQL_CLIENT_SECONDS", "SPARQL_CLIENT_WINDOW")
 LABEL = re.compile(r'^<https://w3id\.org/osteokg/OSTEOKG_[0-9]+> <http://www\.w3\.org/2000/01/rdf-schema#label> '
                    r'"([^"\\]+)"@(nl|en) \.$', re.MULTILINE)
@@ -738,12 +739,13 @@ def kill_query(served: Served, scripts: dict[str, Path], seconds: float, bound: 
 # ---------------------------------------------------------------- builds that go wrong
 
 
-def release_state(build: Path) -> dict:
-    """``current``'s target, a SHA-256 over every file of that release (path and bytes), and whether it verifies."""
+def release_state(build: Path, folder: Path | None = None) -> dict:
+    """``current``'s target, and of the release ``folder`` (default: the one ``current`` names) a SHA-256 over
+    every file (path and bytes), its file count, and whether ``kg.releases.verify`` passes on the build."""
     from kg.releases import CURRENT, verify
 
     target = os.readlink(build / CURRENT)
-    folder = (build / CURRENT).resolve()
+    folder = folder or (build / CURRENT).resolve()
     digest = hashlib.sha256()
     files = 0
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
@@ -752,10 +754,11 @@ def release_state(build: Path) -> dict:
         files += 1
     try:
         verify(build)
-        verified = True
+        verified: bool | str = True
     except Exception as exc:  # noqa: BLE001 - the verdict is the point
         verified = f"{type(exc).__name__}: {exc}"
-    return {"current": target, "sha256": digest.hexdigest(), "files": files, "verified": verified}
+    return {"current": target, "folder": folder.name, "sha256": digest.hexdigest(), "files": files,
+            "verified": verified}
 
 
 def answers(served: Served, entity: str) -> dict:
@@ -794,20 +797,30 @@ def finish(proc: subprocess.Popen, timeout: float = 300) -> dict:
 
 
 def build_fault(name: str, build: Path, logs: Path, entity: str, fault: Callable[[Served], dict]) -> dict:
-    """Serve ``build``, note its release and answers, run ``fault``, and compare."""
+    """Serve ``build``, note its release (files, checksum) and answers, run ``fault``, and compare: the served
+    release's folder must be byte-identical after, ``current`` whole (verified), and the server answering — the
+    same bytes, or (a fault that builds a new release: ``may_change``) those of the release ``current`` names."""
     with serving(build, logs, name) as served:
         before, said_before = release_state(build), answers(served, entity)
+        folder = (build / "current").resolve()
         t0 = time.monotonic()
         detail = fault(served)
         took = time.monotonic() - t0
-        after, said_after = release_state(build), answers(served, entity)
-    unchanged = before == after and said_before == said_after and said_after["health"] == 200
-    whole = after["verified"] is True
-    ok = detail.pop("ok") and whole and (unchanged or detail.get("may_change", False))
+        kept = release_state(build, folder)  # the release that was served, as it is now
+        now = release_state(build)
+        if detail.get("may_change") and now["folder"] != before["folder"]:  # the server may reload it: wait, bounded
+            wait_for(lambda: answers(served, entity)["release"] == now["folder"], 30, 0.5)
+        said_after = answers(served, entity)
+    unchanged = kept["sha256"] == before["sha256"] and kept["files"] == before["files"]
+    same_answers = said_before == said_after
+    whole = now["verified"] is True
+    answering = said_after["health"] == 200 and said_after["entity"] == 200 and (
+        same_answers or (detail.get("may_change", False) and said_after["release"] == now["folder"]))
+    ok = detail.pop("ok") and unchanged and whole and answering
     return {"scenario": name, "requests": None, "errors": 0 if ok else 1, "p50": None, "p99": None,
-            "outcome": {**detail, "seconds": round(took, 1), "release_before": before, "release_after": after,
-                        "served_before": said_before, "served_after": said_after, "unchanged": unchanged,
-                        "whole": whole},
+            "outcome": {**detail, "seconds": round(took, 1), "release_before": before, "served_release_after": kept,
+                        "current_after": now, "served_before": said_before, "served_after": said_after,
+                        "unchanged": unchanged, "same_answers": same_answers, "whole": whole, "answering": answering},
             "ok": ok}
 
 
@@ -837,14 +850,22 @@ def build_broken(build: Path, logs: Path, entity: str) -> dict:
 
 
 def build_twice(build: Path, logs: Path, entity: str) -> dict:
-    """Two builds into the same served folder at once: both finish or one refuses; current is whole."""
+    """Two builds into the same served folder at once, one of the sources as they are (the served release's id) and
+    one of a copy with one more synonym (a new release): both finish or one refuses; ``current`` is whole."""
+    from kg.settings import ONTOLOGY_DIR
+
     target = copy_build(build, logs / "twice-build")
+    sources = logs / "twice-ontology"
+    shutil.copytree(ONTOLOGY_DIR, sources)
+    with (sources / "synonyms.tsv").open("a", encoding="utf-8") as synonyms:
+        synonyms.write("bone\tbony element\ten\trelated\tclinical\t\t\n")
 
     def fault(served: Served) -> dict:
-        first, second = run_build(target), run_build(target)
+        first, second = run_build(target), run_build(target, sources)
         results = [finish(first), finish(second)]
         codes = [r["code"] for r in results]
         return {"builds": results, "codes": codes, "may_change": True,
+                "releases": sorted(p.name for p in (target / "releases").iterdir()),
                 "ok": 0 in codes and None not in codes and not any(r["traceback"] for r in results)}
 
     return build_fault("build_twice", target, logs, entity, fault)
@@ -856,11 +877,11 @@ def release_bytes(build: Path) -> int:
 
 
 @contextlib.contextmanager
-def small_disk(where: Path, size: int) -> Iterator[str]:
+def small_disk(where: Path, size: int, mount: bool = True) -> Iterator[str]:
     """A tmpfs of ``size`` bytes mounted at ``where`` ("tmpfs"), or the folder as it is when mounting is not
-    allowed ("rlimit": the caller limits the build's file size instead); unmounted at the end."""
+    allowed or not asked for ("rlimit": the caller limits the build's file size instead); unmounted at the end."""
     where.mkdir(parents=True, exist_ok=True)
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)],
+    mounted = mount and subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)],
                              capture_output=True, text=True, timeout=30, check=False).returncode == 0 if shutil.which("mount") else False
     try:
         yield "tmpfs" if mounted else "rlimit"
@@ -872,20 +893,22 @@ def small_disk(where: Path, size: int) -> Iterator[str]:
                 time.sleep(0.2)
 
 
-def build_full_disk(build: Path, logs: Path, entity: str) -> dict:
-    """A build into a served folder on a disk that holds its release and not a second one."""
+def build_full_disk(build: Path, logs: Path, entity: str, mount: bool = True) -> dict:
+    """A build into a served folder on a disk that holds its release and not a second one (a tmpfs; without
+    ``mount``, or where mounting is refused, a file-size limit of 1 MiB on the build's process instead)."""
     one = release_bytes(build)
     size = int(one * 1.4) + (1 << 20)
-    where = logs / "small-disk"
-    with small_disk(where, size) as how:
+    where = logs / ("small-disk" if mount else "file-size-limit")
+    with small_disk(where, size, mount) as how:
         target = copy_build(build, where / "build")
 
         def fault(served: Served) -> dict:
             free = shutil.disk_usage(where).free
-            result = finish(run_build(target, fsize=None if how == "tmpfs" else 1 << 20))
+            fsize = None if how == "tmpfs" else FSIZE_FALLBACK
+            result = finish(run_build(target, fsize=fsize))
             text = " ".join(result["tail"]) if isinstance(result["tail"], list) else result["tail"]
             clear = bool(re.search(r"No space left|File too large|space|EFBIG|ENOSPC", text, re.IGNORECASE))
-            return {"disk": how, "size": size, "release_bytes": one, "free_before": free, "build": result,
+            return {"disk": how, "size": fsize or size, "release_bytes": one, "free_before": free, "build": result,
                     "message_clear": clear, "left_behind": sorted(p.name for p in (target / "releases").iterdir()),
                     "ok": result["code"] not in (0, None) and not result["traceback"] and clear}
 
@@ -979,14 +1002,17 @@ def outcome_text(result: dict) -> str:
                 f"replaced after {o['replaced_after']} s, queries succeed after {o['recovered_after']} s; "
                 f"lost {o['lost']} ≤ in flight ({o['in_flight_at_most']})")
     b = o.get("build") or {}
-    detail = {"build_broken": lambda: f"build exit {b.get('code')} ({'; '.join(b.get('tail') or [])[-160:]})",
-              "build_twice": lambda: f"builds exit {o.get('codes')}",
-              "build_full_disk": lambda: f"{o.get('disk')} of {o.get('size', 0) // 1024} KiB, build exit "
-                                         f"{b.get('code')} ({'; '.join(b.get('tail') or [])[-160:]})"}[name]()
-    after = o["release_after"]
-    return (f"{detail}; served release {o['served_after']['release']} {'unchanged' if o['unchanged'] else 'CHANGED'} "
-            f"(current → {after['current']}, {after['files']} files, sha256 {after['sha256'][:12]}…, verified "
-            f"{after['verified']}), still answers {o['served_after']['health']}")
+    error = next((line for line in b.get("tail") or [] if "error" in line), "; ".join(b.get("tail") or []))
+    detail = {"build_broken": lambda: f"{o.get('broken_file')} corrupted: build exit {b.get('code')} ({error})",
+              "build_twice": lambda: f"builds exit {o.get('codes')}, releases now {', '.join(o.get('releases', []))}",
+              "build_full_disk": lambda: f"{'tmpfs of' if o.get('disk') == 'tmpfs' else 'no mount: RLIMIT_FSIZE'} "
+                                         f"{o.get('size', 0) // 1024} KiB: build exit "
+                                         f"{b.get('code')} ({error})"}[name]()
+    kept, now = o["served_release_after"], o["current_after"]
+    return (f"{detail}; served release {kept['folder']} {'byte-identical' if o['unchanged'] else 'CHANGED'} "
+            f"({kept['files']} files, sha256 {kept['sha256'][:12]}…); current → {now['current']} (verified "
+            f"{now['verified']}); the server answers {o['served_after']['health']} from release "
+            f"{o['served_after']['release']}")
 
 
 def _codes(counts: dict) -> str:
