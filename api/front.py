@@ -5,7 +5,8 @@ A decision-support tool or a mixed load reads ``/entities/{CURIE}`` (JSON) and i
 entity. Their answers are precomputed (:mod:`kg.service.documents`), so what is left per request is
 HTTP: Flask's request and response objects, routing, the after-request hooks. :class:`Front` is a
 WSGI layer in front of the Flask app that answers exactly these requests itself — a GET with no
-parameter but ``lang=en|nl``, no conditional header, an Accept that picks JSON, for an entity ID
+parameter but ``lang=en|nl`` and ``release`` (each once; the release the request is bound to, :mod:`api.graph`,
+is the one it answers from, and a refused one never reaches this layer), no conditional header, an Accept that picks JSON, for an entity ID
 (an entity without a document is computed by the service, as the view would) — with the same body (the service's bytes, :meth:`Service.entity_json`
 and friends), status and headers (:func:`api.http.answer_headers`: CORS and the security headers, release, ETag, caching,
 Vary, Content-Language, Date) as the Flask view; tests/api/test_front.py compares the two, header
@@ -31,12 +32,14 @@ from api.graph import ENVIRON
 from api.http import answer_headers, header_language
 from api.negotiate import ENTITY_TYPES, JSON, best_of
 from kg.service import HIERARCHY, Resolved, ServiceError
+from kg.service.pinned import PARAMETER as RELEASE
 from kg.service.values import CURIE
 from kg.vocab import LANGUAGES
 
 PATH = re.compile(r"/entities/([^/]+?)(?:/(relations|parents|children|ancestors|descendants))?")  # fullmatch
 _CONDITIONAL = ("HTTP_IF_NONE_MATCH", "HTTP_IF_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_IF_UNMODIFIED_SINCE",
                 "HTTP_RANGE", "HTTP_IF_RANGE")
+_TAKEN = ("lang", RELEASE)  # the parameters this layer reads a query of (any other: the app's)
 _KEPT = 256  # Accept headers whose negotiation is kept (clients send few different ones)
 _STATUS_200 = "200 OK"
 
@@ -62,10 +65,20 @@ class Front:
         return found
 
     def _language(self, environ: dict, query: str) -> str | None:
-        if query:
-            name, sep, value = query.partition("=")
-            return value if name == "lang" and sep and value in LANGUAGES else None
-        return header_language(environ.get("HTTP_ACCEPT_LANGUAGE", ""))
+        """The answer's language, or None for a query the app must read (another parameter, one given twice)."""
+        if not query:
+            return header_language(environ.get("HTTP_ACCEPT_LANGUAGE", ""))
+        lang, seen = None, set()
+        for part in query.split("&"):
+            name, sep, value = part.partition("=")
+            if not sep or name in seen or name not in _TAKEN:
+                return None
+            seen.add(name)
+            if name == "lang":
+                if value not in LANGUAGES:
+                    return None
+                lang = value
+        return lang or header_language(environ.get("HTTP_ACCEPT_LANGUAGE", ""))
 
     @staticmethod
     def _keep(kept: dict, key: str, value) -> None:

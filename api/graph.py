@@ -4,7 +4,15 @@ The release being served and the swap to the next are :mod:`kg.service.serving` 
 this module binds every request to one :class:`Served` for its whole life (:class:`Bind`, the
 outermost WSGI layer, puts it in the environ before the response cache or Flask sees the request), so
 no answer mixes two releases; :func:`served` gives that release (store, manifest, id, folder) and
-:func:`service` its questions. :func:`watch` runs the checks in a server's worker: every
+:func:`service` its questions. A GET that names a kept release (``?release=<id or version>``,
+:mod:`kg.service.pinned`) is bound to that one instead, so every view, the response cache (whose key
+holds the bound release's id) and the lean path below Flask answer from it; the answer's
+``X-Osteokg-Release`` and ETag name it. A ``release`` that cannot be served — malformed (400), not
+kept (404), on ``/sparql`` (400: SPARQL answers the current release only; its query processes are
+the current release's), or on a method other than GET and HEAD (400) — binds the request to the
+current release and sends it straight to the Flask app (past the cache and the lean paths), whose
+``before_request`` raises the refusal: a problem+json (or the error page for a browser) with CORS,
+as every refusal is. :func:`watch` runs the checks in a server's worker: every
 ``RELOAD_INTERVAL`` seconds under ``WATCH`` (``osteokg serve --watch``), and at once on ``SIGUSR1``.
 
 ``STORE`` (``OSTEOKG_STORE``) is a store selector (:func:`kg.store.open_store`): ``oxigraph`` (the
@@ -15,38 +23,72 @@ from __future__ import annotations
 
 import signal
 import threading
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Callable, Iterable
+from urllib.parse import parse_qsl
 
 from flask import Flask, current_app, has_request_context, request
 from werkzeug.wsgi import ClosingIterator
 
-from kg.service import Release, Service
+from kg.service import BadValue, Release, Service, ServiceError
+from kg.service.pinned import PARAMETER, Pinned
 from kg.service.serving import Hook, Releases, Served
 
-__all__ = ["Bind", "Hook", "Releases", "Served", "bind", "bound", "init_app", "register", "releases_of", "served",
-           "service", "watch"]
+__all__ = ["Bind", "Hook", "Pinned", "Releases", "Served", "bind", "bound", "init_app", "pinned_of", "register",
+           "releases_of", "served", "service", "watch"]
 
 EXTENSION = "osteokg"  # the current release (its store, manifest, id), for code outside a request
 SERVICE = "osteokg_service"  # the service over it
 RELEASES = "osteokg_releases"  # the Releases holder
 ENVIRON = "osteokg.served"  # the Served a request is bound to
+REFUSED = "osteokg.release_refused"  # the environ's refusal of a request's ``release`` (raised by the Flask app)
+PINNED = "osteokg_pinned"  # the kept releases opened for pinned requests (kg.service.pinned.Pinned)
+#: paths whose answers come from the current release only: a refusal of ``release`` says why
+CURRENT_ONLY = {"/sparql": "SPARQL answers the current release only (its query processes are the current "
+                           "release's); send the query without 'release', or ask the REST routes with it"}
+PINNABLE_METHODS = ("GET", "HEAD", "OPTIONS")
 RELOAD_SIGNAL = signal.SIGUSR1
 DRAIN_GRACE = 5.0  # seconds beyond the longest request (a SPARQL query, a slow body) a drain waits
 
 
 class Bind:
-    """The outermost WSGI layer: binds each request to the release current when it arrives, until its answer
-    has been sent (the response cache and Flask both read it from the environ)."""
+    """The outermost WSGI layer: binds each request to the release current when it arrives — or to the kept
+    release its ``release`` parameter names — until its answer has been sent (the response cache and Flask both
+    read it from the environ). A refused ``release`` goes to ``direct`` (the Flask app alone; module docstring)."""
 
-    def __init__(self, app: Callable, releases: Releases) -> None:
-        self.app, self.releases = app, releases
+    def __init__(self, app: Callable, releases: Releases, pinned: Pinned | None = None,
+                 direct: Callable | None = None) -> None:
+        self.app, self.releases, self.pinned = app, releases, pinned
+        self.direct = direct or app
+
+    def _acquire(self, environ: dict) -> tuple[Served, ServiceError | None]:
+        query = environ.get("QUERY_STRING", "")
+        if self.pinned is None or (PARAMETER not in query and "%" not in query):  # "%": a name percent-encoded
+            return self.releases.acquire(), None
+        values = [value for name, value in parse_qsl(query, keep_blank_values=True) if name == PARAMETER]
+        try:
+            if not values:
+                return self.releases.acquire(), None
+            if len(values) > 1:
+                raise BadValue(PARAMETER, "given more than once; give it once")
+            refused = CURRENT_ONLY.get(environ.get("PATH_INFO", ""))
+            if refused is not None:
+                raise BadValue(PARAMETER, refused)
+            if environ.get("REQUEST_METHOD") not in PINNABLE_METHODS:
+                raise BadValue(PARAMETER, "pins GET and HEAD requests only")
+            return self.pinned.acquire(values[0]), None
+        except ServiceError as refusal:
+            return self.releases.acquire(), refusal
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
-        served = self.releases.acquire()
+        served, refusal = self._acquire(environ)
         environ[ENVIRON] = served
+        app = self.app
+        if refusal is not None:
+            environ[REFUSED] = refusal
+            app = self.direct
         try:
-            result = self.app(environ, start_response)
+            result = app(environ, start_response)
         except BaseException:
             served.leave()
             raise
@@ -64,6 +106,13 @@ def init_app(app: Flask) -> None:
 
     releases.on_swap.append(swapped)
     swapped()
+    app.extensions[PINNED] = Pinned(releases)
+
+    @app.before_request
+    def _release_refused() -> None:  # Bind's refusal of this request's ``release``, answered as any refusal is
+        refusal = request.environ.get(REFUSED)
+        if refusal is not None:
+            raise refusal
 
 
 def register(app: Flask, on_open: Hook | None = None, on_warm: Hook | None = None,
@@ -78,8 +127,11 @@ def register(app: Flask, on_open: Hook | None = None, on_warm: Hook | None = Non
 
 
 def bind(app: Flask) -> None:
-    """Make :class:`Bind` the outermost WSGI layer (after the response cache is in place)."""
-    app.wsgi_app = Bind(app.wsgi_app, app.extensions[RELEASES])  # type: ignore[method-assign]
+    """Make :class:`Bind` the outermost WSGI layer (after the response cache is in place); a refused ``release``
+    goes to the Flask app's own WSGI callable, past the cache and the lean paths."""
+    direct = Flask.wsgi_app.__get__(app)
+    app.wsgi_app = Bind(app.wsgi_app, app.extensions[RELEASES], app.extensions[PINNED],  # type: ignore[method-assign]
+                        direct)
 
 
 def watch(app: Flask) -> Releases:
@@ -95,6 +147,10 @@ def watch(app: Flask) -> Releases:
 
 def releases_of(app: Flask) -> Releases:
     return app.extensions[RELEASES]
+
+
+def pinned_of(app: Flask) -> Pinned:
+    return app.extensions[PINNED]
 
 
 def _bound() -> Served:

@@ -5,7 +5,8 @@ what was wrong and what is allowed. What is checked here is what the OpenAPI doc
 says, constraint for constraint: a whole number is ASCII digits (a Unicode digit class would take full-width ones),
 ``offset`` at most :data:`OFFSET_MAX`, a parameter given twice is refused, and so is any parameter a route does
 not take (``/health?x=1`` too); the fuzzing (tests/api/test_fuzz.py) checks the two agree. CURIEs and IRIs are checked by the service
-(:mod:`kg.service`), whose :class:`~kg.service.BadValue` is the same 400.
+(:mod:`kg.service`), whose :class:`~kg.service.BadValue` is the same 400. :data:`GLOBAL` are the parameters every
+route takes besides its own (``release``: read before the request reaches a view, by :mod:`api.graph`).
 """
 from __future__ import annotations
 
@@ -14,12 +15,16 @@ import re
 from flask import current_app, request
 
 from api.errors import Problem
+from kg.service.pinned import PARAMETER as RELEASE
 from kg.vocab import LANGUAGES
 
-__all__ = ["LANGUAGES", "LANG_COOKIE", "OFFSET_MAX", "bad", "choice", "integer", "language", "only", "optional", "page_language", "paging"]
+__all__ = ["GLOBAL", "LANGUAGES", "LANG_COOKIE", "OFFSET_MAX", "bad", "choice", "integer", "language", "only", "optional", "page_language", "paging"]
 
 #: the cookie a reader's language switch sets on the explorer's pages (never read by the JSON API)
 LANG_COOKIE = "osteokg_lang"
+#: parameters every route takes besides its own: ``release`` pins the request to a kept release (api/graph.py binds
+#: it before any view runs; /sparql refuses it there)
+GLOBAL = (RELEASE,)
 #: the largest ``offset`` a paged route takes (the document's maximum)
 OFFSET_MAX = 10**9
 #: a whole number as a parameter: one to ten ASCII digits (OFFSET_MAX has ten), then the range check
@@ -88,9 +93,9 @@ def only(*names: str) -> None:
     """Refuse parameters a route does not take (a misspelt one would otherwise be silently ignored), any parameter
     given more than once (which one counts would be a guess), and a ``lang`` that is not one of the languages on
     a route that takes it (checked here, so a route that answers without reading it refuses it too)."""
-    unknown = sorted(set(request.args) - set(names))
+    unknown = sorted(set(request.args) - set(names) - set(GLOBAL))
     if unknown:
-        raise bad(unknown[0], f"not a parameter of this route; it takes: {', '.join(names) or 'none'}")
+        raise bad(unknown[0], f"not a parameter of this route; it takes: {', '.join([*names, *GLOBAL])}")
     repeated = sorted(name for name, values in request.args.lists() if len(values) > 1)
     if repeated:
         raise bad(repeated[0], "given more than once; give it once")
