@@ -385,7 +385,9 @@ def document() -> dict:
             "Relation": {"type": "object", "properties": {
                 "id": {"type": "string"}, "label": {"type": ["string", "null"]},
                 "inverse": {"oneOf": [{"$ref": "#/components/schemas/Ref"}, {"type": "null"}]},
-                "mappings": {"type": "array", "items": {"type": "object"}},
+                "mappings": {"type": "array", "items": {"$ref": "#/components/schemas/Code"},
+                             "description": "The relation's Biolink, RO and BFO mappings, each a Code (their labels: null, "
+                                            "the graph has none for these vocabularies yet)."},
                 "inherited_by_subclasses": {"type": ["boolean", "null"],
                                             "description": "okg:inheritedBySubclasses: a non-defining edge of S also holds, as can, for S's subclasses."},
                 "generalizes_object": {"type": ["boolean", "null"],
@@ -396,15 +398,21 @@ def document() -> dict:
                                                                "type": {"type": "string", "enum": list(TYPES)},
                                                                "field": {"type": "string"}, "lang": {"type": ["string", "null"]},
                                                                "text": {"type": "string"}}}}},
-            "Code": {"type": "object", "required": ["id", "iri", "match", "label"],
-                     "description": "A code of another terminology the entity cross-references, with the match's "
+            "Code": {"type": "object", "required": ["id", "iri", "match", "label"], "additionalProperties": False,
+                     "description": "A code of another terminology the entity cross-references (or a relation maps to), with the match's "
                                     "precision and the code's official label (as its terminology writes it, in English; "
                                     "ontology/code-labels.tsv), null where the graph has none (a Biolink class).",
                      "properties": {"id": {"type": "string", "examples": ["ICD10WHO:M87"]}, "iri": {"type": "string"},
                                     "match": {"type": "string", "enum": list(MATCHES.values())},
                                     "label": {"type": ["string", "null"], "examples": ["Osteonecrosis"]}}},
-            "Xref": {"type": "object", "properties": {"id": {"type": "string"}, "label": {"type": ["string", "null"]},
-                                                      "match": {"type": "string"}, "code": {"type": "string"}}},
+            "Xref": {"type": "object", "required": ["id", "iri", "label", "match", "code"],
+                     "properties": {"id": {"type": "string"}, "iri": {"type": "string"}, "label": {"type": ["string", "null"]},
+                                    "match": {"type": "string", "enum": list(MATCHES.values())},
+                                    "code": {"type": "object", "required": ["id", "iri", "label"], "additionalProperties": False,
+                                             "description": "The code asked about, with its official label (null where the "
+                                                            "graph has none).",
+                                             "properties": {"id": {"type": "string"}, "iri": {"type": "string"},
+                                                            "label": {"type": ["string", "null"]}}}}},
             "Category": {"type": "object", "properties": {"id": {"type": "string"}, "label": {"type": ["string", "null"]},
                                                           "members": {"type": "integer"}, "href": {"type": "string"}}},
             "Neighbourhood": {"type": "object", "required": ["center", "nodes", "edges", "relations"], "properties": {

@@ -15,7 +15,7 @@ from kg.service.values import (DATES, DCTERMS, DEFINITION, DIRECTIONS, HIERARCHY
                                choice, curie_of, iri_of_curie, is_ask, page_of, parse_qualifiers, questions,
                                search_text, split_curie, term, text_in, translation)
 from kg.store import ASK_COLUMN, Row, Value
-from kg.vocab import shorten
+from kg.vocab import expand, shorten
 
 
 def _envelope(items: list[bytes], limit: int | None, offset: int) -> bytes:
@@ -56,6 +56,11 @@ class Service:
     def ref(self, iri: str, lang: str) -> dict:
         """An entity as the other end of something: its CURIE, IRI and label."""
         return {"id": curie_of(iri), "iri": iri, "label": self.release.label(iri, lang)}
+
+    def code(self, iri: str) -> dict:
+        """A code of another terminology: its CURIE, IRI and official label (as its terminology writes it, in English:
+        ontology/code-labels.tsv through the graph), None where the graph has none (SNOMED CT, Biolink, RO)."""
+        return {"id": shorten(iri), "iri": iri, "label": self.release.code_labels.get(iri)}
 
     def named(self, iri: str, lang: str) -> dict:
         """A value of the vocabulary (a strength, an evidence kind) as its CURIE and label."""
@@ -106,7 +111,8 @@ class Service:
         return resolved.iri
 
     def xrefs(self, code: str, lang: str = "en") -> Page:
-        """The osteokg entities a code of another terminology maps to, with the mapping's precision."""
+        """The osteokg entities a code of another terminology maps to, with the mapping's precision, each naming
+        the code (``code``: its CURIE, IRI and official label)."""
         prefix, local = split_curie(code, "id")
         namespace = PREFIXES.get(prefix) or PREFIXES.get(prefix.upper())
         iri = namespace + local if namespace else None
@@ -114,7 +120,8 @@ class Service:
         if iri is None or not mapped:
             why = "" if namespace else f" (unknown prefix '{prefix}'; known: {', '.join(sorted(PREFIXES))})"
             raise NotFound(f"no osteokg entity maps to {shorten(iri) if iri else code}; see /search?q= for words{why}")
-        items = [{**self.ref(entity, lang), "match": match, "code": shorten(iri)}
+        named = self.code(iri)  # the code asked about, with its official label
+        items = [{**self.ref(entity, lang), "match": match, "code": named}
                  for entity, match in sorted(mapped, key=lambda m: (m[1] != "exactMatch", m[0]))]
         return Page(items, len(items), len(items), 0)
 
@@ -177,8 +184,7 @@ class Service:
             elif p in SYNONYMS:
                 synonyms.append({"text": o.value, "lang": o.lang, "type": SYNONYMS[p]})
             elif p in MATCHES and o.kind == "iri":
-                xrefs.append({"id": shorten(o.value), "iri": o.value, "match": MATCHES[p],
-                              "label": release.code_labels.get(o.value)})  # the code's official label
+                xrefs.append({**self.code(o.value), "match": MATCHES[p]})  # with the code's official label
             elif p == RDF_TYPE and o.kind == "iri":
                 types.append(shorten(o.value))
             elif p == f"{RDFS}subClassOf" and o.kind == "iri":
@@ -428,7 +434,8 @@ class Service:
         release = self.release
         items = [{**self.ref(p, lang), "labels": release.entries[p].labels if p in release.entries else {},
                   "inverse": self.ref(info.inverse, lang) if info.inverse else None,
-                  "mappings": sorted(info.mappings, key=lambda m: m["id"]),
+                  "mappings": sorted(({**self.code(expand(m["id"]) or m["id"]), "match": m["match"]}
+                                      for m in info.mappings), key=lambda m: m["id"]),
                   "inherited_by_subclasses": info.inherited, "generalizes_object": info.generalizes}
                  for p, info in sorted(release.relations.items())]
         return Page(items, len(items), len(items), 0)

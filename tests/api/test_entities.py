@@ -92,7 +92,8 @@ def test_relations_with_evidence_filtered_by_predicate_and_direction(client) -> 
 
 def test_relation_list_with_mappings(client) -> None:
     items = {item["id"]: item for item in client.get("/relations").json["items"]}
-    assert {"id": "biolink:disease_has_location", "match": "exactMatch"} in items["OSTEOKG:0009003"]["mappings"]
+    assert {"id": "biolink:disease_has_location", "iri": "https://w3id.org/biolink/vocab/disease_has_location",
+            "label": None, "match": "exactMatch"} in items["OSTEOKG:0009003"]["mappings"]  # a Code: no label in the graph
     assert items["OSTEOKG:0009003"]["inverse"]["id"] == "OSTEOKG:0009004"
 
 
@@ -242,7 +243,9 @@ def test_a_foreign_code_leads_to_its_osteokg_entity(client) -> None:
     assert response.status_code == 303 and response.headers["Location"].endswith("/entities/OSTEOKG:0001002")
     body = client.get("/xrefs/UBERON:0001435").json
     assert body["items"] == [{"id": "OSTEOKG:0001009", "iri": "https://w3id.org/osteokg/OSTEOKG_0001009",
-                              "label": "small bones of the wrist", "match": "closeMatch", "code": "UBERON:0001435"}]
+                              "label": "small bones of the wrist", "match": "closeMatch",
+                              "code": {"id": "UBERON:0001435", "iri": "http://purl.obolibrary.org/obo/UBERON_0001435",
+                                       "label": "carpal bone"}}]  # the code with its official label
     assert client.get("/xrefs/UBERON:0099999").status_code == 404
 
 

@@ -202,13 +202,15 @@ def test_statements_with_typed_values_and_evidence(service: Service) -> None:
 def test_relation_list(service: Service) -> None:
     items = {item["id"]: item for item in service.relation_list().items}
     assert len(items) == 26 and items["OSTEOKG:0009003"]["inverse"]["id"] == "OSTEOKG:0009004"
-    assert {"id": "biolink:disease_has_location", "match": "exactMatch"} in items["OSTEOKG:0009003"]["mappings"]
+    assert {"id": "biolink:disease_has_location", "iri": "https://w3id.org/biolink/vocab/disease_has_location",
+            "label": None, "match": "exactMatch"} in items["OSTEOKG:0009003"]["mappings"]  # no label in the graph
     assert (items["OSTEOKG:0009005"]["inherited_by_subclasses"], items["OSTEOKG:0009005"]["generalizes_object"]) == (True, True)
 
 
 def test_xrefs_of_a_code(service: Service) -> None:
     (femur,) = service.xrefs("UBERON:0000981").items
-    assert (femur["id"], femur["match"], femur["code"]) == ("OSTEOKG:0001002", "exactMatch", "UBERON:0000981")
+    assert (femur["id"], femur["match"], femur["code"]) == ("OSTEOKG:0001002", "exactMatch", {
+        "id": "UBERON:0000981", "iri": "http://purl.obolibrary.org/obo/UBERON_0000981", "label": "femur"})
     with pytest.raises(NotFound, match="no osteokg entity maps to UBERON:9999999"):
         service.xrefs("UBERON:9999999")
     with pytest.raises(NotFound, match="unknown prefix"):
