@@ -224,3 +224,32 @@ def test_the_explorer_reads_the_statements_snake_case_keys(client) -> None:
     assert death["population_text"] == "patiënten na een heupfractuur"
     if "time_frame_text" in death:
         assert death["time_frame_text"] in text
+
+
+def test_every_code_in_an_answer_carries_the_label_the_graph_gives_it(app, client, entities: list[str]) -> None:
+    """Each code an entity answer, a /xrefs answer or the relation list names comes with its official label, the
+    one the graph gives it (ontology/code-labels.tsv: skos:prefLabel), and null only where the graph has none: SNOMED
+    CT (licensed names), the Biolink, RO and BFO mappings of categories and relations, and the vocabulary's own
+    values (a strength's HP frequency term)."""
+    from api.graph import service
+
+    with app.app_context():
+        labels = dict(service().release.code_labels)
+    codes: dict[str, str | None] = {}  # the codes of osteokg's own entities (OSTEOKG:…), which /xrefs answers for
+    unnamed: set[str] = set()
+    for curie in entities:
+        for code in client.get(f"/entities/{curie}").json["xrefs"]:
+            assert code["label"] == labels.get(code["iri"]), (curie, code)
+            if code["label"] is None:
+                unnamed.add(code["id"] if curie.startswith("OSTEOKG:") else curie)
+            if curie.startswith("OSTEOKG:"):
+                codes[code["id"]] = code["label"]
+    for curie, label in codes.items():
+        response = client.get(f"/xrefs/{curie}")
+        assert response.status_code == 200, curie
+        assert all(item["code"] == {**item["code"], "id": curie, "label": label} for item in response.json["items"])
+    for relation in client.get("/relations").json["items"]:
+        assert all(m["label"] == labels.get(m["iri"]) for m in relation["mappings"]), relation["id"]
+    assert sum(1 for label in codes.values() if label) >= 150
+    assert {c.split(":")[0] for c in unnamed if c.startswith(("SNOMEDCT:", "biolink:", "RO:", "BFO:"))} and \
+        all(c.startswith(("SNOMEDCT:", "biolink:", "RO:", "BFO:", "okg:")) for c in unnamed), sorted(unnamed)
