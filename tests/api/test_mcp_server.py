@@ -151,6 +151,10 @@ def test_get_entity_has_its_quotes_and_permalink(server):
     assert any(q["source"]["permalink"].startswith(BASE) for q in answer["evidence"])
     parents = answer["entity"]["parents"]
     assert parents and all(p["permalink"] == link(p["id"]) for p in parents)
+    # the entity's relations are its outgoing edges as list_edges gives them: one edge shape in both tools
+    edges = ok(call(server, "list_edges", {"id": "OSTEOKG:0000108", "lang": "nl", "direction": "out", "limit": 500}))
+    assert answer["entity"]["relations"] == edges["edges"] and edges["total"] == len(edges["edges"]) > 0
+    assert all(q["strength"] is None or set(q["strength"]) == {"id", "label"} for q in answer["evidence"])
 
 
 def test_list_edges_with_evidence_and_filters(server):

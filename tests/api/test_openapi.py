@@ -165,3 +165,39 @@ def test_sparql_answers_are_typed(client) -> None:
     assert content["application/sparql-results+json"]["schema"]["type"] == "object"
     answer = client.get("/sparql", query_string={"query": "ASK {}"}, headers={"Accept": "application/sparql-results+json"})
     assert answer.status_code == 200 and answer.json["boolean"] is True and "head" in answer.json
+
+
+def refs(value) -> set[str]:
+    """Every $ref in a JSON value."""
+    if isinstance(value, dict):
+        return {value["$ref"]} if "$ref" in value else set().union(*(refs(v) for v in value.values()))
+    if isinstance(value, list):
+        return set().union(*(refs(v) for v in value)) if value else set()
+    return set()
+
+
+def test_one_edge_schema_referenced_wherever_an_edge_appears(client) -> None:
+    document = client.get("/openapi.json").json
+    schemas = document["components"]["schemas"]
+    edge = "#/components/schemas/Edge"
+    assert schemas["Entity"]["properties"]["relations"]["items"] == {"$ref": edge}
+    relations = document["paths"]["/entities/{curie}/relations"]["get"]["responses"]["200"]
+    assert relations["content"]["application/json"]["schema"]["properties"]["items"]["items"] == {"$ref": edge}
+    assert "RelationSummary" not in schemas  # the entity's former summary of an edge: no second shape
+    assert {"#/components/schemas/Ref", "#/components/schemas/Evidence", "#/components/schemas/Predicate"} <= refs(
+        schemas["Edge"])
+    # no other schema describes an object with an edge's ends and predicate (the one shape, not a look-alike)
+    ends = {"subject", "predicate", "object"}
+    look_alikes = [name for name, schema in schemas.items() if name not in ("Edge", "Premise")
+                   and ends <= set(schema.get("properties", {}))]
+    assert look_alikes == []
+
+
+def test_the_api_version_is_bumped_and_its_changes_listed(client) -> None:
+    from pathlib import Path
+
+    from api.openapi import API_VERSION
+
+    assert client.get("/openapi.json").json["info"]["version"] == API_VERSION != "0.1.0"
+    changelog = (Path(__file__).resolve().parents[2] / "docs" / "changelog.md").read_text(encoding="utf-8")
+    assert f"## {API_VERSION}" in changelog and "predicate_label" in changelog and "min_value" in changelog
