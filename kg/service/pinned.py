@@ -31,6 +31,7 @@ import logging
 import os
 import re
 import threading
+import time
 from collections import OrderedDict
 from pathlib import Path
 
@@ -50,6 +51,8 @@ from kg.service.values import BadValue, NotFound
 log = logging.getLogger("osteokg.pinned")
 
 PARAMETER = "release"
+#: seconds between two looks at the build folder for the kept releases (a request in between reads the last look)
+LOOK_AGAIN = 1.0
 #: a version, as a version IRI's version segment spells it (0.1.0, 2026.12, 1.0.0-rc.1)
 VERSION = re.compile(r"[0-9][0-9A-Za-z.+-]{0,39}")
 #: the two as one pattern (the OpenAPI document's, so that a value of the right shape is never refused as malformed)
@@ -90,40 +93,47 @@ class Pinned:
         self._open: OrderedDict[str, Served] = OrderedDict()  # release id → its Served, least recently used first
         self._lock = threading.Lock()  # the dictionary
         self._opening = threading.Lock()  # one open at a time (rare: once per kept release)
-        self._listing: tuple[tuple, list[dict]] | None = None
+        self._listing: tuple[tuple | None, str, float, list[dict]] | None = None  # stamp, current, until, kept
 
     # ------------------------------------------------------------ what is kept
 
     def kept(self) -> list[dict]:
         """The kept releases, newest first: ``release`` (id), ``version``, ``built_at``, ``current``. The current
-        release comes first when the build folder has no releases (the flat layout)."""
-        root = self.releases.build_dir
+        release comes first when the build folder has no releases (the flat layout). The folder is looked at
+        again at most every :data:`LOOK_AGAIN` seconds (a swap of the current release at once): a build's new
+        release, or its prune, is seen within that."""
         current = self.releases.current.release
+        listing, now = self._listing, time.monotonic()
+        if listing is not None and listing[1] == current.id and now < listing[2]:
+            return listing[3]
+        root = self.releases.build_dir
         if not is_release_root(root):
-            return [{"release": current.id, "version": version_of(current.manifest),
+            kept = [{"release": current.id, "version": version_of(current.manifest),
                      "built_at": current.manifest.get("built_at"), "current": True}]
+            self._listing = (None, current.id, now + LOOK_AGAIN, kept)
+            return kept
         stamp = self._stamp(root)
-        listing = self._listing
-        if listing is None or listing[0] != stamp:
-            found = releases(root)
-            current_id = current.id
-            first = [r for r in found if r["release"] == current_id] or [
-                {"release": current_id, "built_at": current.manifest.get("built_at")}]
-            others = [r for r in found if r["release"] != current_id][: KEEP_RELEASES - 1]
-            kept = [{"release": r["release"], "version": self._version(root, r["release"]),
-                     "built_at": r.get("built_at"), "current": r["release"] == current_id}
-                    for r in [*first, *others]]
-            listing = (stamp, kept)
-            self._listing = listing
-        return listing[1]
+        if listing is not None and listing[1] == current.id and listing[0] == stamp:
+            self._listing = (stamp, current.id, now + LOOK_AGAIN, listing[3])
+            return listing[3]
+        found = releases(root)
+        first = [r for r in found if r["release"] == current.id] or [
+            {"release": current.id, "built_at": current.manifest.get("built_at")}]
+        others = [r for r in found if r["release"] != current.id][: KEEP_RELEASES - 1]
+        kept = [{"release": r["release"], "version": self._version(root, r["release"]),
+                 "built_at": r.get("built_at"), "current": r["release"] == current.id}
+                for r in [*first, *others]]
+        self._listing = (stamp, current.id, now + LOOK_AGAIN, kept)
+        return kept
 
-    def _stamp(self, root: Path) -> tuple:
-        """What the listing depends on: the releases folder (a release added or removed changes its mtime), where
-        ``current`` points, and the release served."""
+    @staticmethod
+    def _stamp(root: Path) -> tuple:
+        """What the listing depends on in the folder: the releases folder (a release added or removed changes its
+        mtime) and where ``current`` points."""
         try:
-            return ((root / RELEASES).stat().st_mtime_ns, os.readlink(root / CURRENT), self.releases.current.release.id)
+            return ((root / RELEASES).stat().st_mtime_ns, os.readlink(root / CURRENT))
         except OSError:
-            return (None, None, self.releases.current.release.id)
+            return (None, None)
 
     @staticmethod
     def _version(root: Path, identifier: str) -> str | None:
@@ -135,10 +145,10 @@ class Pinned:
             return None
         return version_of(manifest) if isinstance(manifest, dict) else None
 
-    def resolve(self, value: str) -> str:
+    def resolve(self, value: str, kept: list[dict] | None = None) -> str:
         """The id of the kept release ``value`` names (module docstring); BadValue, NotFound."""
         check(value)
-        kept = self.kept()
+        kept = self.kept() if kept is None else kept
         if RELEASE_ID.fullmatch(value) and any(r["release"] == value for r in kept):
             return value
         named = [r for r in kept if r["version"] == value]
@@ -153,8 +163,10 @@ class Pinned:
     def acquire(self, value: str) -> Served:
         """The release ``value`` names, counted as in use until :meth:`Served.leave` (as
         :meth:`Releases.acquire`); BadValue for a malformed value, NotFound for one not kept."""
-        self._forget_unkept()  # first: a value that names a release no longer kept lets its folder go too
-        identifier = self.resolve(value)
+        check(value)
+        kept = self.kept()
+        self._forget_unkept(kept)  # first: a value that names a release no longer kept lets its folder go too
+        identifier = self.resolve(value, kept)
         current = self.releases.acquire()
         if current.release.id == identifier:
             return current
@@ -200,14 +212,11 @@ class Pinned:
                                       "current release can be asked for")
         return store.partition(":")[0]
 
-    def _forget_unkept(self) -> None:
+    def _forget_unkept(self, kept: list[dict]) -> None:
         """Close the opened releases that are no longer kept (a newer build pushed them out)."""
+        ids = {r["release"] for r in kept}
         with self._lock:
-            if not self._open:
-                return
-        kept = {r["release"] for r in self.kept()}
-        with self._lock:
-            gone = [identifier for identifier in self._open if identifier not in kept]
+            gone = [identifier for identifier in self._open if identifier not in ids]
             dropped = [self._open.pop(identifier) for identifier in gone]
         for served in dropped:
             self._drain(served)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ from api.graph import pinned_of
 from api.http import RELEASE_HEADER
 from api.pinning import with_release
 from kg.releases import CURRENT, KEEP_RELEASES, MANIFEST, RELEASES
-from kg.service.pinned import PATTERN
+from kg.service.pinned import LOOK_AGAIN, PATTERN
 from tests.kg.pinning_releases import (
     BONE_TISSUE,
     ENTITY,
@@ -239,6 +240,7 @@ def test_a_pruned_release_is_a_404(built, three, tmp_path: Path) -> None:
         manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
         manifest.update(release=identifier, built_at=f"2099-01-0{n + 1}T00:00:00+00:00")
         (folder / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+    time.sleep(LOOK_AGAIN)  # the folder is looked at again within LOOK_AGAIN seconds
     body = problem_of(client.get(f"/entities/{ENTITY}?release={three.old}"), 404)
     assert three.old not in body["detail"].split("kept:")[1]
     shutil.rmtree(root / RELEASES / three.old)  # pruned from the disk too: the same answer

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from kg.releases import CURRENT, KEEP_RELEASES, MANIFEST, RELEASES, in_use, prune
-from kg.service.pinned import PATTERN, Pinned, check, version_of
+from kg.service.pinned import LOOK_AGAIN, PATTERN, Pinned, check, version_of
 from kg.service.serving import Releases
 from kg.service.values import BadValue, NotFound
 from tests.kg.pinning_releases import (
@@ -178,6 +178,7 @@ def test_a_release_pushed_out_by_newer_ones_is_not_found_and_let_go(three, tmp_p
             manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
             manifest.update(release=identifier, built_at=f"2099-01-0{n + 1}T00:00:00+00:00")
             (folder / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+        time.sleep(LOOK_AGAIN)  # the folder is looked at again within LOOK_AGAIN seconds
         with pytest.raises(NotFound) as missing:
             pinned.acquire(three.old)
         assert three.old not in missing.value.message.split("kept:")[1]
