@@ -115,3 +115,36 @@ def test_spellings_of_one_accept_share_an_entry(app, client) -> None:
     assert cache.hits == hits + 2
     other = client.get(url, headers={"Accept": "text/turtle;q=0.4, application/ld+json;q=0.5"})
     assert other.mimetype == "application/ld+json" and cache.hits == hits + 2  # another meaning: its own entry
+
+
+CONDITIONALS = [{"If-None-Match": "*"}, {"If-None-Match": "{etag}"}, {"If-None-Match": "W/{etag}"},
+                {"If-None-Match": '"other", {etag}'}, {"If-None-Match": '"other"'}, {"If-Match": "{etag}"},
+                {"If-Match": '"other"'}, {"If-Match": "*"}, {"If-None-Match": "*", "If-Match": "{etag}"}]
+
+
+@pytest.mark.parametrize("conditional", CONDITIONALS, ids=lambda h: "|".join(f"{k}:{v}" for k, v in h.items()))
+def test_a_conditional_request_is_answered_alike_by_the_cache_and_the_app(app, client, conditional) -> None:
+    """The cache decides a conditional request as the Flask path does (werkzeug's make_conditional): status, body
+    and headers alike, whichever of the two answers (``If-None-Match: *`` a 304: RFC 9110 §13.1.2)."""
+    cache = app.extensions[EXTENSION]
+    url = "/entities/OSTEOKG:0000110/parents?limit=4"
+    etag = client.get(url).headers["ETag"]
+    headers = {name: value.format(etag=etag) for name, value in conditional.items()}
+    cache.clear()
+    hits = cache.hits
+    uncached = client.get(url, headers=headers)
+    assert cache.hits == hits and uncached.status_code in (200, 304, 412)
+    cache.clear()  # (a 200 of the app's is kept)
+    client.get(url)  # kept now
+    cached = client.get(url, headers=headers)
+    assert cache.hits == hits + 1
+    assert (cached.status_code, cached.data) == (uncached.status_code, uncached.data)
+    assert sorted(k for k, _ in cached.headers if k != "Date") == sorted(k for k, _ in uncached.headers if k != "Date")
+    if conditional == {"If-None-Match": "*"}:
+        assert cached.status_code == 304
+
+
+def test_if_none_match_star_on_a_missing_entity_is_its_404(client) -> None:
+    for _ in range(2):  # the second could only come from the cache if a 404 were kept
+        answer = client.get("/entities/OSTEOKG:9999997", headers={"If-None-Match": "*"})
+        assert answer.status_code == 404 and answer.mimetype == "application/problem+json"
