@@ -247,3 +247,47 @@ def test_a_pruned_release_is_a_404(built, three, tmp_path: Path) -> None:
     problem_of(client.get(f"/entities/{ENTITY}?release={three.old}"), 404)
     assert three.old not in pinned_of(app).held()
     pinned_of(app).close()
+
+
+def test_changes_and_head_follow_the_pin(client, three) -> None:
+    changes = client.get(f"/changes?since={three.old}&release={three.middle}").json
+    assert changes["from"]["release"] == three.old and changes["to"]["release"] == three.middle
+    assert [t["after"] for t in changes["terms"]["relabelled"] if t["id"] == ENTITY] == [NEW_LABEL]
+    assert not changes["edges"]["removed"]  # the edge went in the newest release, not this one
+    head = client.head(f"/entities/{ENTITY}?release={three.old}")
+    assert head.status_code == 200 and head.headers[RELEASE_HEADER] == three.old and head.data == b""
+    refused = client.head(f"/entities/{ENTITY}?release=xyz")
+    assert refused.status_code == 400 and refused.mimetype == PROBLEM and refused.data == b""
+
+
+def test_a_served_process_pins_requests_from_many_threads(three) -> None:
+    """A real ``osteokg serve`` (granian, threads) on 127.0.0.1: requests for the three releases at once, each
+    answered from its own release, and the refusals as problems."""
+    import concurrent.futures
+    import urllib.error
+    import urllib.request
+
+    from tests.api.conftest import start_server, stop_server
+
+    process, base = start_server(three.root)
+    try:
+        def get(query: str) -> tuple[int, str, dict]:
+            request = urllib.request.Request(f"{base}/entities/{ENTITY}{query}", headers={"Accept": "application/json"})
+            try:
+                with urllib.request.urlopen(request, timeout=30) as answer:
+                    return answer.status, answer.headers[RELEASE_HEADER], json.loads(answer.read())
+            except urllib.error.HTTPError as refused:
+                return refused.code, refused.headers.get("Content-Type", ""), json.loads(refused.read())
+
+        asked = [f"?release={three.old}", f"?release={three.middle}", "", f"?release={OLD_VERSION}"] * 25
+        with concurrent.futures.ThreadPoolExecutor(8) as pool:
+            answers = list(pool.map(get, asked))
+        expected = {f"?release={three.old}": (three.old, OLD_LABEL), f"?release={three.middle}": (three.middle, NEW_LABEL),
+                    "": (three.new, NEW_LABEL), f"?release={OLD_VERSION}": (three.old, OLD_LABEL)}
+        for query, (status, release, body) in zip(asked, answers):
+            assert status == 200 and (release, body["label"]) == expected[query], query
+        status, kind, body = get("?release=cccccccccccccccc")
+        assert status == 404 and kind == PROBLEM and three.old in body["detail"]
+        assert get("?release=nope")[0] == 400
+    finally:
+        stop_server(process)
