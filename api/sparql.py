@@ -57,7 +57,9 @@ Refusals, all ``application/problem+json`` with a detail that says what to chang
     414  a GET query string over ``SPARQL_MAX_QUERY_STRING`` bytes (default 32 KiB, below the HTTP
          server's own 64 KiB URI limit; send a long query with POST instead).
     415  a POST body of another type; ``application/sparql-update`` says that updates are not offered.
-    422  the answer would hold more than ``SPARQL_MAX_ROWS`` rows or triples (refused, not truncated).
+    422  the answer would hold more than ``SPARQL_MAX_ROWS`` rows or triples (refused, not truncated); or,
+         before it runs, the query's estimated run time is over ``SPARQL_MAX_COST`` times ``SPARQL_TIMEOUT``
+         (:mod:`kg.sparql.cost`: a cross product to sort or count, say), with the estimate in the problem.
     500  the query engine crashed on the query (the process is replaced).
     503  the query processes are all busy (with ``Retry-After``), or the query needed more than
          ``SPARQL_MAX_MEMORY`` bytes.

@@ -153,6 +153,9 @@ SETTINGS: tuple[Setting, ...] = (
             ("api",), minimum=1),
     Setting("SPARQL_MAX_MEMORY", "int", GIB, "bytes a query process may grow above its loaded size (then 503)",
             ("api",), minimum=MIB),
+    Setting("SPARQL_MAX_COST", "float", 3.0, "refuse (422) before it runs a /sparql query whose estimated run time "
+            "(kg.sparql.cost: its patterns' cross products and sorts) is over this many OSTEOKG_SPARQL_TIMEOUTs; "
+            "0: no guard", ("api",), minimum=0),
     Setting("SPARQL_CLIENT_QUERIES", "int", 5, "/sparql queries one client (its address) may have running at once, "
             "counted across all worker processes (then 429); 0: no limit", ("api",), minimum=0),
     Setting("SPARQL_CLIENT_SECONDS", "float", 60.0, "seconds of /sparql query time one client may use in each "

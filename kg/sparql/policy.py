@@ -91,7 +91,7 @@ def normalize(text: str) -> str:
 
 
 # Tokens that may hold brackets without nesting anything: long and short strings, IRIs, comments.
-_OPAQUE = re.compile(r'"""(?:[^"\\]|\\.|"(?!""))*(?:""")?'
+OPAQUE = re.compile(r'"""(?:[^"\\]|\\.|"(?!""))*(?:""")?'
                      r"|'''(?:[^'\\]|\\.|'(?!''))*(?:''')?"
                      r'|"(?:[^"\\\n]|\\.)*"?'
                      r"|'(?:[^'\\\n]|\\.)*'?"
@@ -103,7 +103,7 @@ _BRACKETS = re.compile(r"[{}()\[\]]")
 def nesting(text: str) -> int:
     """How deeply the brackets of ``text`` nest (strings, IRIs and comments skipped)."""
     depth = deepest = 0
-    for chunk in _OPAQUE.split(text):
+    for chunk in OPAQUE.split(text):
         for bracket in _BRACKETS.findall(chunk):
             if bracket in "{([":
                 depth += 1

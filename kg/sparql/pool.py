@@ -96,6 +96,7 @@ class PoolSettings:
     memory: int | None
     base_iri: str | None = None  # relative IRIs in a query resolve against it
     store_dir: str | None = None  # the release's on-disk store, opened read-only (else nt_path is loaded)
+    max_cost: float = 0.0  # the cost guard (kg.sparql.cost): refuse an estimate over this many timeouts; 0: off
 
     @classmethod
     def for_release(cls, release: Release, values: Mapping[str, Any], base_iri: str | None,
@@ -104,7 +105,7 @@ class PoolSettings:
         ``OSTEOKG_*`` values of :mod:`kg.settings` (e.g. ``kg.settings.from_environ("api")``); a setting missing
         from ``values`` takes its default from the settings table. It reads ``SPARQL_WORKERS`` (unless
         ``workers`` is given), ``SPARQL_TIMEOUT`` (at least 0.1 s), ``SPARQL_MAX_ROWS``, ``SPARQL_MAX_MEMORY``
-        (0 or empty: no limit) and, for a release without a folder of its own, ``BUILD_DIR``.
+        (0 or empty: no limit), ``SPARQL_MAX_COST`` (0: no cost guard) and, for a release without a folder of its own, ``BUILD_DIR``.
 
         The query processes open the on-disk store the release is served from, else the release folder's
         (also when the release itself is read through rdflib or an in-memory copy), else they load the
@@ -125,7 +126,8 @@ class PoolSettings:
         return cls(nt_path=str(directory / "osteokg.nt"), store_dir=store_dir,
                    workers=int(workers if workers is not None else value("SPARQL_WORKERS")),
                    timeout=max(0.1, float(value("SPARQL_TIMEOUT"))), max_rows=int(value("SPARQL_MAX_ROWS")),
-                   memory=int(memory) if memory else None, base_iri=base_iri)
+                   memory=int(memory) if memory else None, base_iri=base_iri,
+                   max_cost=float(value("SPARQL_MAX_COST") or 0.0))
 
 
 def _child_env() -> dict[str, str]:
@@ -140,7 +142,8 @@ class Worker:
     def __init__(self, settings: PoolSettings, cpu_seconds: float) -> None:
         ours, theirs = socket.socketpair()
         config = {"nt_path": settings.nt_path, "store_dir": settings.store_dir, "max_rows": settings.max_rows, "memory": settings.memory or 0,
-                  "cpu_seconds": cpu_seconds, "base_iri": settings.base_iri, "parent": os.getpid()}
+                  "cpu_seconds": cpu_seconds, "base_iri": settings.base_iri, "parent": os.getpid(),
+                  "max_seconds": settings.max_cost * settings.timeout, "timeout": settings.timeout}
         try:
             argv = [sys.executable, "-m", WORKER_MODULE, str(theirs.fileno()), json.dumps(config)]
             # Its own session: a Ctrl-C on the server's terminal reaches the server, which then stops

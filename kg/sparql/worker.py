@@ -20,7 +20,9 @@ from collections.abc import Sequence
 from contextlib import suppress
 from typing import Any
 
-from kg.sparql import framing, policy, sandbox
+import pyoxigraph
+
+from kg.sparql import cost, framing, policy, sandbox
 from kg.sparql.policy import NARROW, Refusal
 from kg.sparql.results import GRAPH_FORMATS, RESULT_FORMATS, serialize
 from kg.store import OxigraphStore
@@ -34,10 +36,36 @@ class Engine:
     serialized here (:mod:`kg.sparql.results`: the row cap, formats)."""
 
     def __init__(self, nt_path: str | None, max_rows: int, base_iri: str | None = None,
-                 store_dir: str | None = None) -> None:
+                 store_dir: str | None = None, max_seconds: float = 0.0, timeout: float = 0.0) -> None:
         self.store = OxigraphStore.read_only(store_dir) if store_dir else OxigraphStore(nt_path)
         self.max_rows = max_rows
         self.base_iri = base_iri
+        self.max_seconds = max_seconds  # the cost guard's bound (kg.sparql.cost); 0: no guard
+        self.timeout = timeout
+        self._counts: dict[cost.Pattern, int] = {}
+
+    def count(self, pattern: cost.Pattern) -> int:
+        """How many triples match ``pattern`` (counted once per pattern: the store is read-only)."""
+        if pattern not in self._counts:
+            if len(self._counts) > 4096:
+                self._counts.clear()
+            result = self.store.run(cost.pattern_query(pattern))
+            row = next(iter(result), None) if isinstance(result, pyoxigraph.QuerySolutions) else None
+            self._counts[pattern] = int(row[0].value) if row is not None and row[0] is not None else 0
+        return self._counts[pattern]
+
+    def guard(self, text: str) -> None:
+        """Refuse (422) a query whose estimated run time is over the guard's bound (kg.sparql.cost)."""
+        if not self.max_seconds or not cost.worth_estimating(text):
+            return
+        found = cost.estimate(text, self.count, self.max_rows)
+        if found is not None and found.seconds > self.max_seconds:
+            raise Refusal(422, "Query would not finish",
+                          f"By this endpoint's estimate the query needs {found.describe()} to answer (its patterns "
+                          f"multiply into that many rows, which it must count, hold or sort before its answer), "
+                          f"far over the {self.timeout:g} s a query may run. {NARROW}",
+                          estimated_rows=round(found.rows), estimated_seconds=round(found.seconds, 1),
+                          timeout_seconds=self.timeout)
 
     def answer(self, text: str, results_format: str | None, graph_format: str | None) -> dict:
         """The reply to one query: ``status`` 200 with ``content_type`` and ``body``, or a problem."""
@@ -50,12 +78,13 @@ class Engine:
                            f"The query needed more memory than a query may use. {NARROW}").reply(retire=True)
         except RecursionError:
             return policy.malformed("The query is nested too deeply.").reply()
-        except Exception:  # noqa: BLE001 - logged here; the client gets no internals
+        except Exception:
             log.exception("SPARQL query failed")
             return Refusal(500, "Internal Server Error", "The query could not be evaluated; the error was logged.").reply()
 
     def _answer(self, text: str, results_format: str | None, graph_format: str | None) -> dict:
         text = policy.check(text)
+        self.guard(text)
         try:
             result = self.store.run(text, base_iri=self.base_iri)
         except (SyntaxError, UnicodeEncodeError) as error:
@@ -76,6 +105,14 @@ class Engine:
             ("SELEC * {}", ["json"], [None]),
             ("SELECT * { ?s ?p \"\\u00e9\" }", [None], [None]),
             ("SELECT * " + "{" * (policy.MAX_NESTING + 1) + "}" * (policy.MAX_NESTING + 1), ["json"], [None]),
+            # the cost guard's path (a cross product, sorted; a count, grouped): refused or run
+            (("SELECT * WHERE { ?s <urn:p> ?o . ?a <urn:q> ?c OPTIONAL { ?o <urn:r> ?r } FILTER(?o != ?c) } "
+             "ORDER BY ?o LIMIT 1"),
+             ["json"], [None]),
+            (("SELECT ?p (COUNT(*) AS ?n) WHERE { { ?s ?p <urn:o> } UNION { <urn:s> ?p ?o } BIND(1 AS ?x) } GROUP BY ?p "
+             "HAVING (COUNT(*) > 0) ORDER BY ?n LIMIT 1 OFFSET 1"), ["json"], [None]),
+            ("SELECT (MAX(?o) AS ?m) WHERE { ?s <urn:p>/<urn:q>* ?o MINUS { ?s ?p 1 } VALUES ?s { <urn:s> } }",
+             ["json"], [None]),
         ]
         for text, results_formats, graph_formats in probes:
             for results_format in results_formats:
@@ -84,6 +121,7 @@ class Engine:
         framing.reply(Refusal(400, "t", "d").reply())
         framing.read_request(framing.request("ASK {}", "json", None))
         policy.clear_cache()
+        cost.algebra.cache_clear()
 
 
 def serve(conn: Any, settings: dict) -> None:
@@ -91,7 +129,8 @@ def serve(conn: Any, settings: dict) -> None:
     parent = int(settings.get("parent") or 0)
     try:
         engine = Engine(settings.get("nt_path"), int(settings["max_rows"]), settings.get("base_iri"),
-                        settings.get("store_dir"))
+                        settings.get("store_dir"), float(settings.get("max_seconds") or 0.0),
+                        float(settings.get("timeout") or 0.0))
         engine.warm_up()
         sandbox.confine(settings.get("memory") or None)
     except BaseException as error:  # noqa: BLE001 - report why, then end

@@ -114,7 +114,8 @@ def query_processes_under(pid: int) -> set[int]:
 def tight_app(build_dir: Path):
     """An app with a 5-row cap, one query process and a 512 MiB memory limit; its processes stopped after."""
     app = create_app({"TESTING": True, "BUILD_DIR": str(build_dir), "SPARQL_MAX_ROWS": 5, "SPARQL_WORKERS": 1,
-                      "SPARQL_MAX_MEMORY": 512 * 1024 * 1024, "SPARQL_TIMEOUT": 20})
+                      "SPARQL_MAX_MEMORY": 512 * 1024 * 1024, "SPARQL_TIMEOUT": 20,
+                      "SPARQL_MAX_COST": 0})  # no cost guard: the memory limit is what this app's tests stop
     yield app
     sparql.shutdown(app)
 
@@ -509,7 +510,8 @@ def test_cors_preflight_and_simple_requests(server: str) -> None:
 # ------------------------------------------------------------------------------------------- time limit
 
 def test_time_limit_stops_a_runaway_query_and_others_are_served(build_dir: Path) -> None:
-    process, base = start_server(build_dir, {"OSTEOKG_SPARQL_TIMEOUT": "1"}, workers=1)
+    # no cost guard (it would refuse the runaway up front, tests/api/test_sparql_cost.py): the clock stops it here
+    process, base = start_server(build_dir, {"OSTEOKG_SPARQL_TIMEOUT": "1", "OSTEOKG_SPARQL_MAX_COST": "0"}, workers=1)
     try:
         for _ in range(2):  # start the pool and let both query processes load
             assert get(base, LABEL_EN)[0] == 200

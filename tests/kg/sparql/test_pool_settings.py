@@ -45,8 +45,9 @@ def test_the_defaults_are_the_settings_tables(plain: Path) -> None:
                                 workers=settings.default("SPARQL_WORKERS"),
                                 timeout=settings.default("SPARQL_TIMEOUT"),
                                 max_rows=settings.default("SPARQL_MAX_ROWS"),
-                                memory=settings.default("SPARQL_MAX_MEMORY"), base_iri=BASE_IRI)
-    assert made.workers == 2 and made.memory == 1 << 30  # what the table says today
+                                memory=settings.default("SPARQL_MAX_MEMORY"), base_iri=BASE_IRI,
+                                max_cost=settings.default("SPARQL_MAX_COST"))
+    assert made.workers == 2 and made.memory == 1 << 30 and made.max_cost == 3.0  # what the table says today
 
 
 def test_values_from_a_config_or_from_the_environment_agree(plain: Path, monkeypatch) -> None:
