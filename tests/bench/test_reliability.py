@@ -82,6 +82,7 @@ def test_quiet_mix_has_no_errors(served, scripts) -> None:
     result = rb.quiet(served, scripts, SECONDS)
     for name, part in result["parts"].items():
         assert part["requests"] > 0, name
+        assert sum(part["statuses"].values()) == part["requests"], (name, part)  # every answer counted by its status
         assert part["errors"] == 0, (name, part["statuses"], part["socket_errors"], part["bodies"])
 
 
