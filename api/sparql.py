@@ -39,7 +39,9 @@ Requests
     ``sparql`` (the configured public address, never the request's ``Host``). Relative IRIs in a query
     resolve against that endpoint IRI. Parameters and bodies must be UTF-8.
 
-Answers, negotiated by ``Accept`` (q-values honoured; no ``Accept`` or ``*/*`` → the first listed)
+Answers, negotiated by ``Accept`` (q-values honoured; no ``Accept`` or ``*/*`` → the first listed), or chosen by
+``format=``/``output=``/``results=`` (a name — json, xml, csv, tsv, turtle, ntriples, jsonld, rdfxml — or one of the media types
+below; common clients such as SPARQLWrapper send them), which override ``Accept``; any other parameter is a 400
     SELECT, ASK: ``application/sparql-results+json`` (alias ``application/json``),
     ``application/sparql-results+xml`` (aliases ``application/xml``, ``text/xml``), ``text/csv``,
     ``text/tab-separated-values``.
@@ -96,6 +98,7 @@ from api import editor
 from api.errors import Problem, problem
 from api.graph import ENVIRON, Served, bound, register, releases_of, served
 from api.http import RELEASE_HEADER, VARY, cache_control, etag_of
+from api.params import GLOBAL, bad
 from kg import settings
 from kg.service import Release
 from kg.sparql import limits as client_limits
@@ -122,6 +125,20 @@ LIMITS = "osteokg.sparql.limits"  # the app's per-client Limits (app.extensions;
 OUTCOME = "osteokg.sparql.outcome"  # environ: what Front found, for the view to answer (a problem or a reply)
 # the defaults are kg.settings' (the one table of OSTEOKG_* settings)
 DEFAULT_QUERY_BYTES = settings.default("MAX_CONTENT_LENGTH")
+#: the parameters /sparql takes (the protocol's; ``format``/``output``/``results``, which common clients send
+#: (SPARQLWrapper sends all three) and which override Accept; the editor page's ``lang`` and ``question``); any other is refused (400) like on
+#: every route; ``update`` and the dataset parameters are refused with their own reasons
+FORMAT_PARAMETERS = ("format", "output", "results")
+PARAMETERS = ("query", *FORMAT_PARAMETERS, "lang", "question", "update", "default-graph-uri", "named-graph-uri")
+#: a ``format``/``output`` value → (results format, graph format): a short name or a media type; a name that fits one
+#: kind of answer only (csv) leaves the other to Accept
+FORMAT_NAMES: dict[str, tuple[str | None, str | None]] = {
+    "json": ("json", "jsonld"), "xml": ("xml", "rdfxml"), "csv": ("csv", None), "tsv": ("tsv", None),
+    "turtle": (None, "turtle"), "ttl": (None, "turtle"), "ntriples": (None, "ntriples"), "nt": (None, "ntriples"),
+    "jsonld": (None, "jsonld"), "json-ld": (None, "jsonld"), "rdfxml": (None, "rdfxml"),
+    **{media: (name, None) for media, name in RESULT_TYPES.items()},
+    **{media: (None, name) for media, name in GRAPH_TYPES.items()},
+}
 DEFAULT_QUERY_STRING = settings.default("SPARQL_MAX_QUERY_STRING")  # bytes of a GET query string
 DEFAULT_MEMORY = settings.default("SPARQL_MAX_MEMORY")  # address space a query may add to its process
 DEFAULT_BASE_URL = settings.default("BASE_URL")
@@ -389,6 +406,9 @@ def _query(params: MultiDict, body: str | None, config: Any) -> str | None:
     for name in ("default-graph-uri", "named-graph-uri"):
         if name in params:
             raise Problem(400, "The dataset is fixed", policy.fixed_dataset(f"the {name} parameter").detail)
+    unknown = sorted(set(params) - set(PARAMETERS) - set(GLOBAL))
+    if unknown:
+        raise bad(unknown[0], f"not a parameter of this route; it takes: {', '.join(PARAMETERS)}")
     queries = params.getlist("query")
     if body is not None:
         queries = [body]
@@ -405,13 +425,36 @@ def _query(params: MultiDict, body: str | None, config: Any) -> str | None:
     return text
 
 
-def _read_query() -> str | None:
-    """The query text of this (Flask) request, None when there is none; refusals raise ``Problem``."""
+def _chosen_format(params: MultiDict) -> tuple[str | None, str | None] | None:
+    """The (results, graph) formats ``format=``, ``output=`` or ``results=`` asks for (None: none given, Accept
+    decides); those given must agree; an unknown value is a 400 naming the parameter and the values it takes."""
+    chosen = None
+    for name in FORMAT_PARAMETERS:
+        values = params.getlist(name)
+        if not values:
+            continue
+        if len(values) > 1:
+            raise bad(name, "given more than once; give it once")
+        found = FORMAT_NAMES.get(values[0].strip().lower())
+        if chosen is not None and found != chosen:
+            raise bad(name, "asks for another format than the other format parameter does; give one")
+        chosen = found
+        if chosen is None:
+            names = [n for n in FORMAT_NAMES if "/" not in n]
+            raise bad(name, f"'{values[0][:40]}' is not a format of this endpoint; it takes {', '.join(names)} or "
+                            f"one of the media types {offered({**RESULT_FORMATS, **GRAPH_FORMATS})}")
+    return chosen
+
+
+def _read_query() -> tuple[str | None, tuple[str | None, str | None] | None]:
+    """The query text of this (Flask) request (None when there is none) and the formats its ``format``/``output``
+    asks for (None: Accept decides); refusals raise ``Problem``."""
     config = current_app.config
     charset = request.mimetype_params.get("charset", "utf-8").lower()
     params, body = _parameters(request.method, request.query_string, request.mimetype, charset,
                                request.content_length, lambda: request.get_data(cache=True), config)
-    return _query(params, body, config)
+    text = _query(params, body, config)
+    return text, _chosen_format(params)
 
 
 def _negotiate(table: dict[str, str]) -> str | None:
@@ -440,10 +483,10 @@ def endpoint() -> Response:
         raise outcome  # a Problem (its handler), or an unexpected error (logged, 500)
     if editor.wants_page(request.headers.get("Accept", "")):
         return _page()
-    text = _read_query()
+    text, chosen = _read_query()
     if text is None:
-        return _service_description()
-    results_format, graph_format = _negotiate(RESULT_TYPES), _negotiate(GRAPH_TYPES)
+        return _service_description(chosen)
+    results_format, graph_format = chosen or (_negotiate(RESULT_TYPES), _negotiate(GRAPH_TYPES))
     if results_format is None and graph_format is None:
         return problem(406, "Not Acceptable", f"Answers are given as {offered({**RESULT_FORMATS, **GRAPH_FORMATS})}; "
                        "none of them is in the Accept header.")
@@ -468,7 +511,7 @@ def _page() -> Response:
     its path (JSON results, N-Triples for a graph), every refusal a message on the page with its status."""
     question = request.args.get("question")
     try:
-        text = _read_query()
+        text, _chosen = _read_query()
     except Problem as refusal:
         return editor.page(error=(refusal.status, refusal.title, refusal.detail), question=question)
     if text is None:
@@ -554,8 +597,11 @@ class Front:
             params, body = _parameters(method, query_string, mimetype.lower(), options.get("charset", "utf-8").lower(),
                                        length, lambda: raw, config)
             text = _query(params, body, config)
+            chosen = _chosen_format(params)
         except Exception:  # noqa: BLE001 - a refusal: the view finds the same one (the body was put back)
             return self.app(environ, start_response)
+        if chosen is not None:
+            results_format, graph_format = chosen
         if text is None or (results_format is None and graph_format is None):
             return self.app(environ, start_response)  # the service description, or 406
         try:
@@ -623,9 +669,10 @@ _SdTriple = tuple[pyoxigraph.NamedNode | pyoxigraph.BlankNode, pyoxigraph.NamedN
                   pyoxigraph.NamedNode | pyoxigraph.BlankNode | pyoxigraph.Literal]
 
 
-def _service_description() -> Response:
-    """SPARQL 1.1 Service Description of this endpoint, built as triples (never as text)."""
-    fmt = _negotiate(GRAPH_TYPES)
+def _service_description(chosen: tuple[str | None, str | None] | None = None) -> Response:
+    """SPARQL 1.1 Service Description of this endpoint, built as triples (never as text); in the graph format
+    ``chosen`` (format=…) names, else Accept's."""
+    fmt = chosen[1] if chosen is not None else _negotiate(GRAPH_TYPES)
     if fmt is None:
         return problem(406, "Not Acceptable", f"The service description is given as {offered(GRAPH_FORMATS)}; "
                        "none of them is in the Accept header.")

@@ -277,7 +277,9 @@ def test_service_description(server: str) -> None:
 
 def test_service_description_names_the_configured_base_url_not_the_host(client, build_dir: Path) -> None:
     """Probe: sd:endpoint echoed the request's Host header. It is OSTEOKG_BASE_URL + sparql."""
-    response = client.get("/sparql?format=x", base_url="https://evil.example.net", headers={"Host": "evil.example.net"})
+    response = client.get("/sparql?format=turtle", base_url="https://evil.example.net",
+                          headers={"Host": "evil.example.net", "Accept": "application/n-triples"})
+    assert response.mimetype == "text/turtle"  # format= over Accept
     description = Graph().parse(data=response.data, format="turtle")
     service = URIRef(DEFAULT_ENDPOINT)
     assert (service, SD.endpoint, service) in description
@@ -469,6 +471,27 @@ def test_the_dataset_is_fixed(server: str) -> None:
     # "from" in a string is no FROM clause
     query = LABEL_EN.replace('= "en")', '= "en" && ?label != "from")')
     status, _, body = get(server, query)
+    assert status == 200 and json_labels(body) == ["osteonecrosis"]
+
+
+def test_a_parameter_the_endpoint_does_not_take_is_refused_like_on_every_route(server: str) -> None:
+    """output=csv was silently ignored: now format=/output=/results= choose the answer's format (SPARQLWrapper sends
+    all three),
+    over Accept, and any other parameter is a 400 naming it, on GET and on a POSTed form."""
+    status, headers, body = get(server, LABEL_EN, "application/sparql-results+json", output="csv")
+    assert status == 200 and headers["Content-Type"].startswith("text/csv") and b"osteonecrosis" in body
+    status, headers, _ = get(server, LABEL_EN, None, format="application/sparql-results+xml")
+    assert status == 200 and headers["Content-Type"].startswith("application/sparql-results+xml")
+    status, headers, _ = post_form(server, {"query": LABEL_EN, "format": "json", "output": "json"})
+    assert status == 200 and headers["Content-Type"].startswith("application/sparql-results+json")
+    for answer, name in ((get(server, LABEL_EN, outputs="csv"), "outputs"),
+                         (post_form(server, {"query": LABEL_EN, "output": "pdf"}), "output"),
+                         (get(server, LABEL_EN, format="json", output="csv"), "output")):
+        document = problem_of(*answer, 400)
+        assert document["parameter"] == name, document
+    assert "it takes: query, format, output, results" in problem_of(*get(server, LABEL_EN, outputs="csv"), 400)["detail"]
+    assert "csv" in problem_of(*get(server, LABEL_EN, output="pdf"), 400)["detail"]  # the values it takes
+    status, _, body = get(server, LABEL_EN, lang="nl")  # the editor page's own parameters are taken
     assert status == 200 and json_labels(body) == ["osteonecrosis"]
 
 
