@@ -57,13 +57,18 @@ def canonical_hash(nt_path: Path) -> str:
     return digest.hexdigest()
 
 
-def release_id(folder: Path) -> str:
+def release_id(folder: Path, formats: str = "") -> str:
     """The id of the release in ``folder``: 16 hex digits of a SHA-256 over its graph (canonicalized, blank
     nodes included) and every other file's path and content but the manifest's (which holds the build time),
     ``locations.json`` (the checkout's paths), the graph's four serializations (whose blank-node labels
-    differ from build to build) and the files written for serving (:data:`SERVING`, derived from the graph). The same
-    sources and code give the same id; any change to the graph, an evidence quote or a derived file, another."""
+    differ from build to build) and the files written for serving (:data:`SERVING`, derived from the graph), and
+    ``formats``: the formats of those serving files (the build gives them), so that code writing them another way
+    gives another id, and a build never keeps an older release of the same graph whose files this code cannot read.
+    The same sources and code give the same id; any change to the graph, an evidence quote, a derived file or a
+    serving file's format, another."""
     digest = hashlib.sha256(canonical_hash(folder / "osteokg.nt").encode("ascii"))
+    if formats:
+        digest.update(b"formats\0" + formats.encode("utf-8") + b"\0")
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         relative = path.relative_to(folder).as_posix()
         if relative in (MANIFEST, LOCATIONS) or relative in ARTEFACTS or relative.split("/", 1)[0] in SERVING:

@@ -97,3 +97,20 @@ def test_the_release_id_is_the_served_content_not_where_it_was_built(tmp_path: P
     assert release_id(folder) == first
     (folder / "kgx" / "nodes.tsv").write_text("id\nOSTEOKG:0000100\n", encoding="utf-8")
     assert release_id(folder) != first
+
+
+def test_the_serving_files_formats_count_in_the_id(tmp_path: Path) -> None:
+    """A code change that writes the serving files another way (the documents' format 1 -> 2) gives the same graph
+    another id, so a build never keeps the older release whose files this code refuses to read; the build passes
+    its formats (kg.build.serving_formats)."""
+    from kg.build import serving_formats
+    from kg.releases import release_id
+    from kg.search import FORMAT as SEARCH_FORMAT
+    from kg.service.documents import FORMAT as DOCUMENTS_FORMAT
+
+    folder = tmp_path / "release"
+    folder.mkdir()
+    (folder / "osteokg.nt").write_text(TRIPLE.format("x"), encoding="utf-8")
+    assert release_id(folder, "documents 1; search s1") != release_id(folder, "documents 2; search s1")
+    assert release_id(folder, serving_formats()) == release_id(folder, serving_formats())
+    assert str(DOCUMENTS_FORMAT) in serving_formats() and SEARCH_FORMAT in serving_formats()
