@@ -12,7 +12,7 @@ kept (404), on ``/sparql`` (400: SPARQL answers the current release only; its qu
 the current release's), or on a method other than GET and HEAD (400) — binds the request to the
 current release and sends it straight to the Flask app (past the cache and the lean paths), whose
 ``before_request`` raises the refusal: a problem+json (or the error page for a browser) with CORS,
-as every refusal is. :func:`watch` runs the checks in a server's worker: every
+as every refusal is (a path or method the app has no route for is its 404 or 405 first). :func:`watch` runs the checks in a server's worker: every
 ``RELOAD_INTERVAL`` seconds under ``WATCH`` (``osteokg serve --watch``), and at once on ``SIGUSR1``.
 
 ``STORE`` (``OSTEOKG_STORE``) is a store selector (:func:`kg.store.open_store`): ``oxigraph`` (the
@@ -46,7 +46,7 @@ PINNED = "osteokg_pinned"  # the kept releases opened for pinned requests (kg.se
 #: paths whose answers come from the current release only: a refusal of ``release`` says why
 CURRENT_ONLY = {"/sparql": "SPARQL answers the current release only (its query processes are the current "
                            "release's); send the query without 'release', or ask the REST routes with it"}
-PINNABLE_METHODS = ("GET", "HEAD", "OPTIONS")
+PINNABLE_METHODS = ("GET", "HEAD")
 RELOAD_SIGNAL = signal.SIGUSR1
 DRAIN_GRACE = 5.0  # seconds beyond the longest request (a SPARQL query, a slow body) a drain waits
 
@@ -68,6 +68,8 @@ class Bind:
         values = [value for name, value in parse_qsl(query, keep_blank_values=True) if name == PARAMETER]
         try:
             if not values:
+                return self.releases.acquire(), None
+            if environ.get("REQUEST_METHOD") == "OPTIONS":  # a CORS preflight: answered whatever the release
                 return self.releases.acquire(), None
             if len(values) > 1:
                 raise BadValue(PARAMETER, "given more than once; give it once")
@@ -111,7 +113,7 @@ def init_app(app: Flask) -> None:
     @app.before_request
     def _release_refused() -> None:  # Bind's refusal of this request's ``release``, answered as any refusal is
         refusal = request.environ.get(REFUSED)
-        if refusal is not None:
+        if refusal is not None and request.routing_exception is None:  # no such route or method: the app's 404/405
             raise refusal
 
 

@@ -60,7 +60,9 @@ def with_release(spec: dict) -> dict:
     spec.setdefault("components", {}).setdefault("parameters", {})[NAME] = parameter()
     for path, method in pinned_operations(spec):
         operation = spec["paths"][path][method]
-        operation.setdefault("parameters", []).append(REF)
+        if REF in operation.setdefault("parameters", []):  # applied twice: once is what it says
+            continue
+        operation["parameters"].append(REF)
         responses = operation.setdefault("responses", {})
         responses.setdefault("400", _problem("A parameter is malformed (release: neither a release id nor a version)."))
         responses.setdefault("404", _problem("Not found (release: not one of the kept releases; the detail lists them)."))

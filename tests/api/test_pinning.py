@@ -148,8 +148,12 @@ def test_sparql_refuses_release(client, three) -> None:
 
 
 def test_other_methods_refuse_release(client, three) -> None:
-    body = problem_of(client.post(f"/cds-services?release={three.old}", json={}), 400)
+    body = problem_of(client.post(f"/cds-services/osteokg-order-sign?release={three.old}", json={}), 400)
     assert body["parameter"] == "release" and "GET" in body["detail"]
+    assert client.put(f"/entities/{ENTITY}?release={three.old}").status_code == 405  # no such method: the app's
+    assert client.get(f"/nowhere?release={three.old}").status_code == 404
+    preflight = client.options(f"/entities/{ENTITY}?release=cccccccccccccccc")
+    assert preflight.status_code == 200 and preflight.headers["Access-Control-Allow-Origin"]  # CORS, whatever the value
 
 
 def test_the_cache_keeps_the_releases_apart(app, client, three) -> None:
@@ -216,6 +220,7 @@ def test_the_document_defines_release_once_and_references_it() -> None:
     from api.openapi import document
 
     check_documented(with_release(document()))
+    check_documented(with_release(with_release(document())))  # applied twice, the same
 
 
 @pytest.mark.xfail(strict=True, reason="api/openapi.py's document() is not yet decorated with api.pinning.documented "
