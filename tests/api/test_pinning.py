@@ -296,3 +296,28 @@ def test_a_served_process_pins_requests_from_many_threads(three) -> None:
         assert get("?release=nope")[0] == 400
     finally:
         stop_server(process)
+
+
+def test_after_a_reload_the_old_current_release_is_pinned_and_the_new_one_current(three, tmp_path: Path) -> None:
+    from api.graph import releases_of
+    from kg.releases import switch
+
+    root = tmp_path / "build"
+    (root / RELEASES).mkdir(parents=True)
+    for identifier in (three.old, three.middle, three.new):
+        (root / RELEASES / identifier).symlink_to(three.root / RELEASES / identifier, target_is_directory=True)
+    (root / CURRENT).symlink_to(Path(RELEASES) / three.new)
+    app = create_app({"TESTING": True, "BUILD_DIR": str(root)})
+    client = app.test_client()
+    assert client.get(f"/entities/{ENTITY}?release={three.middle}").headers[RELEASE_HEADER] == three.middle
+    switch(root, three.middle)  # a rollback
+    assert releases_of(app).check()
+    pinned = pinned_of(app)
+    opened = pinned.opened
+    current = client.get(f"/entities/{ENTITY}?release={three.middle}")
+    assert current.headers[RELEASE_HEADER] == three.middle and pinned.opened == opened  # the current one now
+    before = client.get(f"/entities/{ENTITY}/relations?limit=200&release={three.new}")
+    assert before.headers[RELEASE_HEADER] == three.new and pinned.opened == opened + 1  # the one it replaced
+    assert BONE_TISSUE not in {i["object"]["id"] for i in before.json["items"]}
+    pinned.close()
+    releases_of(app).close()
