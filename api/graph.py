@@ -12,8 +12,11 @@ kept (404), on ``/sparql`` (400: SPARQL answers the current release only; its qu
 the current release's), or on a method other than GET and HEAD (400) — binds the request to the
 current release and sends it straight to the Flask app (past the cache and the lean paths), whose
 ``before_request`` raises the refusal: a problem+json (or the error page for a browser) with CORS,
-as every refusal is (a path or method the app has no route for is its 404 or 405 first). :func:`watch` runs the checks in a server's worker: every
-``RELOAD_INTERVAL`` seconds under ``WATCH`` (``osteokg serve --watch``), and at once on ``SIGUSR1``.
+as every refusal is (a path or method the app has no route for is its 404 or 405 first). A kept
+release that cannot be opened (a damaged folder) is logged and answered 503 the same way.
+
+:func:`watch` runs the checks in a server's worker: every ``RELOAD_INTERVAL`` seconds under ``WATCH``
+(``osteokg serve --watch``), and at once on ``SIGUSR1``.
 
 ``STORE`` (``OSTEOKG_STORE``) is a store selector (:func:`kg.store.open_store`): ``oxigraph`` (the
 default) or ``rdflib`` over the release, ``oxigraph:PATH``, ``rdflib:PATH``, or a SPARQL 1.1 endpoint
@@ -21,6 +24,7 @@ URL; the release's manifest and files come from ``BUILD_DIR`` in every case.
 """
 from __future__ import annotations
 
+import logging
 import signal
 import threading
 from collections.abc import Callable, Iterable
@@ -30,6 +34,7 @@ from urllib.parse import parse_qsl
 from flask import Flask, current_app, has_request_context, request
 from werkzeug.wsgi import ClosingIterator
 
+from api.errors import Problem
 from kg.service import BadValue, Release, Service, ServiceError
 from kg.service.pinned import PARAMETER, Pinned
 from kg.service.serving import Hook, Releases, Served
@@ -37,6 +42,7 @@ from kg.service.serving import Hook, Releases, Served
 __all__ = ["Bind", "Hook", "Pinned", "Releases", "Served", "bind", "bound", "init_app", "pinned_of", "register",
            "releases_of", "served", "service", "watch"]
 
+log = logging.getLogger("osteokg.api")
 EXTENSION = "osteokg"  # the current release (its store, manifest, id), for code outside a request
 SERVICE = "osteokg_service"  # the service over it
 RELEASES = "osteokg_releases"  # the Releases holder
@@ -61,7 +67,7 @@ class Bind:
         self.app, self.releases, self.pinned = app, releases, pinned
         self.direct = direct or app
 
-    def _acquire(self, environ: dict) -> tuple[Served, ServiceError | None]:
+    def _acquire(self, environ: dict) -> tuple[Served, Exception | None]:
         query = environ.get("QUERY_STRING", "")
         if self.pinned is None or (PARAMETER not in query and "%" not in query):  # "%": a name percent-encoded
             return self.releases.acquire(), None
@@ -81,6 +87,10 @@ class Bind:
             return self.pinned.acquire(values[0]), None
         except ServiceError as refusal:
             return self.releases.acquire(), refusal
+        except Exception:  # a kept release that cannot be opened: logged, a 503, never a traceback
+            log.exception("could not open the kept release %r for a pinned request", values[0][:40])
+            return self.releases.acquire(), Problem(503, "Service Unavailable", f"release {values[0][:40]} is kept "
+                                                    "but could not be opened here; the error was logged")
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         served, refusal = self._acquire(environ)

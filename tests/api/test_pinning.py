@@ -321,3 +321,21 @@ def test_after_a_reload_the_old_current_release_is_pinned_and_the_new_one_curren
     assert BONE_TISSUE not in {i["object"]["id"] for i in before.json["items"]}
     pinned.close()
     releases_of(app).close()
+
+
+def test_a_kept_release_that_cannot_be_opened_is_a_503(three, tmp_path: Path) -> None:
+    root = tmp_path / "build"
+    (root / RELEASES).mkdir(parents=True)
+    for identifier in (three.old, three.new):
+        (root / RELEASES / identifier).symlink_to(three.root / RELEASES / identifier, target_is_directory=True)
+    damaged = root / RELEASES / three.middle
+    shutil.copytree(three.root / RELEASES / three.middle, damaged, symlinks=True)
+    shutil.rmtree(damaged / "oxigraph")
+    (damaged / "osteokg.nt").unlink()  # its graph gone: it cannot be opened
+    (root / CURRENT).symlink_to(Path(RELEASES) / three.new)
+    app = create_app({"TESTING": True, "BUILD_DIR": str(root)})
+    client = app.test_client()
+    body = problem_of(client.get(f"/entities/{ENTITY}?release={three.middle}"), 503)
+    assert three.middle in body["detail"] and "Traceback" not in body["detail"]
+    assert client.get(f"/entities/{ENTITY}?release={three.old}").json["label"] == OLD_LABEL  # the others still answer
+    pinned_of(app).close()
