@@ -57,7 +57,7 @@ class Service:
         """An entity as the other end of something: its CURIE, IRI and label."""
         return {"id": curie_of(iri), "iri": iri, "label": self.release.label(iri, lang)}
 
-    def code(self, iri: str) -> dict:
+    def _code(self, iri: str) -> dict:
         """A code of another terminology: its CURIE, IRI and official label (as its terminology writes it, in English:
         ontology/code-labels.tsv through the graph), None where the graph has none (SNOMED CT, Biolink, RO)."""
         return {"id": shorten(iri), "iri": iri, "label": self.release.code_labels.get(iri)}
@@ -120,7 +120,7 @@ class Service:
         if iri is None or not mapped:
             why = "" if namespace else f" (unknown prefix '{prefix}'; known: {', '.join(sorted(PREFIXES))})"
             raise NotFound(f"no osteokg entity maps to {shorten(iri) if iri else code}; see /search?q= for words{why}")
-        named = self.code(iri)  # the code asked about, with its official label
+        named = self._code(iri)  # the code asked about, with its official label
         items = [{**self.ref(entity, lang), "match": match, "code": named}
                  for entity, match in sorted(mapped, key=lambda m: (m[1] != "exactMatch", m[0]))]
         return Page(items, len(items), len(items), 0)
@@ -184,7 +184,7 @@ class Service:
             elif p in SYNONYMS:
                 synonyms.append({"text": o.value, "lang": o.lang, "type": SYNONYMS[p]})
             elif p in MATCHES and o.kind == "iri":
-                xrefs.append({**self.code(o.value), "match": MATCHES[p]})  # with the code's official label
+                xrefs.append({**self._code(o.value), "match": MATCHES[p]})  # with the code's official label
             elif p == RDF_TYPE and o.kind == "iri":
                 types.append(shorten(o.value))
             elif p == f"{RDFS}subClassOf" and o.kind == "iri":
@@ -434,7 +434,7 @@ class Service:
         release = self.release
         items = [{**self.ref(p, lang), "labels": release.entries[p].labels if p in release.entries else {},
                   "inverse": self.ref(info.inverse, lang) if info.inverse else None,
-                  "mappings": sorted(({**self.code(expand(m["id"]) or m["id"]), "match": m["match"]}
+                  "mappings": sorted(({**self._code(expand(m["id"]) or m["id"]), "match": m["match"]}
                                       for m in info.mappings), key=lambda m: m["id"]),
                   "inherited_by_subclasses": info.inherited, "generalizes_object": info.generalizes}
                  for p, info in sorted(release.relations.items())]
