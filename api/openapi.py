@@ -24,6 +24,7 @@ from api.changes import OPENAPI_PATHS as CHANGES_PATHS
 from api.entities import STRENGTHS
 from api.meta import DOWNLOADS
 from api.params import OFFSET_MAX, only
+from api.sparql import FORMAT_NAMES, FORMAT_PARAMETERS
 from kg import settings
 from kg.search import TYPES
 from kg.service.shapes import EDGE_KEYS
@@ -118,6 +119,14 @@ def document() -> dict:
     sparql_params = [
         {"name": "query", "in": "query", "required": False, "schema": SPARQL_QUERY,
          "description": "A SPARQL 1.1 query (SELECT, ASK, CONSTRUCT, DESCRIBE). Without it: the service description."},
+        # the answer's format by name or media type, over Accept (SPARQLWrapper sends all three); the editor page's own
+        *({"name": name, "in": "query", "required": False, "schema": {"type": "string", "enum": list(FORMAT_NAMES)},
+           "description": "The answer's format, over Accept: a name or a media type (format, output and results "
+                          "are one parameter under three names; given together they must agree)."}
+          for name in FORMAT_PARAMETERS),
+        {**LANG, "description": "The editor page's language (a browser's page; the JSON answers have no texts)."},
+        {"name": "question", "in": "query", "required": False, "schema": {"type": "string"},
+         "description": "The editor page opens this competency question (a browser's page)."},
         # the protocol's dataset parameters: documented, and refused whatever their value (no value matches `not {}`)
         {"name": "default-graph-uri", "in": "query", "required": False, "schema": {"not": {}},
          "description": "Not supported: the dataset is fixed; any value, the empty one too, is refused (400)."},
@@ -137,7 +146,8 @@ def document() -> dict:
                      "413": problem("The query (or request body, however framed) is larger than the request-size cap."),
                      "414": problem("The query string is too long."),
                      "415": problem("Unsupported request body type."),
-                     "422": problem("The answer has more rows than the row cap."),
+                     "422": problem("The answer has more rows than the row cap, or (before it runs) the query's "
+                                    "estimated run time is over the cost guard's bound (kg.sparql.cost)."),
                      "429": problem("This client already has its most queries running, or has used its query time "
                                     "of the window (see Retry-After)."),
                      "500": problem("The query process crashed while answering (the detail names the signal)."),
@@ -186,8 +196,10 @@ def document() -> dict:
                 "post": {"summary": "SPARQL 1.1 query by POST (form-encoded or application/sparql-query).", "tags": ["sparql"],
                          "parameters": sparql_params[1:],
                          "requestBody": {"required": False, "content": {
-                             "application/x-www-form-urlencoded": {"schema": {"type": "object", "properties": {
-                                 "query": SPARQL_QUERY}}},
+                             # the form's fields are the query string's parameters (read together): nothing else
+                             "application/x-www-form-urlencoded": {"schema": {
+                                 "type": "object", "additionalProperties": False, "properties": {
+                                     "query": SPARQL_QUERY, **{p["name"]: p["schema"] for p in sparql_params[1:4]}}}},
                              "application/sparql-query": {"schema": SPARQL_QUERY}}},
                          "responses": {"200": {"description": "Results, negotiated by Accept.", "content": sparql_results}, **sparql_errors}},
             },

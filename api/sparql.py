@@ -114,7 +114,7 @@ from kg.sparql.results import (
     offered,
 )
 from kg.store import RemoteStore, StoreError, check_syntax
-from kg.vocab import prefixes
+from kg.vocab import LANGUAGES, prefixes
 
 bp = Blueprint("sparql", __name__)
 log = logging.getLogger("osteokg.api")
@@ -409,6 +409,11 @@ def _query(params: MultiDict, body: str | None, config: Any) -> str | None:
     unknown = sorted(set(params) - set(PARAMETERS) - set(GLOBAL))
     if unknown:
         raise bad(unknown[0], f"not a parameter of this route; it takes: {', '.join(PARAMETERS)}")
+    for name in ("lang", "question"):
+        if len(params.getlist(name)) > 1:
+            raise bad(name, "given more than once; give it once")
+    if "lang" in params and params["lang"] not in LANGUAGES:
+        raise bad("lang", f"'{params['lang'][:20]}' is not one of {', '.join(LANGUAGES)}")
     queries = params.getlist("query")
     if body is not None:
         queries = [body]
@@ -427,22 +432,19 @@ def _query(params: MultiDict, body: str | None, config: Any) -> str | None:
 
 def _chosen_format(params: MultiDict) -> tuple[str | None, str | None] | None:
     """The (results, graph) formats ``format=``, ``output=`` or ``results=`` asks for (None: none given, Accept
-    decides); those given must agree; an unknown value is a 400 naming the parameter and the values it takes."""
+    decides): one parameter under three names, each given in the query string or a POSTed form; every value given
+    must name the same format; an unknown value is a 400 naming the parameter and the values it takes."""
     chosen = None
     for name in FORMAT_PARAMETERS:
-        values = params.getlist(name)
-        if not values:
-            continue
-        if len(values) > 1:
-            raise bad(name, "given more than once; give it once")
-        found = FORMAT_NAMES.get(values[0].strip().lower())
-        if chosen is not None and found != chosen:
-            raise bad(name, "asks for another format than the other format parameter does; give one")
-        chosen = found
-        if chosen is None:
-            names = [n for n in FORMAT_NAMES if "/" not in n]
-            raise bad(name, f"'{values[0][:40]}' is not a format of this endpoint; it takes {', '.join(names)} or "
-                            f"one of the media types {offered({**RESULT_FORMATS, **GRAPH_FORMATS})}")
+        for value in params.getlist(name):
+            found = FORMAT_NAMES.get(value)
+            if found is None:
+                names = [n for n in FORMAT_NAMES if "/" not in n]
+                raise bad(name, f"'{value[:40]}' is not a format of this endpoint; it takes {', '.join(names)} or "
+                                f"one of the media types {offered({**RESULT_FORMATS, **GRAPH_FORMATS})}")
+            if chosen is not None and found != chosen:
+                raise bad(name, "asks for another format than the other format parameter does; give one")
+            chosen = found
     return chosen
 
 
