@@ -57,7 +57,7 @@ from collections.abc import AsyncIterator, Callable, Iterable, MutableMapping
 from contextlib import asynccontextmanager
 from http import HTTPStatus
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ToolError
@@ -663,8 +663,16 @@ def _plain(start_response: Callable, status: int, text: str,
 
 
 def mount(app: Any, path: str = "/mcp") -> Mount:
-    """Answer MCP's streamable HTTP at ``path`` of the Flask app ``app`` (made by :func:`api.create_app`): its
-    outermost WSGI layer, over the app's own releases and query pools. Returns the layer."""
-    layer = Mount(app.wsgi_app, create_server(AppDoor(app)), path, str(app.config.get("BASE_URL") or ""))
+    """Answer MCP's streamable HTTP at ``path`` of the Flask app ``app`` (made by :func:`api.create_app`), over the
+    app's own releases and query pools: just under the app's metrics layer (so /mcp is counted, timed and logged
+    like every route), else its outermost WSGI layer. Returns the layer."""
+    # imported here, not at the top: the stdio door (osteokg mcp) never imports the Flask side
+    from api.metrics import Metrics
+
+    server, base_url = create_server(AppDoor(app)), str(app.config.get("BASE_URL") or "")
+    outer = app.wsgi_app
+    if isinstance(outer, Metrics):
+        return cast(Mount, outer.mount(path, lambda inner: Mount(inner, server, path, base_url)))
+    layer = Mount(outer, server, path, base_url)
     app.wsgi_app = layer
     return layer

@@ -380,6 +380,16 @@ class Metrics:
         self.directory = multiprocess_folder()
         self._adapter: MapAdapter | None = None
         self._routes: dict[tuple[str, str], str] = {}
+        self.mounted: set[str] = set()  # paths answered by a layer under this one, outside the app's URL map
+
+    def mount(self, path: str, make: Callable[[Callable], Callable]) -> Callable:
+        """Put the layer ``make(inner)`` that answers ``path`` (e.g. /mcp) just under this one, so its requests are
+        counted, timed and logged like the app's, labelled ``path``. Returns the layer."""
+        layer = make(self.app)
+        self.app = layer
+        self.mounted.add(path)
+        self._routes.clear()
+        return layer
 
     # -- labels
 
@@ -397,6 +407,8 @@ class Metrics:
     def _match(self, method: str, path: str) -> str:
         if path == PATH and self.serve_metrics:
             return PATH
+        if path in self.mounted:
+            return path
         if self._adapter is None:  # made on first use: every blueprint is registered by then
             self._adapter = self.flask_app.url_map.bind("localhost")
         try:

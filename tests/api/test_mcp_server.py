@@ -246,8 +246,22 @@ def test_sparql_refusals_are_tool_errors(server, query, says):
     assert ok(call(server, "sparql", {"query": "ASK {}"}))["boolean"] is True  # the server lives on
 
 
+def test_sparql_cost_guard(service, monkeypatch):
+    """The door's pool is the endpoint's: a query that cannot finish is refused before it runs, as a tool error."""
+    monkeypatch.setenv("OSTEOKG_SPARQL_TIMEOUT", "0.5")
+    door = Door(service, BASE)
+    try:
+        server = create_server(door)
+        message = error(call(server, "sparql", {"query": "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . "
+                                                         "?g ?h ?i }"}))
+        assert "Query would not finish" in message and "0.5 s a query may run" in message
+    finally:
+        door.close()
+
+
 def test_sparql_time_limit(service, monkeypatch):
     monkeypatch.setenv("OSTEOKG_SPARQL_TIMEOUT", "0.5")
+    monkeypatch.setenv("OSTEOKG_SPARQL_MAX_COST", "0")  # no cost guard: the clock stops the runaway
     door = Door(service, BASE)
     try:
         server = create_server(door)

@@ -352,6 +352,25 @@ def test_a_sparql_timeout_is_counted(served) -> None:
     assert delta(requests_by(before), requests_by(after)) == {("GET", "/sparql", "504"): 1}
 
 
+def test_mcp_calls_are_counted_and_logged_like_the_rest(served) -> None:
+    """/mcp (api.mcp_server.mount, under the metrics layer) is labelled /mcp in the counts and the log; a GET is its
+    immediate 405, counted too."""
+    base, log, _ = served
+    before, count = baseline(base), len(log_lines(log))
+    listed = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}).encode()
+    status, _, body = fetch(f"{base}/mcp", method="POST", data=listed,
+                            headers={"Content-Type": "application/json", "Accept": "application/json, text/event-stream"})
+    assert status == 200 and b"search" in body
+    assert fetch(f"{base}/mcp", headers={"Accept": "text/event-stream"})[0] == 405
+    after = settled(base, lambda samples: len(delta(requests_by(before), requests_by(samples))) == 2)
+    assert delta(requests_by(before), requests_by(after)) == {("POST", "/mcp", "200"): 1, ("GET", "/mcp", "405"): 1}
+    assert total(after, "osteokg_http_request_duration_seconds_count", route="/mcp") - \
+        total(before, "osteokg_http_request_duration_seconds_count", route="/mcp") == 2
+    lines = wait_for_lines(log, count + 2)
+    assert {(line["method"], line["route"], line["status"]) for line in lines[count:] if line["path"] == "/mcp"} == {
+        ("POST", "/mcp", 200), ("GET", "/mcp", 405)}
+
+
 def test_log_lines_are_json_and_hold_no_secrets(served) -> None:
     base, log, _ = served
     count = len(log_lines(log))
