@@ -144,6 +144,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("RELOAD_INTERVAL", "float", 1.0, "seconds between checks of the build's `current` pointer under "
             "`osteokg serve --watch`", ("serve", "api"), minimum=0.05),
     # the API
+    Setting("TRUSTED_PROXIES", "int", 0, "reverse proxies in front of the API whose X-Forwarded-For and "
+            "X-Forwarded-Proto are believed (the client's address for the per-client /sparql limits and the access "
+            "log; deploy/nginx/osteokg.conf is one); 0: the address the connection comes from", ("api",), minimum=0),
     Setting("BASE_URL", "str", "http://127.0.0.1:8000/", "the public address; the SPARQL service description's "
             "sd:endpoint is BASE_URL + sparql", ("api",)),
     Setting("SPARQL_TIMEOUT", "float", 10.0, "seconds a /sparql query may run (then 504)", ("api",), minimum=0.01),
