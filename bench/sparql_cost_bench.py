@@ -29,12 +29,12 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from kg import queries  # noqa: E402 - after the path above
-from kg.build import build  # noqa: E402
-from kg.releases import release_dir  # noqa: E402
-from kg.sparql import cost  # noqa: E402
-from kg.sparql.pool import PoolError, PoolSettings, QueryPool  # noqa: E402
-from kg.store import DISK_STORE  # noqa: E402
+from kg import queries
+from kg.build import build
+from kg.releases import release_dir
+from kg.sparql import cost
+from kg.sparql.pool import PoolError, PoolSettings, QueryPool
+from kg.store import DISK_STORE
 
 RUNAWAYS = {
     "cross product, ORDER BY": "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f } ORDER BY ?c ?f",
@@ -134,8 +134,8 @@ def constants(folder: Path) -> dict:
 def report(found: dict) -> str:
     on, off = found["finishing"]["on"], found["finishing"]["off"]
     lines = ["# The SPARQL query-cost guard: its cost and what it saves", "",
-             f"`python bench/sparql_cost_bench.py` — {found['when']}, one query process over the release's on-disk "
-             f"store, guard on (`max_cost` 3) beside off (0), in one run.", "",
+             (f"`python bench/sparql_cost_bench.py` — {found['when']}, one query process over the release's on-disk "
+             f"store, guard on (`max_cost` 3) beside off (0), in one run."), "",
              "## Queries that finish (the competency questions)", "",
              "| | guard on | guard off | on / off |", "| --- | --- | --- | --- |"]
     for key, label in (("new_median_ms", "median, a text seen for the first time (ms)"),
@@ -151,10 +151,10 @@ def report(found: dict) -> str:
     c = found["constants"]
     lines += ["", "## The model's constants, measured now", "",
               "| per row | measured | the model | measured / model |", "| --- | --- | --- | --- |",
-              f"| produce (COUNT over {c['produced_rows']:,} rows) | {c['produce_seconds_per_row']:.2e} s | "
-              f"{c['model_produce']:.0e} s | ×{c['produce_seconds_per_row'] / c['model_produce']:.2f} |",
-              f"| sort (ORDER BY over {c['sorted_rows']:,} rows) | {c['sort_seconds_per_row']:.2e} s | "
-              f"{c['model_sort']:.0e} s | ×{c['sort_seconds_per_row'] / c['model_sort']:.2f} |", ""]
+              (f"| produce (COUNT over {c['produced_rows']:,} rows) | {c['produce_seconds_per_row']:.2e} s | "
+              f"{c['model_produce']:.0e} s | ×{c['produce_seconds_per_row'] / c['model_produce']:.2f} |"),
+              (f"| sort (ORDER BY over {c['sorted_rows']:,} rows) | {c['sort_seconds_per_row']:.2e} s | "
+              f"{c['model_sort']:.0e} s | ×{c['sort_seconds_per_row'] / c['model_sort']:.2f} |"), ""]
     return "\n".join(lines)
 
 
