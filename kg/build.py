@@ -51,6 +51,7 @@ from kg.releases import (
     prune,
     release_dir,
     release_id,
+    serving_formats,
     switch,
     verify,
 )
@@ -251,6 +252,7 @@ def _write_release(built: Built, staging: Path, out_dir: Path, progress: Progres
             "graph_sha256": graph_hash(writing),
             "nt_sha256": file_hash(writing),  # what serve checks before serving (kg.releases.verify)
             "release": _timed(built, "release id", release_id, staging, serving_formats()),
+            "serving_formats": serving_formats(),  # what osteokg serve compares with its own (kg.cli._stale)
             "counts": built.counts,
             "timings": {name: round(seconds, 3) for name, seconds in built.timings.items()},
             "artefacts": sorted([*ARTEFACTS, *extra_names]),
@@ -264,15 +266,6 @@ def _write_release(built: Built, staging: Path, out_dir: Path, progress: Progres
         raise ReleaseError(target, f"cannot write: {exc.strerror or exc} (the new build was being written "
                                    f"in {staging.name}, now removed; {out_dir} left as it was)") from exc
     return [*ARTEFACTS, *extra_names, MANIFEST, LOCATIONS]
-
-
-def serving_formats() -> str:
-    """The formats of the files written for serving (the entities' documents, the search index), for the release id
-    (kg.releases.release_id): a code change that writes them another way gives the same graph another id."""
-    from kg.search import FORMAT as SEARCH_FORMAT
-    from kg.service.documents import FORMAT as DOCUMENTS_FORMAT
-
-    return f"documents {DOCUMENTS_FORMAT}; search {SEARCH_FORMAT}"
 
 
 def _timed(built: Built, name: str, function: Callable, *args: Any) -> Any:

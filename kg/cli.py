@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import sys
@@ -198,11 +199,18 @@ def cmd_review(args: argparse.Namespace) -> int:
 
 def _stale(ontology: Path, out: Path) -> bool:
     """True when ``out`` has no built graph, lacks what a server reads (a folder built before the documents and the
-    search index), or a source is newer than it."""
-    from kg.releases import SERVING
+    search index), holds serving files of another format than this code reads (its manifest's ``serving_formats``:
+    an upgrade of osteokg rebuilds, instead of every worker refusing the old files), or a source is newer than it."""
+    from kg.releases import SERVING, serving_formats
 
     manifest = out / "manifest.json"
     if not (out / "osteokg.nt").exists() or not manifest.exists() or not all((out / name).exists() for name in SERVING):
+        return True
+    try:
+        recorded = json.loads(manifest.read_text(encoding="utf-8")).get("serving_formats")
+    except (OSError, ValueError, AttributeError):
+        return True
+    if recorded != serving_formats():
         return True
     built_at = manifest.stat().st_mtime
     sources = [p for p in ontology.rglob("*") if p.is_file()] + [p for p in SHAPES.glob("*.ttl")]

@@ -57,6 +57,16 @@ def canonical_hash(nt_path: Path) -> str:
     return digest.hexdigest()
 
 
+def serving_formats() -> str:
+    """The formats this code writes the serving files in (the entities' documents, the search index): for the release
+    id (:func:`release_id`: a code change that writes them another way gives the same graph another id) and the
+    manifest (``serving_formats``: ``osteokg serve`` rebuilds a folder whose files this code cannot read)."""
+    from kg.search import FORMAT as SEARCH_FORMAT
+    from kg.service.documents import FORMAT as DOCUMENTS_FORMAT
+
+    return f"documents {DOCUMENTS_FORMAT}; search {SEARCH_FORMAT}"
+
+
 def release_id(folder: Path, formats: str = "") -> str:
     """The id of the release in ``folder``: 16 hex digits of a SHA-256 over its graph (canonicalized, blank
     nodes included) and every other file's path and content but the manifest's (which holds the build time),

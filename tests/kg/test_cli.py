@@ -1,6 +1,7 @@
 """The osteokg command: exit codes and what it prints."""
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -60,7 +61,7 @@ def test_serve_builds_first_only_when_build_is_missing_or_stale(tmp_path: Path, 
     import time
 
     from kg.cli import _stale
-    from kg.releases import SERVING
+    from kg.releases import SERVING, serving_formats
 
     out = tmp_path / "build"
     assert _stale(ontology_copy, out)  # missing
@@ -72,6 +73,13 @@ def test_serve_builds_first_only_when_build_is_missing_or_stale(tmp_path: Path, 
     assert _stale(ontology_copy, out)  # built before the documents, the search index and the on-disk store
     for name in SERVING:
         (out / name).write_text("", encoding="utf-8")
+    assert _stale(ontology_copy, out)  # a manifest that does not say its serving files' formats: an older build
+    (out / "manifest.json").write_text(json.dumps({"serving_formats": "documents 1; search osteokg-search/1"}),
+                                       encoding="utf-8")
+    os.utime(out / "manifest.json", (future, future))
+    assert _stale(ontology_copy, out)  # files of another format than this code reads
+    (out / "manifest.json").write_text(json.dumps({"serving_formats": serving_formats()}), encoding="utf-8")
+    os.utime(out / "manifest.json", (future, future))
     assert not _stale(ontology_copy, out)
     touched = ontology_copy / "relations.tsv"
     os.utime(touched, (future + 60, future + 60))
@@ -165,14 +173,14 @@ def fake_build(folder: Path, triples: list[str]) -> None:
 
     from kg.build import graph_hash
 
-    from kg.releases import SERVING
+    from kg.releases import SERVING, serving_formats
 
     folder.mkdir()
     graph = folder / "osteokg.nt"
     graph.write_text("".join(triples), encoding="utf-8")
     for name in SERVING:  # present, so that serve does not rebuild (granian is not started here: nothing reads them)
         (folder / name).write_text("", encoding="utf-8")
-    (folder / "manifest.json").write_text(json.dumps({"graph_sha256": graph_hash(graph)}), encoding="utf-8")
+    (folder / "manifest.json").write_text(json.dumps({"graph_sha256": graph_hash(graph), "serving_formats": serving_formats()}), encoding="utf-8")
     future = time.time() + 3600
     os.utime(folder / "manifest.json", (future, future))
 

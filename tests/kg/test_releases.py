@@ -102,9 +102,8 @@ def test_the_release_id_is_the_served_content_not_where_it_was_built(tmp_path: P
 def test_the_serving_files_formats_count_in_the_id(tmp_path: Path) -> None:
     """A code change that writes the serving files another way (the documents' format 1 -> 2) gives the same graph
     another id, so a build never keeps the older release whose files this code refuses to read; the build passes
-    its formats (kg.build.serving_formats)."""
-    from kg.build import serving_formats
-    from kg.releases import release_id
+    its formats (kg.releases.serving_formats)."""
+    from kg.releases import release_id, serving_formats
     from kg.search import FORMAT as SEARCH_FORMAT
     from kg.service.documents import FORMAT as DOCUMENTS_FORMAT
 
