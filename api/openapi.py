@@ -24,6 +24,7 @@ from api.changes import OPENAPI_PATHS as CHANGES_PATHS
 from api.entities import STRENGTHS
 from api.meta import DOWNLOADS
 from api.params import OFFSET_MAX, only
+from api.pinning import documented
 from api.sparql import FORMAT_NAMES, FORMAT_PARAMETERS
 from kg import settings
 from kg.search import TYPES
@@ -115,6 +116,7 @@ def hierarchy(word: str) -> dict:
     return list_route(f"The {word} of an entity.", "Ref", [CURIE, LANG, LIMIT, OFFSET], ["hierarchy"], {**SEE_OTHER, **NOT_FOUND})
 
 
+@documented  # the `release` parameter, defined once and referenced by each operation that takes it (api/pinning.py)
 def document() -> dict:
     sparql_params = [
         {"name": "query", "in": "query", "required": False, "schema": SPARQL_QUERY,
