@@ -28,13 +28,25 @@ def _problem(description: str) -> dict:
 _SINCE = {"name": "since", "in": "query", "required": False,
           "schema": {"type": "string", "pattern": "^[0-9a-f]{16}$"},
           "description": "A kept release's id (as /version gives it); default: the newest kept before the current."}
+#: a changed edge: the Edge as the newer release gives it, and what changed (Edge is closed: its keys are restated here)
+_CHANGED_EDGE = {"type": "object", "required": ["changed", "before"],
+                 "properties": {"changed": {"type": "array", "items": {"enum": ["evidence", "inferred", "strength"]}},
+                                "before": {"type": "object"}}}
 #: these routes' OpenAPI paths, for api/openapi.py's document to include
 OPENAPI_PATHS: dict = {
     "/changes": {"get": {
         "summary": "What changed from a kept release to the one served: edges, statements, terms (JSON).",
         "tags": ["releases"], "parameters": [_SINCE],
-        "responses": {"200": {"description": "The changes.", "content": {"application/json": {"schema": {
-                          "type": "object", "required": ["from", "to", "edges", "statements", "terms"]}}}},
+        "responses": {"200": {"description": "The changes; each edge in the one shape of an edge (Edge), a changed "
+                                             "one with the keys that differ (changed) and their older values (before).",
+                              "content": {"application/json": {"schema": {
+                                  "type": "object", "required": ["from", "to", "edges", "statements", "terms"],
+                                  "properties": {"edges": {
+                                      "type": "object", "required": ["added", "removed", "changed"],
+                                      "properties": {
+                                          "added": {"type": "array", "items": {"$ref": "#/components/schemas/Edge"}},
+                                          "removed": {"type": "array", "items": {"$ref": "#/components/schemas/Edge"}},
+                                          "changed": {"type": "array", "items": _CHANGED_EDGE}}}}}}}},
                       "400": _problem("since is not a release id."),
                       "404": _problem("That release is not kept (the detail lists the kept ones), or none is.")}}},
     "/changes.atom": {"get": {

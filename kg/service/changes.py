@@ -8,7 +8,9 @@ answers every door serves, so a change here is a change a client sees); :func:`d
 
 - **Edges** are keyed by (subject, relation, object) CURIEs, stated and concluded alike (``inferred``
   says which); an edge "changed" when its strength, its being stated or concluded, or its evidence
-  (each source with its quote) changed.
+  (each source with its quote) changed. Each is written in the one JSON shape of an edge
+  (:func:`kg.service.shapes.edge`, as ``/entities/{id}/relations`` gives it, in English); a changed one adds
+  ``changed`` (the keys that differ) and ``before`` (their values in the older release).
 - **Statements** are keyed by ID; "changed" names the properties whose values differ.
 - **Terms**: added and removed IDs, labels changed per language, parents changed (moved), and terms marked obsolete
   (``owl:deprecated``) with their ``IAO:0100001`` replacement when the graph gives one.
@@ -68,7 +70,8 @@ def snapshot(service: Service) -> Snapshot:
             key = (edge["subject"]["id"], edge["predicate"]["id"], edge["object"]["id"])
             edges[key] = {"inferred": bool(edge.get("inferred")),
                           "strength": (edge.get("strength") or {}).get("id"),
-                          "evidence": _evidence(edge)}
+                          "evidence": _evidence(edge),
+                          "edge": edge}  # as the release answers it: the one shape (kg.service.shapes.edge)
     statements = {curie_of(iri): {prop.rsplit("/", 1)[-1].rsplit("#", 1)[-1]:
                                   tuple(sorted(f"{v.value}@{v.lang}" if v.lang else v.value for v in values))
                                   for prop, values in statement.values.items()}
@@ -80,12 +83,9 @@ def snapshot(service: Service) -> Snapshot:
     return Snapshot(release.id, release.version, manifest.get("built_at"), labels, edges, statements, obsolete, parents)
 
 
-def _edge(key: tuple[str, str, str], facts: dict[str, Any], labels: dict[str, dict[str, str]]) -> dict:
-    subject, predicate, target = key
-    named = {k: {"id": k, "label": (labels.get(k) or {}).get(_LANG)} for k in key}
-    return {"subject": named[subject], "predicate": named[predicate], "object": named[target],
-            "inferred": facts["inferred"], "strength": facts["strength"],
-            "evidence": [{"source": source, "quote": quote} for source, quote in facts["evidence"]]}
+def _edge(facts: dict[str, Any]) -> dict:
+    """An edge of a snapshot as the release answered it: the one JSON shape of an edge (kg.service.shapes.edge)."""
+    return facts["edge"]
 
 
 def diff(old: Snapshot, new: Snapshot) -> dict:
@@ -98,8 +98,8 @@ def diff(old: Snapshot, new: Snapshot) -> dict:
         before, after = old.edges[key], new.edges[key]
         what = sorted(name for name in ("inferred", "strength", "evidence") if before[name] != after[name])
         if what:
-            changed_edges.append({**_edge(key, after, labels), "changed": what,
-                                  "before": {name: _edge(key, before, labels)[name] for name in what}})
+            changed_edges.append({**_edge(after), "changed": what,
+                                  "before": {name: _edge(before)[name] for name in what}})
     changed_statements = []
     for curie in sorted(new.statements.keys() & old.statements.keys()):
         before, after = old.statements[curie], new.statements[curie]
@@ -122,8 +122,8 @@ def diff(old: Snapshot, new: Snapshot) -> dict:
     return {
         "from": {"release": old.release, "version": old.version, "built_at": old.built_at},
         "to": {"release": new.release, "version": new.version, "built_at": new.built_at},
-        "edges": {"added": [_edge(k, new.edges[k], labels) for k in added_edges],
-                  "removed": [_edge(k, old.edges[k], labels) for k in removed_edges],
+        "edges": {"added": [_edge(new.edges[k]) for k in added_edges],
+                  "removed": [_edge(old.edges[k]) for k in removed_edges],
                   "changed": changed_edges},
         "statements": {"added": sorted(new.statements.keys() - old.statements.keys()),
                        "removed": sorted(old.statements.keys() - new.statements.keys()),

@@ -14,8 +14,8 @@ the dict :func:`edge` builds::
      "evidence":  [Evidence, ...]}          # kg.service.questions.Service._evidence
 
 The OpenAPI document (api/openapi.py) describes it once, ``#/components/schemas/Edge``, and refers to it
-wherever an edge appears. The change feed (kg/service/changes.py) compares edges between releases and writes
-its own smaller record of one (no direction, strength as a CURIE): not this shape yet.
+wherever an edge appears. The change feed (kg/service/changes.py) writes the edges it lists in this shape too (a
+changed one with ``changed`` and ``before`` beside it).
 
 Keys are snake_case everywhere. The graph's property names are camelCase (``okg:minValue``, ``okg:timeFrameKind``);
 a statement's JSON names its values by those properties, converted by :func:`json_key` (``min_value``,

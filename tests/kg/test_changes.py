@@ -86,3 +86,20 @@ def test_the_atom_feed_has_one_entry_per_change(releases) -> None:
     assert feed.find("a:link", ns).get("href").endswith("since=aaaaaaaaaaaaaaaa")
     titles = [e.find("a:title", ns).text for e in entries]
     assert any(t.startswith("Term obsolete: fracture cascade, replaced by OSTEOKG:0000011") for t in titles)
+
+
+def test_the_edges_it_lists_are_in_the_one_shape_of_an_edge(releases) -> None:
+    """Added, removed and changed edges are the edge objects the releases answer (kg.service.shapes.edge), the
+    changed ones with changed and before."""
+    from kg.service.shapes import EDGE_KEYS
+
+    changes = diff(*releases)
+    listed = [*changes["edges"]["added"], *changes["edges"]["removed"], *changes["edges"]["changed"]]
+    assert listed
+    for edge in listed:
+        assert tuple(k for k in edge if k in EDGE_KEYS) == EDGE_KEYS and edge["direction"] == "out"
+        assert set(edge["predicate"]) >= {"id", "iri", "label", "labels"}
+        assert edge["strength"] is None or set(edge["strength"]) == {"id", "label"}
+        assert all({"source", "quote"} <= set(e) for e in edge["evidence"])
+    for edge in changes["edges"]["changed"]:
+        assert edge["changed"] and set(edge["before"]) == set(edge["changed"])
