@@ -103,7 +103,7 @@ from kg import settings
 from kg.service import Release
 from kg.sparql import limits as client_limits
 from kg.sparql import policy
-from kg.sparql.pool import PoolError, PoolSettings, QueryPool
+from kg.sparql.pool import PoolError, PoolSettings, QueryPool, query_seconds
 from kg.sparql.results import (
     GRAPH_FORMATS,
     GRAPH_TYPES,
@@ -221,9 +221,11 @@ def _limits(config: Any) -> client_limits.Limits | None:
                                 stale=2 * float(config["SPARQL_TIMEOUT"]) + 30)
 
 
-def admitted(app: Flask, client: str, run: Callable[[], dict]) -> dict:
+def admitted(app: Flask, client: str, run: Callable[[], dict], pooled: bool = True) -> dict:
     """``run()`` (a query) once ``client`` is within its limits, charged its time after; PoolError 429 with
-    Retry-After when it is not. A limits file that cannot be written lets the query through (logged)."""
+    Retry-After when it is not. A limits file that cannot be written lets the query through (logged). A ``pooled``
+    query (run by a QueryPool) is charged the time it held a query process (kg.sparql.pool.query_seconds), not the
+    time it waited for a free one: a client is not charged for another client's queries holding them all."""
     limits: client_limits.Limits | None = app.extensions.get(LIMITS)
     if limits is None:
         return run()
@@ -239,8 +241,8 @@ def admitted(app: Flask, client: str, run: Callable[[], dict]) -> dict:
     try:
         return run()
     finally:
-        with suppress(OSError, sqlite3.Error):
-            limits.leave(ticket)
+        with suppress(OSError, sqlite3.Error):  # charged the time it held a query process, not its wait for one
+            limits.leave(ticket, query_seconds() if pooled else None)
 
 
 def start(app: Flask) -> None:
@@ -505,7 +507,7 @@ def _run(text: str, results_format: str | None, graph_format: str | None) -> dic
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     if pool is not None:
         return admitted(app, request.remote_addr or "", lambda: pool.run(text, results_format, graph_format))
-    return admitted(app, request.remote_addr or "", lambda: _forward(text, results_format, graph_format))
+    return admitted(app, request.remote_addr or "", lambda: _forward(text, results_format, graph_format), pooled=False)
 
 
 def _page() -> Response:

@@ -132,9 +132,11 @@ class Limits:
         started = time.time()
         return Ticket(self._enter(client, started), client, started)
 
-    def leave(self, ticket: Ticket) -> None:
-        """The query of ``ticket`` ended: it no longer runs, and its time is charged to its client."""
-        self._leave(ticket.id, ticket.client, ticket.started, time.time())
+    def leave(self, ticket: Ticket, seconds: float | None = None) -> None:
+        """The query of ``ticket`` ended: it no longer runs, and its time is charged to its client: ``seconds`` when
+        given (the time it held a query process: kg.sparql.pool.query_seconds), else the time since :meth:`enter`."""
+        ended = time.time()
+        self._leave(ticket.id, ticket.client, ended - seconds if seconds is not None else ticket.started, ended)
 
     @contextmanager
     def admit(self, client: str) -> Iterator[Ticket]:

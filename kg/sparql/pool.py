@@ -73,6 +73,17 @@ STARTUP_TIMEOUT = 60.0  # seconds a new query process may take to load the graph
 WORKER_MODULE = "kg.sparql.worker"
 
 
+_RAN = threading.local()  # the seconds this thread's last query spent in a query process (QueryPool.run)
+
+
+def query_seconds() -> float | None:
+    """The seconds the last :meth:`QueryPool.run` of this thread spent in a query process, from the moment a free
+    one took it (waiting for one is not counted) to its answer or its end; None if this thread ran none. What the
+    per-client limits charge a client (api.sparql.admitted): time it held a query process, not time it waited
+    because another client's queries held them all."""
+    return getattr(_RAN, "seconds", None)
+
+
 class PoolError(Exception):
     """The pool could not answer: becomes a problem response."""
 
@@ -196,11 +207,17 @@ def death(code: int | None, settings: PoolSettings) -> PoolError:
             return PoolError(504, "Query time limit exceeded",
                              f"The query used more CPU time than it may and was stopped. {NARROW}",
                              outcome="cpu_time", time_limit_seconds=settings.timeout, cause="cpu-time")
-        if number in (signal.SIGABRT, signal.SIGKILL):  # an allocation failed (abort) or the OOM killer
+        if number == signal.SIGABRT:  # an allocation past the address-space limit aborts the engine
             return PoolError(503, "Query needs too much memory",
                              f"The query process was stopped while answering because the query needed more "
                              f"memory than a query may use{limit}. {NARROW}", outcome="memory_killed",
                              cause="memory")
+        if number == signal.SIGKILL:  # not this pool's doing (its time limit is said above): the OOM killer or a person
+            return PoolError(503, "Query process killed",
+                             f"The query process was killed while answering (SIGKILL: by the kernel's out-of-memory "
+                             f"killer, when the query needed more memory than the machine could give, or by an "
+                             f"operator); it has been replaced. Try again; if it happens again, {NARROW[0].lower()}"
+                             f"{NARROW[1:]}", outcome="memory_killed", cause="killed")
         name = signal.Signals(number).name if number in signal.valid_signals() else f"signal {number}"
         return PoolError(500, "Query engine crashed",
                          f"The query engine crashed ({name}) while answering this query; the crash was logged. "
@@ -312,7 +329,9 @@ class QueryPool:
 
     def run(self, text: str, results_format: str | None, graph_format: str | None) -> dict:
         """Answer one query: the worker's reply (``status`` 200 with ``body``, or a problem); its outcome is told to
-        the :data:`OBSERVERS`."""
+        the :data:`OBSERVERS`. The seconds it spent in a query process (not waiting for a free one) are
+        :func:`query_seconds` after, in the same thread."""
+        _RAN.seconds = 0.0
         started, outcome = time.perf_counter(), "unavailable"
         try:
             reply = self._run(text, results_format, graph_format)
@@ -340,9 +359,10 @@ class QueryPool:
     def _run_once(self, text: str, results_format: str | None, graph_format: str | None) -> dict:
         timeout = self.settings.timeout
         worker = self._take()
-        healthy = False
+        healthy, began = False, time.perf_counter()
         try:
             worker.wait_ready(STARTUP_TIMEOUT)
+            began = time.perf_counter()  # from here the query holds the process (a fresh one's loading is not its)
             if worker.process.poll() is not None:
                 raise _DiedIdle
             try:
@@ -362,6 +382,7 @@ class QueryPool:
             log.warning("SPARQL query process ended while answering (exit code %s)", code)
             raise death(code, self.settings) from None
         finally:
+            _RAN.seconds = getattr(_RAN, "seconds", 0.0) + (time.perf_counter() - began)
             if healthy:
                 self._idle.put(worker)
             else:

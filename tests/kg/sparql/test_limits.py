@@ -85,3 +85,17 @@ def test_the_count_is_shared_by_processes(tmp_path) -> None:
             if holder.poll() is None:
                 holder.kill()
     admitted(Limits(path, concurrent=1), "shared-client")
+
+
+def test_a_query_is_charged_the_seconds_it_is_given_not_its_wall_time(tmp_path) -> None:
+    """api.sparql.admitted charges a pooled query the time it held a query process (kg.sparql.pool.query_seconds),
+    so a client that waited while others' queries held every process is not charged for their time."""
+    limits = Limits(tmp_path / "l.sqlite", budget=0.5)
+    ticket = limits.enter("a")
+    time.sleep(0.6)  # waited: over the budget as wall time
+    limits.leave(ticket, seconds=0.01)
+    admitted(limits, "a")  # charged 0.01 s only
+    ticket = limits.enter("b")
+    time.sleep(0.6)
+    limits.leave(ticket)  # no seconds given: the wall time
+    assert "query time" in str(refused(limits, "b"))

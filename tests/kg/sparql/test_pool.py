@@ -42,7 +42,7 @@ def test_a_query_process_ends_when_the_api_process_is_gone(nt_path: Path) -> Non
 @pytest.mark.parametrize("code, status, cause", [
     (-getattr(signal, "SIGXCPU", 24), 504, "cpu-time"),
     (-signal.SIGABRT, 503, "memory"),  # an allocation past the address-space limit aborts the engine
-    (-signal.SIGKILL, 503, "memory"),  # the kernel's OOM killer
+    (-signal.SIGKILL, 503, "killed"),  # the kernel's OOM killer, or an operator: said as either
     (-signal.SIGSEGV, 500, "crash"),
     (-signal.SIGBUS, 500, "crash"),
     (3, 500, "exit"),
@@ -53,6 +53,8 @@ def test_each_death_is_reported_as_what_happened(nt_path: Path, code: int | None
     assert error.status == status and error.extra["cause"] == cause
     if cause == "memory":
         assert "memory" in error.detail and "512 MiB" in error.detail
+    elif cause == "killed":
+        assert "SIGKILL" in error.detail and "operator" in error.detail and "out-of-memory" in error.detail
     else:
         assert "memory" not in error.detail
     if cause == "crash":
@@ -88,10 +90,10 @@ def test_a_crash_while_answering_is_reported_as_a_crash(pool: QueryPool) -> None
     assert pool.run("ASK {}", "json", None)["status"] == 200  # replaced
 
 
-def test_a_kill_while_answering_is_reported_as_memory(pool: QueryPool) -> None:
+def test_a_kill_while_answering_is_reported_as_a_kill(pool: QueryPool) -> None:
     pool.run("ASK {}", "json", None)
     outcome = _while_answering(pool, lambda pid: os.kill(pid, signal.SIGKILL))
-    assert outcome["error"].status == 503 and "memory" in outcome["error"].detail
+    assert outcome["error"].status == 503 and outcome["error"].title == "Query process killed"
     assert pool.run("ASK {}", "json", None)["status"] == 200
 
 
@@ -163,3 +165,26 @@ def test_the_framing_carries_a_request_and_a_reply_unchanged(text: str) -> None:
     assert framing.read_reply(framing.reply(answer)) == answer
     problem = {"status": 422, "title": "Answer too large", "detail": "é", "extra": {"limit": 3}, "retire": False}
     assert framing.read_reply(framing.reply(problem)) == problem
+
+
+def test_query_seconds_count_the_time_in_a_query_process_not_the_wait_for_one(nt_path: Path) -> None:
+    """With one query process held by a runaway (stopped at its 1 s limit), a second query waits for it: its wall
+    time includes that wait, its query_seconds (what the per-client limits charge) do not."""
+    from kg.sparql.pool import query_seconds
+
+    pool = QueryPool(settings(nt_path, timeout=1.0, max_cost=0.0))
+    try:
+        pool.start()
+        pool.warm()
+        runaway = threading.Thread(target=lambda: pytest.raises(Exception, pool.run, ENDLESS, "json", None))
+        runaway.start()
+        time.sleep(0.2)  # the runaway holds the only query process
+        started = time.monotonic()
+        reply = pool.run("ASK { ?s ?p ?o }", "json", None)
+        waited = time.monotonic() - started
+        charged = query_seconds()
+        runaway.join(timeout=30)
+        assert reply["status"] == 200
+        assert charged is not None and waited >= 0.5 and charged < waited / 2, (charged, waited)
+    finally:
+        pool.close()
