@@ -159,7 +159,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SPARQL_MAX_COST", "float", 3.0, "refuse (422) before it runs a /sparql query whose estimated run time "
             "(kg.sparql.cost: its patterns' cross products and sorts) is over this many OSTEOKG_SPARQL_TIMEOUTs; "
             "0: no guard", ("api",), minimum=0),
-    Setting("SPARQL_CLIENT_QUERIES", "int", 5, "/sparql queries one client (its address) may have running at once, "
+    Setting("SPARQL_CLIENT_QUERIES", "int", 2, "/sparql queries one client (its address) may have running at once, "
             "counted across all worker processes (then 429); 0: no limit", ("api",), minimum=0),
     Setting("SPARQL_CLIENT_SECONDS", "float", 60.0, "seconds of /sparql query time one client may use in each "
             "OSTEOKG_SPARQL_CLIENT_WINDOW, across all workers (then 429 with Retry-After); 0: no limit", ("api",),
