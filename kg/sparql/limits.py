@@ -31,6 +31,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from kg import settings
 from kg.errors import KgError
 
 FILE = "sparql-limits.sqlite"
@@ -64,9 +65,9 @@ class Limits:
     """The limits, and the file that counts against them."""
 
     path: Path
-    concurrent: int = 5
-    budget: float = 60.0
-    window: float = 60.0
+    concurrent: int = settings.default("SPARQL_CLIENT_QUERIES")  # the settings table's defaults: one place
+    budget: float = settings.default("SPARQL_CLIENT_SECONDS")
+    window: float = settings.default("SPARQL_CLIENT_WINDOW")
     stale: float = 120.0
 
     def __post_init__(self) -> None:
