@@ -38,7 +38,6 @@ from kg.reason import reason
 from kg.releases import (
     ARTEFACTS,
     CURRENT,
-    DOCUMENTS,
     KEEP_RELEASES,
     LOCATIONS,
     MANIFEST,
@@ -237,8 +236,10 @@ def _write_release(built: Built, staging: Path, out_dir: Path, progress: Progres
             writing = staging
             with built.stage("export"):
                 extra.extend(write_review(review, staging))
-        writing = staging / DOCUMENTS
-        with built.stage("serving files"):  # the on-disk store, the search index, the entities' documents
+        # the on-disk store, the search index, the entities' documents: an error without a file name (the store's, from
+        # Rust) names the release folder, not one of the three it may not be (the reliability bench's full disk)
+        writing = staging
+        with built.stage("serving files"):
             extra.extend(write_serving_files(staging))
         extra_names = [p.relative_to(staging).as_posix() for p in extra]
         progress(f"exported {', '.join(extra_names)}")
