@@ -43,6 +43,7 @@ class Engine:
         self.max_seconds = max_seconds  # the cost guard's bound (kg.sparql.cost); 0: no guard
         self.timeout = timeout
         self._counts: dict[cost.Pattern, int] = {}
+        self._verdicts: dict[str, cost.Estimate | None] = {}
 
     def count(self, pattern: cost.Pattern) -> int:
         """How many triples match ``pattern`` (counted once per pattern: the store is read-only)."""
@@ -56,9 +57,15 @@ class Engine:
 
     def guard(self, text: str) -> None:
         """Refuse (422) a query whose estimated run time is over the guard's bound (kg.sparql.cost)."""
-        if not self.max_seconds or not cost.worth_estimating(text):
+        if not self.max_seconds:
             return
-        found = cost.estimate(text, self.count, self.max_rows)
+        if text in self._verdicts:  # a text seen before: its estimate, once per text (the store never changes)
+            found = self._verdicts[text]
+        else:
+            found = cost.estimate(text, self.count, self.max_rows) if cost.worth_estimating(text) else None
+            if len(self._verdicts) >= 1024:
+                self._verdicts.clear()
+            self._verdicts[text] = found
         if found is not None and found.seconds > self.max_seconds:
             raise Refusal(422, "Query would not finish",
                           f"By this endpoint's estimate the query needs {found.describe()} to answer (its patterns "
@@ -122,6 +129,7 @@ class Engine:
         framing.read_request(framing.request("ASK {}", "json", None))
         policy.clear_cache()
         cost.algebra.cache_clear()
+        self._verdicts.clear()
 
 
 def serve(conn: Any, settings: dict) -> None:
