@@ -690,7 +690,11 @@ def kill_worker(served: Served, scripts: dict[str, Path], seconds: float, entity
                              and all(served.query_processes(w) for w in served.workers()), bound)
         run = summarize(load.result())
     recovered = prober.recovered_after(killed_at)
-    in_flight = LOOKUP_CONNECTIONS  # wrk sends one request at a time per connection: at most one in flight each
+    # wrk sends one request at a time per connection: at most one in flight each when the worker dies. A connection
+    # may fail once more: wrk reconnects at once, and a new connection can still reach the killed worker while its
+    # process is torn down (seen once in a CI run: 63 read errors over 62 connections; 31-48 in the other runs).
+    # So at most two lost per connection: the request in flight and its immediate retry.
+    in_flight = 2 * LOOKUP_CONNECTIONS
     lost = run["errors"]
     return {"scenario": "kill_worker", "requests": run["requests"], "errors": lost, "p50": run["p50"],
             "p99": run["p99"], "part": run,
@@ -996,7 +1000,7 @@ def outcome_text(result: dict) -> str:
     if name == "kill_worker":
         return (f"worker {o['killed']} killed: respawned after {o['respawned_after']} s, every request succeeds "
                 f"again after {o['recovered_after']} s ({o['probe_failures']} probes failed); lost {o['lost']} ≤ "
-                f"in flight ({o['in_flight_at_most']} connections)")
+                f"in flight ({o['in_flight_at_most']}: two per connection, the request and its reconnect)")
     if name == "kill_query":
         a = o["its_answer"] or {}
         title = re.search(r'"title": "([^"]+)"', a.get("head") or "")
