@@ -8,10 +8,9 @@ import datetime
 import json
 import socket
 import ssl
-import sys
 import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import parse_qs, quote, urlsplit
 
@@ -20,6 +19,7 @@ from fhir.resources.R4B.bundle import Bundle
 
 from kg.service.cds_fetch import Fetcher, FetchFailed, normalise, render
 from kg.service.values import ServiceError
+from tests.local_server import LocalServer, serving
 
 TOKEN = "s3cr3t-Token_value.42"
 AUTH = {"access_token": TOKEN, "token_type": "Bearer", "expires_in": 300, "scope": "user/Condition.read",
@@ -142,40 +142,21 @@ class FHIR(BaseHTTPRequestHandler):
         return self._send(404, _outcome(f"no route {route}"))
 
 
-class Server(ThreadingHTTPServer):
-    daemon_threads = True
-
+class Server(LocalServer):
     def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), FHIR)
+        super().__init__(FHIR)
         self.seen: list[tuple[str, dict]] = []
         self.stop = threading.Event()
-        self.base = f"http://127.0.0.1:{self.server_address[1]}/fhir"
+        self.base = f"http://127.0.0.1:{self.port}/fhir"
         self.other = ""
-
-    def handle_error(self, request: object, client_address: object) -> None:
-        if not isinstance(sys.exc_info()[1], OSError):  # a client that went away (size, deadline) is expected
-            super().handle_error(request, client_address)  # type: ignore[arg-type]
-
-
-def _serve(server: ThreadingHTTPServer) -> threading.Thread:
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    return thread
 
 
 @pytest.fixture(scope="module")
 def servers() -> Iterator[tuple[Server, Server]]:
     main, other = Server(), Server()
     main.other = other.base
-    threads = [_serve(main), _serve(other)]
-    try:
+    with serving(main, main.stop), serving(other, other.stop):
         yield main, other
-    finally:
-        for server, thread in zip((main, other), threads):
-            server.stop.set()
-            server.shutdown()
-            server.server_close()
-            thread.join(timeout=5)
 
 
 @pytest.fixture
@@ -394,14 +375,8 @@ def test_https_certificates_are_verified(tmp_path: Path) -> None:
     context.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
     server = Server()
     server.socket = context.wrap_socket(server.socket, server_side=True)
-    thread = _serve(server)
-    base = f"https://127.0.0.1:{server.server_address[1]}/fhir"
-    try:
+    base = f"https://127.0.0.1:{server.port}/fhir"
+    with serving(server, server.stop):
         with pytest.raises(FetchFailed, match="TLS: CERTIFICATE_VERIFY_FAILED"):  # self-signed: not trusted
             Fetcher((base,), timeout=2.0).read(base, "Patient/p1", AUTH)
         assert server.seen == []
-    finally:
-        server.stop.set()
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)

@@ -19,6 +19,7 @@ import kg
 from kg import queries
 from kg.store import (OxigraphStore, RdflibStore, RemoteStore, Selector, SelectorError, StoreError, open_store,
                       parse_selector, solutions)
+from tests.local_server import LocalServer, serving
 
 ROOT = Path(kg.__file__).resolve().parents[1]
 
@@ -77,16 +78,17 @@ def test_credentials_never_in_a_url_nor_a_message(monkeypatch) -> None:
 
 
 class _Recorder(http.server.BaseHTTPRequestHandler):
-    """Answers 401 and records the Authorization header (or sleeps, for the time-out test)."""
+    """Answers 401 and records the Authorization header (or waits, for the time-out test, until its test ends)."""
 
     seen: list[str | None] = []
     delay = 0.0
+    release = threading.Event()
 
     def do_POST(self) -> None:  # noqa: N802
         self.rfile.read(int(self.headers.get("Content-Length") or 0))
         type(self).seen.append(self.headers.get("Authorization"))
         if self.delay:
-            time.sleep(self.delay)
+            self.release.wait(self.delay)
         self.send_response(401)
         self.send_header("Content-Type", "text/plain")
         self.end_headers()
@@ -98,14 +100,9 @@ class _Recorder(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def recorder():
-    _Recorder.seen, _Recorder.delay = [], 0.0
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/query"
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
+    _Recorder.seen, _Recorder.delay, _Recorder.release = [], 0.0, threading.Event()
+    with serving(LocalServer(_Recorder), before_stop=_Recorder.release) as server:
+        yield f"http://127.0.0.1:{server.port}/query"
 
 
 def test_remote_credentials_come_from_the_environment_and_stay_out_of_errors(recorder, monkeypatch, caplog) -> None:
@@ -160,15 +157,8 @@ class _Counter(http.server.BaseHTTPRequestHandler):
 
 def test_a_remote_store_counts_by_the_named_query() -> None:
     _Counter.seen = []
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Counter)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        assert RemoteStore(f"http://127.0.0.1:{server.server_address[1]}/query", timeout=5).triples() == 42
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serving(LocalServer(_Counter)) as server:
+        assert RemoteStore(f"http://127.0.0.1:{server.port}/query", timeout=5).triples() == 42
     assert _Counter.seen == [queries.text("count-triples")]
 
 

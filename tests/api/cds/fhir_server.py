@@ -4,18 +4,17 @@ Bundles, only to the bearer token it was given; it records each request's path a
 from __future__ import annotations
 
 import json
-import threading
 import urllib.parse
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from tests.local_server import LocalServer, serving
 
 
-class FHIRServer(ThreadingHTTPServer):
-    daemon_threads = True
-
+class FHIRServer(LocalServer):
     def __init__(self, resources: list[dict], token: str) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
+        super().__init__(_Handler)
         self.resources, self.token = resources, token
         self.seen: list[tuple[str, str | None]] = []
 
@@ -56,12 +55,5 @@ class _Handler(BaseHTTPRequestHandler):
 @contextmanager
 def fhir_server(resources: list[dict], token: str) -> Iterator[FHIRServer]:
     """The server, running in a thread; stopped when the block ends."""
-    server = FHIRServer(resources, token)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
+    with serving(FHIRServer(resources, token)) as server:
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
