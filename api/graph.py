@@ -157,6 +157,14 @@ def watch(app: Flask) -> Releases:
     return releases
 
 
+def pinned_release() -> str | None:
+    """The ``release`` this request was pinned by, as it gave it (None outside a request, without one, or when it was
+    refused): what the links of its page carry (:mod:`api.explorer`)."""
+    if not has_request_context() or request.environ.get(REFUSED) is not None:
+        return None
+    return request.args.get(PARAMETER) or None
+
+
 def releases_of(app: Flask) -> Releases:
     return app.extensions[RELEASES]
 

@@ -7,11 +7,16 @@ module only says so in the document (:func:`documented`, which :mod:`api.openapi
 (:data:`kg.releases.KEEP_RELEASES`) and the one pattern the server checks (:data:`kg.service.pinned.PATTERN`), a
 ``$ref`` to it on each GET operation that answers from a release, and the 400 and 404 those operations can
 then answer. ``/sparql`` refuses it (400, documented there): SPARQL answers the current release only.
+
+Which operations take it is :func:`takes_release`, one rule for the document and for the links a pinned page
+makes (:mod:`api.graph` adds the request's ``release`` to each ``url_for`` of a route that takes it, so a reader
+who opened an earlier release stays in it from link to link).
 """
 from __future__ import annotations
 
 import copy
 import functools
+import re
 from collections.abc import Callable
 
 from kg.releases import KEEP_RELEASES
@@ -42,11 +47,24 @@ def parameter() -> dict:
     }
 
 
+#: a variable of a werkzeug rule (``<curie>``, ``<path:filename>``), as an OpenAPI path writes it (``{curie}``)
+RULE_VARIABLE = re.compile(r"<(?:[a-z_]+(?:\([^)]*\))?:)?([a-z_]+)>")
+
+
+def openapi_path(rule: str) -> str:
+    """A werkzeug rule as the OpenAPI document's path for it: ``/entities/<curie>`` → ``/entities/{curie}``."""
+    return RULE_VARIABLE.sub(r"{\1}", rule)
+
+
+def takes_release(path: str) -> bool:
+    """Whether a GET of ``path`` (an OpenAPI path) answers from a release: every one but :data:`NOT_PINNED`,
+    another door's and /sparql."""
+    return path != CURRENT_ONLY and path not in NOT_PINNED and not path.startswith(NOT_PINNED_PREFIXES)
+
+
 def pinned_operations(spec: dict) -> list[tuple[str, str]]:
-    """(path, method) of every operation that takes ``release``: each GET but :data:`NOT_PINNED` and /sparql."""
-    return [(path, "get") for path, item in spec.get("paths", {}).items()
-            if "get" in item and path != CURRENT_ONLY and path not in NOT_PINNED
-            and not path.startswith(NOT_PINNED_PREFIXES)]
+    """(path, method) of every operation that takes ``release`` (:func:`takes_release`)."""
+    return [(path, "get") for path, item in spec.get("paths", {}).items() if "get" in item and takes_release(path)]
 
 
 def _problem(description: str) -> dict:
@@ -85,4 +103,5 @@ def documented(document: Callable[[], dict]) -> Callable[[], dict]:
     return wrapped
 
 
-__all__ = ["NAME", "NOT_PINNED", "REF", "documented", "parameter", "pinned_operations", "with_release"]
+__all__ = ["NAME", "NOT_PINNED", "REF", "documented", "openapi_path", "parameter", "pinned_operations", "takes_release",
+           "with_release"]

@@ -8,6 +8,7 @@ import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler
+from typing import ClassVar
 
 import pytest
 
@@ -16,7 +17,7 @@ from tests.local_server import LocalServer, serving
 
 class _Waiter(BaseHTTPRequestHandler):
     release = threading.Event()
-    answered: list[str] = []
+    answered: ClassVar[list[str]] = []
 
     def do_GET(self) -> None:
         self.release.wait(30)

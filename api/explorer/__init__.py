@@ -20,7 +20,9 @@ from flask import Blueprint, Response, current_app, render_template, request, ur
 
 from api import params
 from api.explorer.strings import STRINGS, for_scripts, text
-from api.graph import served
+from api.graph import pinned_release, releases_of, served
+from api.pinning import openapi_path, takes_release
+from kg.service.pinned import PARAMETER
 from kg.vocab import LANGUAGES
 
 bp = Blueprint("explorer", __name__, static_folder="../static", static_url_path="/static")
@@ -59,14 +61,17 @@ def static(filename: str) -> str:
 
 def render(template: str, status: int = 200, lang: str | None = None, **context: Any) -> Response:
     """The page ``template`` in the reader's language, with the frame every page has (language switch, permalink,
-    the scripts' strings). Following the switch (``lang=`` in the URL) also keeps the choice in a cookie."""
+    the scripts' strings, and on a page of an earlier release a note saying so with a link to the current one).
+    Following the switch (``lang=`` in the URL) also keeps the choice in a cookie."""
     lang = lang or params.page_language()
     html = render_template(
         template, lang=lang, other_lang=other(lang), t=lambda key, **values: text(key, lang, **values),
         has_t=STRINGS.__contains__, number=lambda value: number(value, lang),
         static=static, url_with=url_with, other_language_url=url_with(lang=other(lang)),
         permalink=url_with(lang=lang), script_strings=for_scripts(lang),
-        release_version=served().manifest.get("version_iri") or served().id, **context)
+        release_version=served().manifest.get("version_iri") or served().id,
+        earlier_release=served().id if served().id != releases_of(current_app).current.release.id else None,
+        **context)
     response = current_app.response_class(html, status=status, mimetype=HTML)
     response.headers["Content-Language"] = lang
     chosen = request.args.get("lang")
@@ -85,3 +90,23 @@ def init_app(app) -> None:
     from api.explorer import views  # noqa: F401 - the routes
 
     app.register_blueprint(bp)
+    app.jinja_env.globals["pinned_release"] = pinned_release  # the forms' hidden field (macros have no page context)
+    takes: dict[str, bool] = {}  # endpoint → whether its route takes ``release`` (the URL map is fixed by then)
+
+    @app.url_defaults
+    def _stay_in_the_release(endpoint: str, values: dict) -> None:
+        """The links of a page pinned to a release (``?release=``) name it, where their route takes one: a reader
+        who opened an earlier release stays in it. Pages only: a JSON answer's links are the same on the lean path
+        and in the view (the lean path's are the release's documents, written at build time)."""
+        pinned = pinned_release()
+        if pinned is None or PARAMETER in values or not wants_html():
+            return
+        if endpoint not in takes:
+            try:
+                rules = list(app.url_map.iter_rules(endpoint))
+            except KeyError:  # no such endpoint: url_for's own BuildError says so
+                rules = []
+            takes[endpoint] = any("GET" in (rule.methods or ()) and takes_release(openapi_path(rule.rule))
+                                  for rule in rules)
+        if takes[endpoint]:
+            values[PARAMETER] = pinned

@@ -29,6 +29,11 @@ STRINGS: dict[str, dict[str, str]] = {
                    "nl": "osteokg is bedoeld als naslag en voor onderwijs. Het is geen medisch hulpmiddel en "
                          "vervangt het advies van een arts niet."},
     "footer.release": {"en": "Release", "nl": "Release"},
+    "release.earlier": {"en": "You are reading an earlier release of the graph ({release}), not the current one; "
+                              "its links stay in that release.",
+                        "nl": "U leest een eerdere release van de graaf ({release}), niet de huidige; "
+                              "de links blijven in die release."},
+    "release.to_current": {"en": "Read this page in the current release", "nl": "Deze pagina in de huidige release"},
     "footer.formats": {"en": "Every page is also available as JSON, JSON-LD and Turtle (content negotiation).",
                        "nl": "Elke pagina is ook beschikbaar als JSON, JSON-LD en Turtle (content negotiation)."},
     "breadcrumb": {"en": "You are here", "nl": "U bent hier"},

@@ -30,6 +30,16 @@
     return "/entities/" + String(id).split(":").map(encodeURIComponent).join(":");
   }
 
+  /* `url` (a path, maybe with a query) with `params` set, and the release this page is pinned to (?release=), which
+     every URL it makes keeps: a reader who opened an earlier release stays in it. Path and query. */
+  function withQuery(url, params) {
+    var release = new URL(window.location.href).searchParams.get("release");
+    var built = new URL(url, window.location.href);
+    Object.keys(params).forEach(function (key) { built.searchParams.set(key, params[key]); });
+    if (release && !built.searchParams.has("release")) built.searchParams.set("release", release);
+    return built.pathname + built.search;
+  }
+
   /* What the suggestion's match field is called ("synonym", "code", ...), or "" for none. */
   function fieldName(field) {
     if (!field) return "";
@@ -46,7 +56,7 @@
   function loadCategories(url, lang) {
     var key = url + "|" + lang;
     if (!categoryRequests[key]) {
-      categoryRequests[key] = fetch(url + "?lang=" + encodeURIComponent(lang), {
+      categoryRequests[key] = fetch(withQuery(url, { lang: lang }), {
         headers: { Accept: "application/json" }, credentials: "same-origin"
       }).then(function (response) {
         return response.ok ? response.json() : { items: [] };
@@ -142,9 +152,7 @@
     var sequence = this.sequence;
     var controller = typeof AbortController === "function" ? new AbortController() : null;
     this.controller = controller;
-    var query = "?q=" + encodeURIComponent(text.trim()) + "&lang=" + encodeURIComponent(this.lang) +
-      "&limit=" + this.limit;
-    fetch(this.url + query, {
+    fetch(withQuery(this.url, { q: text.trim(), lang: this.lang, limit: this.limit }), {
       headers: { Accept: "application/json" }, credentials: "same-origin",
       signal: controller ? controller.signal : undefined
     }).then(function (response) {
@@ -219,8 +227,7 @@
   };
 
   Combobox.prototype.href = function (item) {
-    return (item.href || entityPath(item.id)) + (item.href && item.href.indexOf("?") >= 0 ? "&" : "?") +
-      "lang=" + encodeURIComponent(this.lang);
+    return withQuery(item.href || entityPath(item.id), { lang: this.lang });
   };
 
   Combobox.prototype.isOpen = function () {

@@ -57,11 +57,17 @@
     return url.pathname + url.search;
   }
 
-  /* the page of the term `id`: the graph's URL without /graph, in the page's language */
+  /* the page of the term `id`: the graph's URL without /graph, in the page's language (and its release, if the
+     page is pinned to one) */
   function pageUrl(id) {
     if (nodes[id] && nodes[id].href) return nodes[id].href;
-    var path = new URL(source.href).pathname.replace(/[^/]+\/graph\/?$/, segment(id));
-    return path + "?lang=" + encodeURIComponent(lang);
+    var url = new URL(source.href);
+    var release = url.searchParams.get("release");
+    url.pathname = url.pathname.replace(/[^/]+\/graph\/?$/, segment(id));
+    url.search = "";
+    url.searchParams.set("lang", lang);
+    if (release) url.searchParams.set("release", release);
+    return url.pathname + url.search;
   }
 
   function fail() {

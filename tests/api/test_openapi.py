@@ -4,6 +4,8 @@ import re
 
 from openapi_spec_validator import validate
 
+from api.pinning import openapi_path
+
 
 def test_openapi_document_is_valid_3_1(client) -> None:
     document = client.get("/openapi.json").json
@@ -14,7 +16,7 @@ def test_openapi_document_is_valid_3_1(client) -> None:
 def test_every_route_is_documented(app, client) -> None:
     documented = set(client.get("/openapi.json").json["paths"])
     for rule in app.url_map.iter_rules():
-        path = re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", rule.rule)
+        path = openapi_path(rule.rule)
         assert path in documented, f"{rule.rule} is not in /openapi.json"
 
 

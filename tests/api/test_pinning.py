@@ -5,6 +5,7 @@ apart; ``If-None-Match: *`` on the cached and the uncached path; /sparql refusin
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import time
 from pathlib import Path
@@ -337,3 +338,47 @@ def test_a_kept_release_that_cannot_be_opened_is_a_503(three, tmp_path: Path) ->
     assert three.middle in body["detail"] and "Traceback" not in body["detail"]
     assert client.get(f"/entities/{ENTITY}?release={three.old}").json["label"] == OLD_LABEL  # the others still answer
     pinned_of(app).close()
+
+
+def _links(html: str) -> list[str]:
+    return re.findall(r'(?:href|action|data-src|data-suggest)="([^"#]+)', html)
+
+
+def test_a_pinned_page_keeps_its_release_in_every_link_that_takes_it(client, three) -> None:
+    page = client.get(f"/entities/{ENTITY}?lang=en&release={three.old}", headers={"Accept": "text/html"})
+    assert page.status_code == 200
+    note = re.search(r'<p class="notice release-note" role="note">(.*?)</p>', page.text, re.DOTALL)
+    assert note and three.old in note.group(1)
+    links = [link.replace("&amp;", "&") for link in _links(page.text.replace(note.group(0), ""))]
+    own = [link for link in links if link.startswith("/") and not link.startswith(("/static/", "/sparql"))]
+    assert len(own) > 10 and all(f"release={three.old}" in link for link in own), own
+    assert all("release=" not in link for link in links if link.startswith(("/static/", "/sparql")))
+    assert any(link.startswith(f"/entities/{ENTITY}/graph?") for link in own)  # the graph's data comes from it too
+    # the note: an earlier release, and the same page in the current one
+    (current_link,) = re.findall(r'href="([^"]+)"', note.group(1))
+    assert "release=" not in current_link and current_link.startswith(f"/entities/{ENTITY}")
+    now = client.get(current_link.replace("&amp;", "&"), headers={"Accept": "text/html"})
+    assert now.status_code == 200 and "release-note" not in now.text and f"<title>{NEW_LABEL}" in now.text
+    assert all("release=" not in link for link in _links(now.text))
+
+
+def test_pinned_to_the_current_release_links_keep_it_without_a_note(client, three) -> None:
+    page = client.get(f"/search?q=heup&lang=nl&release={three.new}", headers={"Accept": "text/html"})
+    assert page.status_code == 200 and "release-note" not in page.text
+    entity_links = [link for link in _links(page.text) if link.startswith("/entities/")]
+    assert entity_links and all(f"release={three.new}" in link for link in entity_links)
+    assert f'name="release" value="{three.new}"' in page.text  # the search form (a GET form drops its action's query)
+    assert 'name="release"' not in client.get("/search?q=heup", headers={"Accept": "text/html"}).text
+
+
+def test_a_json_answer_links_alike_pinned_or_not(client, three) -> None:
+    """The lean path's answers are the release's documents (written at build time): the view's links match them."""
+    pinned = client.get(f"/categories?release={three.old}").json["items"]
+    assert pinned == client.get("/categories").json["items"] and all("release" not in i["href"] for i in pinned)
+
+
+def test_a_refused_release_is_not_carried_into_links(client) -> None:
+    """Its error page's menu leads out of it (the language switch and the permalink are that page itself)."""
+    page = client.get("/?release=9.9.9", headers={"Accept": "text/html"})
+    menu = re.search(r"<nav .*?</nav>", page.text, re.DOTALL)
+    assert page.status_code == 404 and menu and "/search" in menu.group(0) and "release=" not in menu.group(0)
