@@ -415,7 +415,7 @@ def document() -> dict:
             "Code": {"type": "object", "required": ["id", "iri", "match", "label"], "additionalProperties": False,
                      "description": "A code of another terminology the entity cross-references (or a relation maps to), with the match's "
                                     "precision and the code's official label (as its terminology writes it, in English; "
-                                    "ontology/code-labels.tsv), null where the graph has none (a Biolink class).",
+                                    "ontology/code-labels.tsv), null where the graph has none (SNOMED CT, RO, BFO).",
                      "properties": {"id": {"type": "string", "examples": ["ICD10WHO:M87"]}, "iri": {"type": "string"},
                                     "match": {"type": "string", "enum": list(MATCHES.values())},
                                     "label": {"type": ["string", "null"], "examples": ["Osteonecrosis"]}}},

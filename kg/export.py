@@ -175,11 +175,8 @@ def sssom_text(graph: Graph) -> str:
             except ValueError as exc:
                 problems.append(str(exc))
                 continue
-            if str(target).startswith(_BIOLINK):
-                object_label = biolink_name(str(target))
-            else:
-                object_label = (_literal(graph, target, RDFS.label, "en")  # a code's official label (kg/codes.py)
-                                or _literal(graph, target, SKOS.prefLabel, "en") or "")
+            object_label = (_literal(graph, target, RDFS.label, "en")  # a code's official label (kg/codes.py)
+                            or _literal(graph, target, SKOS.prefLabel, "en") or "")
             if (subject, RDF.type, OWL.ObjectProperty) in graph:
                 subject_type = "owl object property"
             elif (subject, RDF.type, OWL.Class) in graph:

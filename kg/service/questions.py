@@ -59,7 +59,7 @@ class Service:
 
     def _code(self, iri: str) -> dict:
         """A code of another terminology: its CURIE, IRI and official label (as its terminology writes it, in English:
-        ontology/code-labels.tsv through the graph), None where the graph has none (SNOMED CT, Biolink, RO)."""
+        ontology/code-labels.tsv through the graph), None where the graph has none (SNOMED CT, RO, BFO)."""
         return {"id": shorten(iri), "iri": iri, "label": self.release.code_labels.get(iri)}
 
     def named(self, iri: str, lang: str) -> dict:

@@ -93,7 +93,9 @@ def test_relations_with_evidence_filtered_by_predicate_and_direction(client) -> 
 def test_relation_list_with_mappings(client) -> None:
     items = {item["id"]: item for item in client.get("/relations").json["items"]}
     assert {"id": "biolink:disease_has_location", "iri": "https://w3id.org/biolink/vocab/disease_has_location",
-            "label": None, "match": "exactMatch"} in items["OSTEOKG:0009003"]["mappings"]  # a Code: no label in the graph
+            "label": "disease has location", "match": "exactMatch"} in items["OSTEOKG:0009003"]["mappings"]  # its name
+    assert {"id": "RO:0004026", "iri": "http://purl.obolibrary.org/obo/RO_0004026", "label": None,
+            "match": "exactMatch"} in items["OSTEOKG:0009003"]["mappings"]  # no package here ships RO's labels
     assert items["OSTEOKG:0009003"]["inverse"]["id"] == "OSTEOKG:0009004"
 
 

@@ -17,6 +17,8 @@ from kg.build import ONTOLOGY_DIR
 from kg.cli import EXIT_ERROR, main
 from kg.codes import (
     CODE_LABELS_TABLE,
+    SCHEMA_FILE,
+    UNNAMED,
     CodeLabel,
     add_code_labels,
     cross_referenced,
@@ -25,7 +27,7 @@ from kg.codes import (
 from kg.compose import compose
 from kg.errors import TableError
 from kg.service import NotFound, Service
-from kg.vocab import OSTEOKG
+from kg.vocab import OSTEOKG, PREFIXES, shorten
 from tests.kg.conftest import write_release_folder
 
 M87 = URIRef("http://purl.bioontology.org/ontology/ICD10/M87")
@@ -84,10 +86,30 @@ def test_a_graph_without_cross_references_needs_no_table(tmp_path: Path) -> None
     assert len(graph) == 0
 
 
-def test_a_category_mapping_is_not_a_cross_reference_that_needs_a_label(tmp_path: Path) -> None:
+def test_the_schemas_mappings_need_their_labels_too_and_name_the_schema(tmp_path: Path) -> None:
     graph = Graph()
     graph.add((OSTEOKG["0000010"], SKOS.exactMatch, URIRef("https://w3id.org/biolink/vocab/Disease")))
+    with pytest.raises(TableError, match=r"OSTEOKG:0000010 cross-references biolink:Disease") as caught:
+        add_code_labels(graph, table(tmp_path))
+    assert caught.value.path == str(tmp_path / SCHEMA_FILE)
+    assert add_code_labels(graph, table(tmp_path, "biolink:Disease\tdisease")) == 1
+
+
+def test_a_strengths_related_match_is_labelled(tmp_path: Path) -> None:
+    graph = Graph()
+    frequent = URIRef("http://purl.obolibrary.org/obo/HP_0040282")
+    graph.add((URIRef(PREFIXES["okg"] + "often"), SKOS.relatedMatch, frequent))
+    assert add_code_labels(graph, table(tmp_path, "HP:0040282\tFrequent")) == 1
+    assert set(graph.objects(frequent, SKOS.prefLabel)) == {Literal("Frequent", lang="en")}
+
+
+def test_ro_and_bfo_codes_need_no_row_and_may_not_have_one(tmp_path: Path) -> None:
+    """No package here ships their labels to check one against (kg.codes.UNNAMED)."""
+    graph = Graph()
+    graph.add((OSTEOKG["0009003"], SKOS.exactMatch, URIRef("http://purl.obolibrary.org/obo/RO_0004026")))
     assert add_code_labels(graph, table(tmp_path)) == 0
+    with pytest.raises(TableError, match="RO:0004026: no package here ships the Relation Ontology's labels"):
+        add_code_labels(graph, table(tmp_path, "RO:0004026\tdisease has location"))
 
 
 # ------------------------------------------------------------------------------------------- the real graph
@@ -99,8 +121,10 @@ def test_the_real_graph_labels_every_code_its_terms_cross_reference(built) -> No
     assert labelled == {row.iri: {Literal(row.label, lang="en")} for row in rows.values()}
     assert labelled[M87] == {Literal("Osteonecrosis", lang="en")} and len(labelled) >= 155
     assert not [s for s in labelled if "snomed.info" in str(s)]  # SNOMED CT: codes only, never its names
-    named = {code for code in cross_referenced(graph) if not str(code).startswith("http://snomed.info/")}
-    assert named == set(labelled)  # every code a term uses, and only those (SNOMED CT's: none)
+    named = {code for code in cross_referenced(graph) if shorten(str(code)).split(":", 1)[0] not in UNNAMED}
+    assert named == set(labelled)  # every code osteokg links to, and only those (SNOMED CT's, RO's, BFO's: none)
+    assert labelled[URIRef("https://w3id.org/biolink/vocab/has_phenotype")] == {Literal("has phenotype", lang="en")}
+    assert labelled[URIRef("http://purl.obolibrary.org/obo/HP_0040280")] == {Literal("Obligate", lang="en")}
 
 
 # ------------------------------------------------------------------------------------------- build errors
@@ -199,9 +223,12 @@ def test_the_entity_lists_its_codes_with_their_official_labels(computed: Service
     assert {x["id"]: x["label"] for x in xrefs}["HP:0010885"] == "Avascular necrosis"
 
 
-def test_a_mapping_without_a_label_is_null(computed: Service) -> None:
+def test_a_category_mapping_has_its_label_and_a_code_without_one_is_null(computed: Service) -> None:
     xrefs = computed.entity("OSTEOKG:0000010")["xrefs"]  # the category disorder, mapped to Biolink
-    assert xrefs and all(x["label"] is None for x in xrefs)
+    assert [(x["id"], x["label"]) for x in xrefs] == [("biolink:Disease", "disease")]
+    xrefs = computed.entity("OSTEOKG:0009003")["xrefs"]  # has location: Biolink's name, RO's code alone
+    assert {x["id"]: x["label"] for x in xrefs} == {"biolink:disease_has_location": "disease has location",
+                                                    "RO:0004026": None}
 
 
 def test_a_code_with_only_its_label_is_no_entity(built, tmp_path: Path) -> None:

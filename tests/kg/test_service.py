@@ -203,7 +203,9 @@ def test_relation_list(service: Service) -> None:
     items = {item["id"]: item for item in service.relation_list().items}
     assert len(items) == 26 and items["OSTEOKG:0009003"]["inverse"]["id"] == "OSTEOKG:0009004"
     assert {"id": "biolink:disease_has_location", "iri": "https://w3id.org/biolink/vocab/disease_has_location",
-            "label": None, "match": "exactMatch"} in items["OSTEOKG:0009003"]["mappings"]  # no label in the graph
+            "label": "disease has location", "match": "exactMatch"} in items["OSTEOKG:0009003"]["mappings"]  # its name
+    assert {"id": "RO:0004026", "iri": "http://purl.obolibrary.org/obo/RO_0004026", "label": None,
+            "match": "exactMatch"} in items["OSTEOKG:0009003"]["mappings"]  # no package here ships RO's labels
     assert (items["OSTEOKG:0009005"]["inherited_by_subclasses"], items["OSTEOKG:0009005"]["generalizes_object"]) == (True, True)
 
 

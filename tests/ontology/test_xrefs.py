@@ -38,9 +38,10 @@ from rdflib import Literal, URIRef
 from rdflib.namespace import RDFS, SKOS
 
 from kg.build import ONTOLOGY_DIR
-from kg.codes import CODE_LABELS_TABLE, UNNAMED, read_code_labels
+from kg.codes import CODE_LABELS_TABLE, UNNAMED, cross_referenced, read_code_labels
 from kg.compose import compose
-from kg.vocab import OSTEOKG, expand, shorten
+from kg.export import biolink_name
+from kg.vocab import BIOLINK, OSTEOKG, expand, shorten
 
 PRECISIONS = {"exact": SKOS.exactMatch, "close": SKOS.closeMatch, "broad": SKOS.broadMatch, "narrow": SKOS.narrowMatch}
 OIO = "http://www.geneontology.org/formats/oboInOwl#"
@@ -465,6 +466,24 @@ def snomed(curie: str) -> Entry | None:
     return _snomed().get(curie.split(":")[1])
 
 
+@functools.cache
+def _biolink() -> dict:
+    """biolink-model's schema as it ships it (its yaml): the classes and slots by name."""
+    import yaml
+
+    return yaml.safe_load(_shipped_file("biolink-model", "biolink_model/schema/biolink_model.yaml")
+                          .read_text(encoding="utf-8"))
+
+
+def biolink(curie: str) -> Entry | None:
+    """A Biolink class (``biolink:Disease``) or slot (``biolink:has_phenotype``): its label is its name."""
+    name = biolink_name(str(BIOLINK) + curie.split(":", 1)[1])
+    element = (_biolink()["classes"] if curie.split(":", 1)[1][:1].isupper() else _biolink()["slots"]).get(name)
+    if element is None:
+        return None
+    return Entry(name, obsolete=bool((element or {}).get("deprecated")))
+
+
 #: prefix → lookup of a CURIE. ATC is not here: no installed package ships the ATC index (docs/terminologies.md).
 CONFIRMERS = {
     "ICD10WHO": lambda curie: icd10who(curie.split(":", 1)[1]),
@@ -477,9 +496,10 @@ CONFIRMERS = {
     "DOID": doid,
     "HP": hpo,
     "SNOMEDCT": snomed,
+    "biolink": biolink,  # the schema's mappings of the upper categories and relations
 }
 #: prefixes of clinical terminologies a term may point to; a term's link to any of them must be a stated skos match
-TERMINOLOGIES = set(CONFIRMERS) | {"ATC"}
+TERMINOLOGIES = (set(CONFIRMERS) - {"biolink"}) | {"ATC"}
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -498,7 +518,10 @@ def stated_xrefs(graph) -> set[tuple[str, str, str]]:
             for term, code in graph.subject_objects(predicate) if is_term(term)}
 
 
-XREFS_IN_ONTOLOGY = sorted(stated_xrefs(compose(ONTOLOGY_DIR).graph))
+COMPOSED = compose(ONTOLOGY_DIR).graph
+XREFS_IN_ONTOLOGY = sorted(stated_xrefs(COMPOSED))
+#: every code osteokg links to: the terms' cross-references and the schema's mappings (kg.codes.cross_referenced)
+LINKED_CODES = {shorten(str(code)) for code in cross_referenced(COMPOSED)}
 TABLE = {(row[0], row[2]): row for row in XREFS}
 #: ontology/code-labels.tsv, read by the build's own reader: code CURIE → its row
 CODE_LABELS = read_code_labels(ONTOLOGY_DIR / CODE_LABELS_TABLE)
@@ -565,7 +588,9 @@ def test_cross_reference_is_confirmed_by_its_terminology(built, term: str, preci
 
 
 def test_the_code_table_has_a_row_for_every_cross_referenced_code_and_no_other() -> None:
-    stated = {code for _, _, code in XREFS_IN_ONTOLOGY if code.split(":", 1)[0] not in UNNAMED}
+    stated = {code for code in LINKED_CODES if code.split(":", 1)[0] not in UNNAMED}
+    assert {code for _, _, code in XREFS_IN_ONTOLOGY} <= LINKED_CODES
+    assert {"biolink:Disease", "biolink:has_phenotype", "HP:0040280", "HP:0040282"} <= stated  # the schema's
     assert stated, "no named codes: the table would be empty"
     assert sorted(stated - set(CODE_LABELS)) == [], f"codes without a row in ontology/{CODE_LABELS_TABLE}"
     assert sorted(set(CODE_LABELS) - stated) == [], f"rows of ontology/{CODE_LABELS_TABLE} that no term uses"
