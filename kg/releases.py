@@ -107,25 +107,37 @@ def release_dir(folder: Path) -> Path:
     return target
 
 
-def releases(root: Path) -> list[dict]:
-    """The releases of the build folder ``root``, newest first: id, build time, graph hash, counts' triples,
-    whether it is current and whether a live process holds it open."""
-    if not is_release_root(root):
-        return []
-    current = release_dir(root)
+def _newest_first(root: Path) -> list[tuple[Path, dict]]:
+    """The release folders of ``root`` with their manifests ({} for one that cannot be read), newest first: by build
+    time (``built_at``, to the second), then by when the manifest was written (two builds in one second), then by
+    id. The one order both :func:`releases` (what pinning keeps, :mod:`kg.service.pinned`) and :func:`prune` (what
+    it removes) read, so a release a server still counts as kept is never the one pruned."""
     found = []
     for folder in (root / RELEASES).iterdir():
         if not folder.is_dir() or folder.name.startswith("."):
             continue
         try:
             manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+            written = (folder / MANIFEST).stat().st_mtime_ns
         except (OSError, ValueError):
+            manifest, written = {}, 0
+        if not isinstance(manifest, dict):
             manifest = {}
-        found.append({"release": folder.name, "built_at": manifest.get("built_at"),
-                      "graph_sha256": manifest.get("graph_sha256"),
-                      "triples": (manifest.get("counts") or {}).get("triples"),
-                      "current": folder == current, "in_use": in_use(folder)})
-    return sorted(found, key=lambda r: (r["built_at"] or "", r["release"]), reverse=True)
+        found.append((str(manifest.get("built_at") or ""), written, folder.name, folder, manifest))
+    found.sort(key=lambda entry: entry[:3], reverse=True)
+    return [(folder, manifest) for *_key, folder, manifest in found]
+
+
+def releases(root: Path) -> list[dict]:
+    """The releases of the build folder ``root``, newest first (:func:`_newest_first`): id, build time, graph hash,
+    counts' triples, whether it is current and whether a live process holds it open."""
+    if not is_release_root(root):
+        return []
+    current = release_dir(root)
+    return [{"release": folder.name, "built_at": manifest.get("built_at"),
+             "graph_sha256": manifest.get("graph_sha256"), "triples": (manifest.get("counts") or {}).get("triples"),
+             "current": folder == current, "in_use": in_use(folder)}
+            for folder, manifest in _newest_first(root)]
 
 
 def switch(root: Path, identifier: str) -> Path:
@@ -239,15 +251,16 @@ def mark_in_use(release: Path) -> int | None:
 
 
 def prune(out_dir: Path, keep: int = KEEP_RELEASES) -> list[Path]:
-    """Remove the releases of ``out_dir`` but the current one, the newest ``keep - 1`` others and those in use."""
+    """Remove the releases of ``out_dir`` but the current one, the newest ``keep - 1`` others (in the order
+    :func:`releases` lists them) and those in use."""
     if not is_release_root(out_dir):
         return []
     current = release_dir(out_dir)
-    releases = [p for p in (out_dir / RELEASES).iterdir()
-                if p.is_dir() and not p.is_symlink() and not p.name.startswith(".")]
-    releases.sort(key=lambda p: (p / MANIFEST).stat().st_mtime if (p / MANIFEST).exists() else 0, reverse=True)
     removed = []
-    for index, release in enumerate(r for r in releases if r != current):
+    ordered = [folder for folder, _manifest in _newest_first(out_dir) if folder != current]
+    for index, release in enumerate(ordered):
+        if release.is_symlink():  # another folder's release, linked in: not this build folder's to remove
+            continue
         if index < keep - 1 or in_use(release):
             continue
         shutil.rmtree(release, ignore_errors=True)

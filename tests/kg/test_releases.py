@@ -58,6 +58,23 @@ def test_prune_keeps_the_current_the_newest_and_those_in_use(tmp_path: Path) -> 
     assert [r["current"] for r in releases(root)] == [False, False, True, False]
 
 
+def test_releases_built_in_one_second_are_listed_and_pruned_in_build_order(tmp_path: Path) -> None:
+    """Ids are hashes: in one second of build time the manifest's write says which came last, for both the listing
+    (what pinning keeps) and the prune. Built z, m, a in that order: a is newest, z oldest."""
+    root = fake_root(tmp_path, ["z", "m", "a", "q"], "q")
+    for name in ("z", "m", "a"):
+        manifest = root / RELEASES / name / "manifest.json"
+        manifest.write_text(json.dumps({"release": name, "built_at": "2026-01-09T00:00:00+00:00"}), encoding="utf-8")
+    for age, name in enumerate(("z", "m", "a")):
+        os.utime(root / RELEASES / name / "manifest.json", ns=(1_800_000_000_000_000_000 + age, ) * 2)
+    listed = [r["release"] for r in releases(root)]
+    assert listed == ["a", "m", "z", "q"]
+    kept = ["q", *[name for name in listed if name != "q"][:2]]  # what kg.service.pinned counts as kept
+    removed = prune(root, keep=3)
+    assert [p.name for p in removed] == ["z"]
+    assert sorted(p.name for p in (root / RELEASES).iterdir()) == sorted(kept)
+
+
 def test_a_lock_ends_with_its_process(tmp_path: Path) -> None:
     root = fake_root(tmp_path, ["a", "b"], "b")
     code = ("import sys, time; from pathlib import Path; from kg.releases import mark_in_use; "
