@@ -13,12 +13,12 @@ import urllib.parse
 import urllib.request
 import uuid
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.api.conftest import start_server, stop_server
+from tests.api.conftest import fetch, start_server, stop_server
 
 OSTEONECROSIS = "OSTEOKG:0000106"
 # A cross product of all triples, counted: runs for hours (as in test_sparql)
@@ -27,17 +27,6 @@ ENTITY, PARENTS = "/entities/<path:curie>", "/entities/<path:curie>/parents"
 FIELDS = {"time", "method", "path", "route", "status", "duration_ms", "bytes", "release", "cache", "client", "pid"}
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
-
-
-def fetch(url: str, *, method: str = "GET", data: bytes | None = None, headers: dict[str, str] | None = None,
-          timeout: float = 30) -> tuple[int, Any, bytes]:
-    request = urllib.request.Request(url, data=data, method=method, headers=headers or {})
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return response.status, response.headers, response.read()
-    except urllib.error.HTTPError as error:
-        with error:
-            return error.code, error.headers, error.read()
 
 
 def parse(text: str) -> Samples:

@@ -18,7 +18,7 @@ import pytest
 from rdflib import Graph, Literal, Namespace, URIRef
 
 from api import create_app, sparql
-from tests.api.conftest import start_server, stop_server
+from tests.api.conftest import fetch, start_server, stop_server
 from tests.conftest import nobody_connected
 
 OSTEONECROSIS = "https://w3id.org/osteokg/OSTEOKG_0000106"
@@ -40,18 +40,6 @@ ENDLESS_SORTED = "SELECT * WHERE { ?a ?p1 ?o1 . ?b ?p2 ?o2 . ?c ?p3 ?o3 . ?d ?p4
 
 
 # ---------------------------------------------------------------------------------------------- helpers
-
-def fetch(url: str, *, method: str = "GET", data: bytes | None = None, headers: dict[str, str] | None = None,
-          timeout: float = 60) -> tuple[int, dict, bytes]:
-    """One HTTP exchange with urllib: (status, headers, body), also for 4xx/5xx."""
-    request = urllib.request.Request(url, data=data, method=method, headers=headers or {})
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return response.status, response.headers, response.read()
-    except urllib.error.HTTPError as error:
-        with error:
-            return error.code, error.headers, error.read()
-
 
 def get(base: str, query: str, accept: str | None = None, **params: str) -> tuple[int, dict, bytes]:
     url = f"{base}/sparql?{urllib.parse.urlencode({'query': query, **params})}"
