@@ -66,11 +66,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.extensions[CACHE] = cache
     graph.releases_of(app).on_swap.append(cache.clear)  # a new release: no answer of the old one is kept
     graph.bind(app)  # each request bound to one release, for the cache and the views alike
+    metrics.init_app(app)  # /metrics, and every answer counted and logged (api/metrics.py)
     hops = int(app.config.get("TRUSTED_PROXIES") or 0)
-    if hops:  # behind a reverse proxy: the client's address and scheme from its X-Forwarded-* (the metrics layer,
-        # above, reads the address after the answer, so its access log has the client's too)
+    if hops:  # behind a reverse proxy: the client's address and scheme from its X-Forwarded-*, outermost, so that
+        # every layer below sees the client: the access log, the per-client SPARQL limits, and what is mounted
+        # under the metrics layer (/mcp, api.mcp_server.mount)
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
-    metrics.init_app(app)  # outermost: /metrics, and every answer counted and logged (api/metrics.py)
     return app

@@ -59,7 +59,7 @@ from http import HTTPStatus
 from pathlib import Path
 from typing import Any, Literal, cast
 
-from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ToolError
 from mcp.server.mcpserver.resources import FunctionResource
 from mcp_types import CallToolResult, TextContent, ToolAnnotations
@@ -225,11 +225,16 @@ class Door:
                 workers=1))  # one assistant asks one question at a time
         return self._pool
 
-    def sparql(self, query: str) -> dict:
+    def run_sparql(self, query: str, client: str | None) -> dict:
+        """The pool's reply to ``query`` (:class:`AppDoor`: within ``client``'s limits, as /sparql's are)."""
+        return self.pool().run(query, "json", "ntriples")
+
+    def sparql(self, query: str, client: str | None = None) -> dict:
+        """``query``'s answer for ``client`` (the HTTP caller's address; None on stdio)."""
         if not query.strip():
             raise ToolError("give a SPARQL 1.1 query (SELECT, ASK, CONSTRUCT or DESCRIBE)")
         try:
-            reply = self.pool().run(query, "json", "ntriples")
+            reply = self.run_sparql(query, client)
         except PoolError as error:
             raise ToolError(f"{error.title}: {error.detail}") from None
         if reply["status"] != 200:
@@ -337,6 +342,17 @@ def _cell(cell: dict | None, permalinks: dict) -> str:
 # ---------------------------------------------------------------- the server
 
 
+def client_of(ctx: Context) -> str | None:
+    """The address of the HTTP client that called a tool (the scope's client: :class:`Mount` puts the request's
+    ``REMOTE_ADDR`` there, the client's own behind a trusted proxy); None on stdio."""
+    try:
+        request = ctx.request_context.request
+    except ValueError:  # no request: called outside one
+        return None
+    client = getattr(request, "client", None)
+    return str(getattr(client, "host", "") or "") or None
+
+
 def _answer(door: Door, tool: str, call: Callable[[], dict]) -> CallToolResult:
     """Run ``call`` (the door's method, bound): its answer as structured content and text, or a tool error."""
     try:
@@ -413,11 +429,11 @@ def create_server(door: Door) -> MCPServer:
         return _answer(door, "run_question", lambda: door.question(name, lang))
 
     @server.tool(annotations=READ_ONLY)
-    def sparql(query: str) -> CallToolResult:
+    def sparql(query: str, ctx: Context) -> CallToolResult:
         """Run a read-only SPARQL 1.1 query (SELECT, ASK, CONSTRUCT, DESCRIBE) over the osteokg graph, under the
         public endpoint's policy: a time limit, a row cap, no SERVICE, no FROM, no updates. SELECT and ASK answer
         as SPARQL JSON results, with the permalinks of the osteokg entities in them."""
-        return _answer(door, "sparql", lambda: door.sparql(query))
+        return _answer(door, "sparql", lambda: door.sparql(query, client_of(ctx)))
 
     directory = release.directory
     for name, mime in RELEASE_FILES.items():
@@ -484,6 +500,7 @@ class AppDoor(Door):
     def __init__(self, app: Any) -> None:
         from api.graph import releases_of
 
+        self.app = app
         self._releases = releases_of(app)
         self._local = threading.local()
         super().__init__(self._releases.current.service, str(app.config.get("BASE_URL") or ""), None)
@@ -510,6 +527,14 @@ class AppDoor(Door):
         if pool is None:
             raise ToolError("this server answers from a remote store; send SPARQL to that store's endpoint")
         return pool
+
+    def run_sparql(self, query: str, client: str | None) -> dict:
+        """On the endpoint's query processes and within the endpoint's per-client limits (api.sparql.admitted): a
+        client's SPARQL through /mcp counts with its /sparql queries, so neither door lets it take more."""
+        from api.sparql import admitted
+
+        pool = self.pool()
+        return admitted(self.app, client or "", lambda: pool.run(query, "json", "ntriples"))
 
     def close(self) -> None:  # the pools are the app's: it stops them
         pass
@@ -667,12 +692,14 @@ def mount(app: Any, path: str = "/mcp") -> Mount:
     app's own releases and query pools: just under the app's metrics layer (so /mcp is counted, timed and logged
     like every route), else its outermost WSGI layer. Returns the layer."""
     # imported here, not at the top: the stdio door (osteokg mcp) never imports the Flask side
+    from api.metrics import EXTENSION as METRICS
     from api.metrics import Metrics
 
     server, base_url = create_server(AppDoor(app)), str(app.config.get("BASE_URL") or "")
+    metrics = app.extensions.get(METRICS)
+    if isinstance(metrics, Metrics):  # below a trusted proxy's ProxyFix, when there is one (api.create_app)
+        return cast(Mount, metrics.mount(path, lambda inner: Mount(inner, server, path, base_url)))
     outer = app.wsgi_app
-    if isinstance(outer, Metrics):
-        return cast(Mount, outer.mount(path, lambda inner: Mount(inner, server, path, base_url)))
     layer = Mount(outer, server, path, base_url)
     app.wsgi_app = layer
     return layer

@@ -616,3 +616,48 @@ def test_mcp_refuses_a_missing_build(tmp_path):
                           stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=WAIT, check=False)
     assert done.returncode == 2, done.stderr
     assert str(tmp_path / "nothing") in done.stderr and "Traceback" not in done.stderr
+
+
+def test_mounted_sparql_is_held_to_the_clients_limits_behind_a_trusted_proxy(build_dir, tmp_path):
+    """Behind one trusted proxy, /mcp (mounted under the metrics layer) sees the forwarded client, as every route
+    does (ProxyFix is outermost), and its SPARQL tool counts against that client's limits with its /sparql
+    queries: a client past its time budget is refused (a tool error naming the 429), another client is answered,
+    and the access log names each forwarded client, not the proxy."""
+    from api import create_app, sparql
+    from api.mcp_server import mount
+
+    log = tmp_path / "access.log"
+    app = create_app({"TESTING": True, "BUILD_DIR": str(build_dir), "BASE_URL": BASE, "TRUSTED_PROXIES": 1,
+                      "DATA_DIR": str(tmp_path / "data"), "ACCESS_LOG": str(log),
+                      "SPARQL_CLIENT_SECONDS": 60.0, "SPARQL_CLIENT_QUERIES": 2})
+    layer = mount(app)
+    call = json.dumps({"jsonrpc": "2.0", "id": 2, "method": "tools/call",
+                       "params": {"name": "sparql", "arguments": {"query": "ASK { ?s ?p ?o }"}}}).encode()
+
+    def ask(forwarded: str) -> dict:
+        answer = app.test_client().post("/mcp", data=call, environ_base={"REMOTE_ADDR": "127.0.0.1"},
+                                        headers={**MCP_HEADERS, "Host": "127.0.0.1", "X-Forwarded-For": forwarded})
+        assert answer.status_code == 200, answer.data[:300]
+        return answer.get_json()["result"]
+
+    try:
+        app.extensions[sparql.LIMITS].charge("10.9.8.7", 10_000.0)  # far past its budget (60 s a minute)
+        refused = ask("10.9.8.7")
+        assert refused["isError"] and "Too Many Requests" in refused["content"][0]["text"], refused
+        answered = ask("10.9.8.6")
+        assert not answered.get("isError") and answered["structuredContent"]["boolean"] is True, answered
+        endpoint = app.test_client().get("/sparql", query_string={"query": "ASK {}"}, environ_base={
+            "REMOTE_ADDR": "127.0.0.1"}, headers={"X-Forwarded-For": "10.9.8.7", "Accept": "application/json"})
+        assert endpoint.status_code == 429  # one budget for both doors
+        deadline = time.monotonic() + 10
+        clients: list[str] = []
+        while time.monotonic() < deadline:
+            lines = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines() if line.strip()]
+            clients = [line["client"] for line in lines if line["path"] == "/mcp"]
+            if len(clients) == 2:
+                break
+            time.sleep(0.05)
+        assert clients == ["10.9.8.7", "10.9.8.6"]
+    finally:
+        layer.close()
+        sparql.shutdown(app)
