@@ -33,6 +33,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeGuard
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, SKOS
@@ -93,7 +94,7 @@ def read_code_labels(path: Path) -> dict[str, CodeLabel]:
     return found
 
 
-def is_ours(iri: object) -> bool:
+def is_ours(iri: object) -> TypeGuard[URIRef]:
     """An IRI of osteokg's own: a term, upper category or relation (``OSTEOKG_``), or a value of its vocabulary
     (``okg:``, the strengths)."""
     return isinstance(iri, URIRef) and (str(iri).startswith(str(OSTEOKG)) or str(iri).startswith(OKG_BASE))
