@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from socketserver import ThreadingMixIn
 from typing import TypeVar
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 
 
 class LocalServer(ThreadingHTTPServer):
@@ -32,7 +34,27 @@ class LocalServer(ThreadingHTTPServer):
             super().handle_error(request, client_address)  # type: ignore[arg-type]
 
 
-Server = TypeVar("Server", bound=LocalServer)
+class _QuietWSGIHandler(WSGIRequestHandler):
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+class LocalWSGIServer(ThreadingMixIn, WSGIServer):
+    """A WSGI app (the API's own, with its layers) served the same way: threads joined on close, a lost client
+    not printed, no access lines on stderr."""
+
+    daemon_threads = False
+    block_on_close = True
+
+    def __init__(self, app: Callable) -> None:
+        super().__init__(("127.0.0.1", 0), _QuietWSGIHandler)
+        self.set_app(app)
+
+    port = LocalServer.port
+    handle_error = LocalServer.handle_error
+
+
+Server = TypeVar("Server", LocalServer, LocalWSGIServer)
 
 
 @contextmanager

@@ -12,7 +12,7 @@ from typing import ClassVar
 
 import pytest
 
-from tests.local_server import LocalServer, serving
+from tests.local_server import LocalServer, LocalWSGIServer, serving
 
 
 class _Waiter(BaseHTTPRequestHandler):
@@ -44,4 +44,24 @@ def test_a_waiting_handler_is_released_and_joined_and_its_lost_client_not_printe
         client.close()
     assert set(threading.enumerate()) <= before  # no handler outlives the block
     assert _Waiter.answered == []  # it failed on the closed socket, and said nothing
+    assert "Traceback" not in capfd.readouterr().err
+
+
+def test_a_wsgi_app_is_served_the_same_way(capfd) -> None:
+    release = threading.Event()
+
+    def app(environ, start_response):
+        release.wait(30)
+        time.sleep(0.2)
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"x" * 65536] * 64
+
+    before = set(threading.enumerate())
+    with serving(LocalWSGIServer(app), before_stop=release) as server:
+        client = http.client.HTTPConnection("127.0.0.1", server.port, timeout=0.3)
+        with pytest.raises(socket.timeout):
+            client.request("GET", "/slow")
+            client.getresponse()
+        client.close()
+    assert set(threading.enumerate()) <= before
     assert "Traceback" not in capfd.readouterr().err

@@ -24,6 +24,7 @@ from kg.cli import parser
 from kg.service import Service, open_release
 from tests.api.conftest import free_port, start_server, stop_server
 from tests.conftest import ends_with_tests
+from tests.local_server import LocalWSGIServer, serving
 
 TOOLS = {"search", "get_entity", "list_edges", "walk_hierarchy", "lookup_code", "list_questions", "run_question",
          "sparql"}
@@ -437,48 +438,35 @@ def test_mounted_on_the_api_wsgi_server(build_dir):
     on 127.0.0.1: the package's streamable-HTTP client calls the tools, bound to the app's release, with SPARQL
     on the app's own query pool; the API answers beside it."""
     import urllib.request
-    from socketserver import ThreadingMixIn
-    from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
     from api import create_app, sparql
     from api.graph import releases_of
     from api.mcp_server import mount
 
-    class Server(ThreadingMixIn, WSGIServer):
-        daemon_threads = True
-
-    class Quiet(WSGIRequestHandler):
-        def log_message(self, *args) -> None:
-            pass
-
     app = create_app({"TESTING": True, "BUILD_DIR": str(build_dir), "BASE_URL": BASE})
     layer = mount(app)
-    httpd = make_server("127.0.0.1", 0, app, server_class=Server, handler_class=Quiet)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{httpd.server_address[1]}"
     try:
-        with urllib.request.urlopen(f"{base}/health", timeout=10) as response:
-            assert response.status == 200
+        with serving(LocalWSGIServer(app)) as httpd:
+            base = f"http://127.0.0.1:{httpd.port}"
+            with urllib.request.urlopen(f"{base}/health", timeout=10) as response:
+                assert response.status == 200
 
-        async def main():
-            with anyio.fail_after(WAIT):
-                async with Client(f"{base}/mcp") as client:
-                    entity = ok(await client.call_tool("get_entity", {"id": "OSTEOKG:0000108"}))
-                    asked = ok(await client.call_tool("sparql", {"query": "ASK { ?s ?p ?o }"}))
-                    refused = await client.call_tool("sparql", {"query": "DELETE WHERE { ?s ?p ?o }"})
-                    manifest = (await client.read_resource("osteokg://release/manifest.json")).contents[0]
-                    return entity, asked, refused, manifest
+            async def main():
+                with anyio.fail_after(WAIT):
+                    async with Client(f"{base}/mcp") as client:
+                        entity = ok(await client.call_tool("get_entity", {"id": "OSTEOKG:0000108"}))
+                        asked = ok(await client.call_tool("sparql", {"query": "ASK { ?s ?p ?o }"}))
+                        refused = await client.call_tool("sparql", {"query": "DELETE WHERE { ?s ?p ?o }"})
+                        manifest = (await client.read_resource("osteokg://release/manifest.json")).contents[0]
+                        return entity, asked, refused, manifest
 
-        entity, asked, refused, manifest = run(main)
-        assert entity["permalink"] == link("OSTEOKG:0000108") and entity["evidence"]
-        assert asked["boolean"] is True and "Updates are not offered" in error(refused)
-        assert releases_of(app).current.resources[sparql.EXTENSION].started  # the endpoint's own pool answered
-        assert json.loads(manifest.text)["release"] == releases_of(app).current.release.id
-        refuses_a_malformed_body(f"{base}/mcp")
+            entity, asked, refused, manifest = run(main)
+            assert entity["permalink"] == link("OSTEOKG:0000108") and entity["evidence"]
+            assert asked["boolean"] is True and "Updates are not offered" in error(refused)
+            assert releases_of(app).current.resources[sparql.EXTENSION].started  # the endpoint's own pool answered
+            assert json.loads(manifest.text)["release"] == releases_of(app).current.release.id
+            refuses_a_malformed_body(f"{base}/mcp")
     finally:
-        httpd.shutdown()
-        httpd.server_close()
         layer.close()
         sparql.shutdown(app)
 
