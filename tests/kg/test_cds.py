@@ -5,7 +5,7 @@ from __future__ import annotations
 import jsonschema
 import pytest
 
-from kg.service import NotFound, Service
+from kg.service import NotFound
 from kg.service.cds import CDS, RULES, Malformed, PrefetchMissing
 from tests.api.cds.scenarios import (
     ICD10,
@@ -19,15 +19,6 @@ from tests.api.cds.scenarios import (
     patient_view,
     schema,
 )
-from tests.kg.conftest import write_release_folder
-
-
-@pytest.fixture(scope="module")
-def cds(built, tmp_path_factory) -> CDS:
-    folder = write_release_folder(built, tmp_path_factory.mktemp("cds"), version_iri="https://w3id.org/osteokg/test",
-                                  graph_sha256="cd" * 32)
-    return CDS(Service.open(folder))
-
 
 RESPONSE = jsonschema.Draft202012Validator(schema("response"), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
 REQUEST = jsonschema.Draft202012Validator(schema("request"), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
