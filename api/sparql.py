@@ -122,6 +122,7 @@ log = logging.getLogger("osteokg.api")
 EXTENSION = "osteokg.sparql"
 FRONT = "osteokg.sparql.front"  # the app's Front (app.extensions)
 LIMITS = "osteokg.sparql.limits"  # the app's per-client Limits (app.extensions; absent: no limit)
+SHARE = "osteokg.sparql.share"  # this process's share of its query processes per client (with the Limits)
 OUTCOME = "osteokg.sparql.outcome"  # environ: what Front found, for the view to answer (a problem or a reply)
 # the defaults are kg.settings' (the one table of OSTEOKG_* settings)
 DEFAULT_QUERY_BYTES = settings.default("MAX_CONTENT_LENGTH")
@@ -208,6 +209,8 @@ def init_app(app: Flask) -> None:
     limits = _limits(app.config)
     if limits is not None:
         app.extensions[LIMITS] = limits
+        app.extensions[SHARE] = client_limits.Share(int(app.config["SPARQL_WORKERS"]),
+                                                    patience=2 * float(app.config["SPARQL_TIMEOUT"]) + 5)
 
 
 def _limits(config: Any) -> client_limits.Limits | None:
@@ -223,7 +226,8 @@ def _limits(config: Any) -> client_limits.Limits | None:
 
 def admitted(app: Flask, client: str, run: Callable[[], dict], pooled: bool = True) -> dict:
     """``run()`` (a query) once ``client`` is within its limits, charged its time after; PoolError 429 with
-    Retry-After when it is not. A limits file that cannot be written lets the query through (logged). A ``pooled``
+    Retry-After when it is not. A ``pooled`` query also waits while the client's own queries hold its share of this
+    process's query processes (all but one: :class:`kg.sparql.limits.Share`). A limits file that cannot be written lets the query through (logged). A ``pooled``
     query (run by a QueryPool) is charged the time it held a query process (kg.sparql.pool.query_seconds), not the
     time it waited for a free one: a client is not charged for another client's queries holding them all."""
     limits: client_limits.Limits | None = app.extensions.get(LIMITS)
@@ -232,17 +236,34 @@ def admitted(app: Flask, client: str, run: Callable[[], dict], pooled: bool = Tr
     try:
         ticket = limits.enter(client)
     except client_limits.Limited as refusal:
-        raise PoolError(429, "Too Many Requests", f"{refusal}. Retry after {refusal.retry_after} s, or narrow the "
-                        f"query so that it takes less time.", {"Retry-After": str(refusal.retry_after)},
-                        outcome="refused") from None
+        raise _too_many(refusal) from None
     except (OSError, sqlite3.Error) as error:
         log.warning("the SPARQL client limits cannot be counted (%s); the query runs unlimited", error)
         return run()
-    try:
+    ran = False
+
+    def running() -> dict:
+        nonlocal ran
+        ran = True
         return run()
+
+    try:
+        share: client_limits.Share | None = app.extensions.get(SHARE) if pooled else None
+        if share is None:
+            return running()
+        try:
+            with share.hold(client):  # never every one of this process's query processes (kg.sparql.limits.Share)
+                return running()
+        except client_limits.Limited as refusal:
+            raise _too_many(refusal) from None
     finally:
         with suppress(OSError, sqlite3.Error):  # charged the time it held a query process, not its wait for one
-            limits.leave(ticket, query_seconds() if pooled else None)
+            limits.leave(ticket, (query_seconds() if ran else 0.0) if pooled else None)
+
+
+def _too_many(refusal: client_limits.Limited) -> PoolError:
+    return PoolError(429, "Too Many Requests", f"{refusal}. Retry after {refusal.retry_after} s, or narrow the query "
+                     f"so that it takes less time.", {"Retry-After": str(refusal.retry_after)}, outcome="refused")
 
 
 def start(app: Flask) -> None:

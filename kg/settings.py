@@ -152,7 +152,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SPARQL_TIMEOUT", "float", 10.0, "seconds a /sparql query may run (then 504)", ("api",), minimum=0.01),
     Setting("SPARQL_MAX_ROWS", "int", 10_000, "rows (or triples) a /sparql answer may hold (then 422)", ("api",),
             minimum=1),
-    Setting("SPARQL_WORKERS", "int", 2, "query processes per API process (a runaway query blocks one, not the API)",
+    Setting("SPARQL_WORKERS", "int", 2, "query processes per API process (a runaway query blocks one, not the API; one "
+            "client holds at most all but one of them, its next query waiting for its own)",
             ("api",), minimum=1),
     Setting("SPARQL_MAX_MEMORY", "int", GIB, "bytes a query process may grow above its loaded size (then 503)",
             ("api",), minimum=MIB),

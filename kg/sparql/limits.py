@@ -13,6 +13,11 @@ Use: ``with limits.admit(client): ...run the query...`` (or :meth:`Limits.enter`
 a ticket leaves a running row behind; rows older than ``stale`` seconds (more than any query may run)
 no longer count.
 
+Within one worker process, :class:`Share` keeps one client from holding every query process of that worker: a
+client may hold at most ``most`` of them (one fewer than there are), and its next query waits for its own to
+finish rather than for everyone's. Without it, a client's two runaway queries on one worker held both its
+processes for a whole time limit, and every other client's query on that worker waited behind them.
+
 SQLite in WAL mode, ``synchronous=OFF`` (these counts are not worth a disk flush: a machine crash resets
 them), a connection per thread (and per process, so a forked worker opens its own), one short ``BEGIN
 IMMEDIATE`` transaction per admission and one per release, so two workers never admit past a limit
@@ -161,3 +166,44 @@ class Limits:
 
 
 __all__ = ["FILE", "Limited", "Limits", "Ticket"]
+
+
+class Share:
+    """This worker process's ``processes`` query processes, shared out: one client holds at most ``most`` of them at
+    once, one fewer than there are (so one is always left to the others; with a single process, that one). Its next
+    query waits (at most ``patience`` seconds: longer than any query runs) for one of its own to end, then runs; past
+    ``patience``, :class:`Limited`. Other clients never wait for it. In memory: each worker process has its own
+    query processes, so its own share."""
+
+    def __init__(self, processes: int, patience: float) -> None:
+        self.processes, self.patience = processes, patience
+        self.most = max(1, processes - 1)
+        self._held: dict[str, int] = {}
+        self._freed = threading.Condition()
+
+    @contextmanager
+    def hold(self, client: str) -> Iterator[None]:
+        deadline = time.monotonic() + self.patience
+        with self._freed:
+            while self._held.get(client, 0) >= self.most:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise Limited(f"this client's queries already hold {self.most} of this server process's "
+                                  f"{self.processes} query processes (one is kept for other clients), and none "
+                                  f"finished within {self.patience:g} s", 1)
+                self._freed.wait(left)
+            self._held[client] = self._held.get(client, 0) + 1
+        try:
+            yield
+        finally:
+            with self._freed:
+                left_held = self._held[client] - 1
+                if left_held:
+                    self._held[client] = left_held
+                else:
+                    del self._held[client]
+                self._freed.notify_all()
+
+    def held(self, client: str) -> int:
+        with self._freed:
+            return self._held.get(client, 0)

@@ -66,3 +66,40 @@ def test_a_client_past_its_time_budget_waits(base) -> None:
     status, headers, body = ask(base, CHEAP)
     assert status == 429 and "query time" in body["detail"]
     assert 1 <= int(headers["retry-after"]) <= 60
+
+
+@pytest.fixture(scope="module")
+def one_worker(build_dir, tmp_path_factory):
+    """One API process with two query processes, two queries at once per client: what the share is about."""
+    process, url = start_server(build_dir, {"OSTEOKG_SPARQL_CLIENT_QUERIES": "2", "OSTEOKG_SPARQL_CLIENT_SECONDS": "600",
+                                            "OSTEOKG_SPARQL_WORKERS": "2", "OSTEOKG_SPARQL_TIMEOUT": "2",
+                                            "OSTEOKG_SPARQL_MAX_COST": "0",  # its cross products run to the clock
+                                            "OSTEOKG_DATA_DIR": str(tmp_path_factory.mktemp("share"))}, workers=1)
+    try:
+        yield url
+    finally:
+        stop_server(process)
+
+
+def test_a_clients_two_runaways_leave_a_query_process_to_the_others(one_worker) -> None:
+    """Client A's two runaways reach one API process of two query processes. The first holds one; the second waits
+    for A's own, not for a process, so client B's query is answered while A's first still runs (before either
+    runaway's 504). Before the share, A held both and B waited for the first to reach its time limit."""
+    assert ask(one_worker, CHEAP)[0] == 200  # the query processes are up
+    done: list[tuple[str, int]] = []
+    lock = threading.Lock()
+
+    def run(name: str, query: str, source: str) -> None:
+        status = ask(one_worker, query, source)[0]
+        with lock:
+            done.append((name, status))
+
+    runaways = [threading.Thread(target=run, args=(f"A{i}", CROSS, "127.0.0.3")) for i in (1, 2)]
+    for thread in runaways:
+        thread.start()
+    time.sleep(0.5)  # both sent; the first is running
+    run("B", CHEAP, "127.0.0.4")
+    for thread in runaways:
+        thread.join(timeout=30)
+    assert [name for name, _ in done][0] == "B", done
+    assert sorted(done) == [("A1", 504), ("A2", 504), ("B", 200)], done

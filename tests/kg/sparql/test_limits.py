@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
 
-from kg.sparql.limits import Limited, Limits
+from kg.sparql.limits import Limited, Limits, Share
 
 
 def refused(limits: Limits, client: str) -> Limited:
@@ -99,3 +100,42 @@ def test_a_query_is_charged_the_seconds_it_is_given_not_its_wall_time(tmp_path) 
     time.sleep(0.6)
     limits.leave(ticket)  # no seconds given: the wall time
     assert "query time" in str(refused(limits, "b"))
+
+
+# ---------------------------------------------------------------- the share of one worker's query processes
+
+def test_a_client_holds_all_but_one_of_a_workers_processes_and_its_next_query_waits_for_its_own() -> None:
+    share = Share(processes=2, patience=5)
+    assert share.most == 1 and Share(processes=1, patience=5).most == 1 and Share(processes=4, patience=5).most == 3
+    order: list[str] = []
+    with share.hold("runaway"):
+        second = threading.Thread(target=lambda: (share.hold("runaway").__enter__(), order.append("second ran")))
+        second.start()
+        time.sleep(0.3)
+        assert share.held("runaway") == 1 and order == []  # it waits for the client's own query, not for a process
+        with share.hold("another client"):  # the process kept for the others: no wait
+            order.append("another ran")
+        order.append("first ended")
+    second.join(timeout=5)
+    assert order == ["another ran", "first ended", "second ran"]
+
+
+def test_a_wait_past_its_patience_is_a_refusal_with_retry_after() -> None:
+    share = Share(processes=2, patience=0.3)
+    with share.hold("runaway"):
+        started = time.monotonic()
+        with pytest.raises(Limited, match="already hold 1 of this server process's 2 query processes") as caught:
+            with share.hold("runaway"):
+                pass
+        assert 0.25 < time.monotonic() - started < 2 and caught.value.retry_after == 1
+    assert share.held("runaway") == 0
+    with share.hold("runaway"):  # free again
+        assert share.held("runaway") == 1
+
+
+def test_a_failed_query_gives_its_share_back() -> None:
+    share = Share(processes=3, patience=1)
+    with pytest.raises(RuntimeError):
+        with share.hold("c"):
+            raise RuntimeError("the query failed")
+    assert share.held("c") == 0
