@@ -226,10 +226,11 @@ def _limits(config: Any) -> client_limits.Limits | None:
 
 def admitted(app: Flask, client: str, run: Callable[[], dict], pooled: bool = True) -> dict:
     """``run()`` (a query) once ``client`` is within its limits, charged its time after; PoolError 429 with
-    Retry-After when it is not. A ``pooled`` query also waits while the client's own queries hold its share of this
-    process's query processes (all but one: :class:`kg.sparql.limits.Share`). A limits file that cannot be written lets the query through (logged). A ``pooled``
-    query (run by a QueryPool) is charged the time it held a query process (kg.sparql.pool.query_seconds), not the
-    time it waited for a free one: a client is not charged for another client's queries holding them all."""
+    Retry-After when it is not. A limits file that cannot be written lets the query through (logged). A ``pooled``
+    query (run by a QueryPool) also waits while the client's own queries hold its share of this process's query
+    processes (all but one: :class:`kg.sparql.limits.Share`), and is charged the time it held a query process
+    (kg.sparql.pool.query_seconds), not the time it waited: a client is not charged for another client's queries
+    holding them all."""
     limits: client_limits.Limits | None = app.extensions.get(LIMITS)
     if limits is None:
         return run()
