@@ -30,16 +30,22 @@ def ask(base: str, query: str, source: str = "127.0.0.1") -> tuple[int, dict, di
         connection.close()
 
 
-@pytest.fixture(scope="module")
-def base(build_dir, tmp_path_factory):
-    process, url = start_server(build_dir, {"OSTEOKG_SPARQL_CLIENT_QUERIES": "1", "OSTEOKG_SPARQL_CLIENT_SECONDS": "3",
-                                            "OSTEOKG_SPARQL_CLIENT_WINDOW": "60", "OSTEOKG_SPARQL_TIMEOUT": "2",
-                                            "OSTEOKG_SPARQL_MAX_COST": "0",  # its cross products run to the clock
-                                            "OSTEOKG_DATA_DIR": str(tmp_path_factory.mktemp("limits"))}, workers=2)
+def serve(build_dir, data_dir, workers: int, **limits: str):
+    """A real `osteokg serve` with the limits ``limits`` (OSTEOKG_SPARQL_*), a 2 s time limit and the cost guard
+    off (its cross products run to the clock); stopped when the module's tests are done."""
+    env = {f"OSTEOKG_SPARQL_{name}": value for name, value in limits.items()}
+    process, url = start_server(build_dir, {**env, "OSTEOKG_SPARQL_TIMEOUT": "2", "OSTEOKG_SPARQL_MAX_COST": "0",
+                                            "OSTEOKG_DATA_DIR": str(data_dir)}, workers=workers)
     try:
         yield url
     finally:
         stop_server(process)
+
+
+@pytest.fixture(scope="module")
+def base(build_dir, tmp_path_factory):
+    yield from serve(build_dir, tmp_path_factory.mktemp("limits"), 2, CLIENT_QUERIES="1", CLIENT_SECONDS="3",
+                     CLIENT_WINDOW="60")
 
 
 def test_one_query_at_a_time_per_client_across_workers(base) -> None:
@@ -71,14 +77,8 @@ def test_a_client_past_its_time_budget_waits(base) -> None:
 @pytest.fixture(scope="module")
 def one_worker(build_dir, tmp_path_factory):
     """One API process with two query processes, two queries at once per client: what the share is about."""
-    process, url = start_server(build_dir, {"OSTEOKG_SPARQL_CLIENT_QUERIES": "2", "OSTEOKG_SPARQL_CLIENT_SECONDS": "600",
-                                            "OSTEOKG_SPARQL_WORKERS": "2", "OSTEOKG_SPARQL_TIMEOUT": "2",
-                                            "OSTEOKG_SPARQL_MAX_COST": "0",  # its cross products run to the clock
-                                            "OSTEOKG_DATA_DIR": str(tmp_path_factory.mktemp("share"))}, workers=1)
-    try:
-        yield url
-    finally:
-        stop_server(process)
+    yield from serve(build_dir, tmp_path_factory.mktemp("share"), 1, CLIENT_QUERIES="2", CLIENT_SECONDS="600",
+                     WORKERS="2")
 
 
 def test_a_clients_two_runaways_leave_a_query_process_to_the_others(one_worker) -> None:
