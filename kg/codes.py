@@ -5,9 +5,9 @@ of other terminologies (docs/terminologies.md); the schema maps the upper catego
 (and the relations to RO/BFO) and two strengths to HPO's frequency terms (``skos:closeMatch``,
 ``skos:relatedMatch``). This table gives each distinct code its official label, as its terminology writes it,
 in English, once; ``tests/ontology/test_xrefs.py`` checks every row against the terminology's own shipped data
-(Biolink's: biolink-model's schema, where an element's name is its label: ``disease``, ``has phenotype``). The build adds each label to the graph as ``<code> skos:prefLabel "…"@en``, so
-the release itself (its files, its SPARQL endpoint, the entity answers) says what each code names beside the
-term that points to it.
+(Biolink's: biolink-model's schema, where an element's name is its label: ``disease``, ``has phenotype``). The
+build adds each label to the graph as ``<code> skos:prefLabel "…"@en``, so the release itself (its files, its
+SPARQL endpoint, the entity answers) says what each code names beside the term that points to it.
 
 The table is ROBOT-style, like the other editors' tables: ``#`` comment lines, a header row, a directive row
 (``ID``, ``A skos:prefLabel@en``), one row per code, read by :func:`kg.tables.read_table` (which already refuses
