@@ -12,6 +12,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import anyio
@@ -247,44 +248,43 @@ def test_sparql_refusals_are_tool_errors(server, query, says):
     assert ok(call(server, "sparql", {"query": "ASK {}"}))["boolean"] is True  # the server lives on
 
 
-def test_sparql_cost_guard(service, monkeypatch):
-    """The door's pool is the endpoint's: a query that cannot finish is refused before it runs, as a tool error."""
-    monkeypatch.setenv("OSTEOKG_SPARQL_TIMEOUT", "0.5")
+#: a cross product that runs until its time limit (unless the cost guard refuses it first)
+CROSS = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+
+
+@contextmanager
+def own_door(service, monkeypatch, **settings_given: str):
+    """An MCP server over a door of its own, made under ``settings_given`` (OSTEOKG_<name>); its pool stopped after."""
+    for name, value in settings_given.items():
+        monkeypatch.setenv(f"OSTEOKG_{name}", value)
     door = Door(service, BASE)
     try:
-        server = create_server(door)
-        message = error(call(server, "sparql", {"query": "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . "
-                                                         "?g ?h ?i }"}))
-        assert "Query would not finish" in message and "0.5 s a query may run" in message
+        yield create_server(door)
     finally:
         door.close()
+
+
+def test_sparql_cost_guard(service, monkeypatch):
+    """The door's pool is the endpoint's: a query that cannot finish is refused before it runs, as a tool error."""
+    with own_door(service, monkeypatch, SPARQL_TIMEOUT="0.5") as server:
+        message = error(call(server, "sparql", {"query": CROSS}))
+        assert "Query would not finish" in message and "0.5 s a query may run" in message
 
 
 def test_sparql_time_limit(service, monkeypatch):
-    monkeypatch.setenv("OSTEOKG_SPARQL_TIMEOUT", "0.5")
-    monkeypatch.setenv("OSTEOKG_SPARQL_MAX_COST", "0")  # no cost guard: the clock stops the runaway
-    door = Door(service, BASE)
-    try:
-        server = create_server(door)
-        message = error(call(server, "sparql", {"query": "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . "
-                                                         "?g ?h ?i }"}))
+    # no cost guard: the clock stops the runaway
+    with own_door(service, monkeypatch, SPARQL_TIMEOUT="0.5", SPARQL_MAX_COST="0") as server:
+        message = error(call(server, "sparql", {"query": CROSS}))
         assert "Query time limit exceeded" in message and "0.5 s" in message
         assert ok(call(server, "sparql", {"query": "ASK { ?s ?p ?o }"}))["boolean"] is True  # a fresh process
-    finally:
-        door.close()
 
 
 def test_sparql_row_cap(service, monkeypatch):
-    monkeypatch.setenv("OSTEOKG_SPARQL_MAX_ROWS", "5")
-    door = Door(service, BASE)
-    try:
-        server = create_server(door)
+    with own_door(service, monkeypatch, SPARQL_MAX_ROWS="5") as server:
         message = error(call(server, "sparql", {"query": "SELECT * WHERE { ?s ?p ?o }"}))
         assert "5" in message and "rows" in message.lower()
         assert len(ok(call(server, "sparql", {"query": "SELECT * WHERE { ?s ?p ?o } LIMIT 5"}))
                    ["results"]["bindings"]) == 5
-    finally:
-        door.close()
 
 
 def test_the_door_and_the_endpoint_make_their_pools_alike(build_dir, monkeypatch):
