@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from flask import Blueprint, Response, current_app, render_template, request, url_for
+from flask import Blueprint, Response, current_app, g, render_template, request, url_for
 
 from api import params
 from api.explorer.strings import STRINGS, for_scripts, text
@@ -28,6 +28,7 @@ from kg.vocab import LANGUAGES
 bp = Blueprint("explorer", __name__, static_folder="../static", static_url_path="/static")
 HTML = "text/html"
 COOKIE_AGE = 365 * 24 * 3600  # a reader's language switch is kept a year
+KEEP = "osteokg_keep_release"  # in flask.g: the release this request's page links keep (None: none)
 
 
 def other(lang: str) -> str:
@@ -98,8 +99,11 @@ def init_app(app) -> None:
         """The links of a page pinned to a release (``?release=``) name it, where their route takes one: a reader
         who opened an earlier release stays in it. Pages only: a JSON answer's links are the same on the lean path
         and in the view (the lean path's are the release's documents, written at build time)."""
-        pinned = pinned_release()
-        if pinned is None or PARAMETER in values or not wants_html():
+        if KEEP not in g:  # decided once per request: a page makes hundreds of links
+            pinned = pinned_release()
+            setattr(g, KEEP, pinned if pinned is not None and wants_html() else None)
+        pinned = getattr(g, KEEP)
+        if pinned is None or PARAMETER in values:
             return
         if endpoint not in takes:
             try:
